@@ -1,0 +1,3 @@
+//! Command-line front ends shared by the binaries.
+
+pub mod tokenizer;

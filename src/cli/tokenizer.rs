@@ -1,0 +1,1 @@
+//! `tokenizer train | encode | decode` subcommands.

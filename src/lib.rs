@@ -1,0 +1,27 @@
+//! # sentiment-rnn
+//!
+//! Tokenization and sentiment classification with convolutional and recurrent networks,
+//! written from scratch on the `dfdx` tensor/autodiff crate.
+//!
+//! Data flows one way, and the modules follow it:
+//!
+//! ```text
+//! text files ─► data ─► tokenizer ─► batches ─► nn model ─► train ─► study ─► report
+//! ```
+//!
+//! - [`data`]: reading the line-per-text files (with CSV quoting), downloading and verifying
+//!   them, train/validation splits and the batching `DataLoader`.
+//! - [`tokenizer`]: a Unigram tokenizer (SentencePiece-style training, Viterbi encoding, byte
+//!   fallback) behind a HuggingFace-style API, saved as HF `tokenizer.json`.
+//! - [`nn`]: Conv1d CNN, RNN and LSTM (gate ablation, stacking, bidirectional) classifiers.
+//! - [`train`]: optimizer, gradient clipping, the training loop, metrics and checkpoints.
+//! - [`study`]: the homework's experiments as data, run over seeds with a cache.
+//! - [`report`]: figures (plotters) and the generated `REPORT.md`.
+
+pub mod cli;
+pub mod data;
+pub mod nn;
+pub mod report;
+pub mod study;
+pub mod tokenizer;
+pub mod train;

@@ -1,0 +1,1 @@
+//! Whole-sequence CPU ops for the recurrent layers (hand-written BPTT).

@@ -1,0 +1,3 @@
+//! Neural network layers and classifiers built from dfdx tensor ops.
+
+pub mod fused;

@@ -1,0 +1,3 @@
+//! The homework's experiments as data, run over seeds with a cache.
+
+pub mod baseline;

@@ -1,0 +1,7 @@
+//! The Unigram language model: vocabulary, trie, lattice, Viterbi, sampling and training.
+
+pub mod lattice;
+pub mod model;
+pub mod sampling;
+pub mod trainer;
+pub mod trie;
