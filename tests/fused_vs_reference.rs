@@ -236,7 +236,7 @@ fn check(case: &Case) {
         .iter()
         .zip(grads.iter().zip(&want_grads))
     {
-        assert_close(&format!("{case:?} d{name}"), g, w, 1e-4);
+        assert_close(&format!("gates {:?} reverse {} lengths {:?}: d{name}", case.gates, case.reverse, case.lengths), g, w, 1e-4);
     }
 }
 
