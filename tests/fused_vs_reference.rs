@@ -6,7 +6,8 @@
 
 use dfdx::prelude::*;
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use sentiment_rnn::nn::fused::{GateSet, lstm_sequence, rnn_sequence};
+use sentiment_rnn::nn::fused::{lstm_sequence, rnn_sequence};
+use sentiment_rnn::nn::lstm::GateSet;
 
 /// Problem sizes and inputs for one case (all values in f64; the op sees them as f32).
 #[derive(Clone, Debug)]
@@ -236,7 +237,15 @@ fn check(case: &Case) {
         .iter()
         .zip(grads.iter().zip(&want_grads))
     {
-        assert_close(&format!("gates {:?} reverse {} lengths {:?}: d{name}", case.gates, case.reverse, case.lengths), g, w, 1e-4);
+        assert_close(
+            &format!(
+                "gates {:?} reverse {} lengths {:?}: d{name}",
+                case.gates, case.reverse, case.lengths
+            ),
+            g,
+            w,
+            1e-4,
+        );
     }
 }
 

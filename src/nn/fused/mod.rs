@@ -21,28 +21,7 @@ mod rnn;
 use dfdx::prelude::*;
 use grads::Saved;
 
-/// Which LSTM gates are computed; a disabled gate is the constant 1 and its column block is
-/// absent from the parameters.
-///
-/// Temporary stand-in with the same meaning as `crate::nn::lstm::GateSet`, until that exists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct GateSet {
-    /// Input gate `i`.
-    pub input: bool,
-    /// Forget gate `f`.
-    pub forget: bool,
-    /// Output gate `o`.
-    pub output: bool,
-}
-
-impl GateSet {
-    /// All gates on (the standard LSTM).
-    pub const ALL: Self = Self {
-        input: true,
-        forget: true,
-        output: true,
-    };
-}
+use crate::nn::lstm::GateSet;
 
 /// The enabled mask in column order [input, forget, candidate, output].
 fn gate_mask(g: GateSet) -> [bool; 4] {
