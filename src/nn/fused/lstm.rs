@@ -9,6 +9,7 @@
 
 use super::activation::{sigmoid_slice, tanh, tanh_slice, with_simd};
 use super::gemm::{MatMut, MatRef, SharedMut, matmul};
+use super::kernel::{matmul_rows, transpose};
 use super::packing::Packing;
 use super::pool;
 use rayon::prelude::*;
@@ -155,16 +156,7 @@ pub(crate) fn forward(
                     break;
                 }
                 if s > 0 {
-                    // SAFETY: thread-local buffers, views in bounds.
-                    unsafe {
-                        matmul(
-                            MatMut::rows_of(&mut rec, 0, m, gh),
-                            MatRef::rows_of(&h_state, 0, m, h),
-                            MatRef::rows_of(w_h, 0, h, gh),
-                            false,
-                            1,
-                        );
-                    }
+                    matmul_rows(&mut rec, &h_state, w_h, m, h, gh);
                 }
                 for i in 0..m {
                     let row = pk.token(s, k + i * p);
@@ -249,6 +241,7 @@ pub(crate) fn backward_gates(
     let mut dp = pool::take(n * gh);
     pk.zero_padding(&mut dp, gh);
     let p = threads.clamp(1, batch.max(1));
+    let w_h_t = transpose(w_h, h, gh);
     let dp_ptr = SharedMut(dp.as_mut_ptr());
     (0..p).into_par_iter().for_each(|k| {
         with_simd(|| {
@@ -309,16 +302,7 @@ pub(crate) fn backward_gates(
                     unsafe { dp_ptr.slice(row * gh, gh).copy_from_slice(d) };
                 }
                 if s > 0 {
-                    // SAFETY: thread-local buffers, views in bounds.
-                    unsafe {
-                        matmul(
-                            MatMut::rows_of(&mut dh_state, 0, m, h),
-                            MatRef::rows_of(&dps, 0, m, gh),
-                            MatRef::rows_of(w_h, 0, h, gh).t(),
-                            false,
-                            1,
-                        );
-                    }
+                    matmul_rows(&mut dh_state, &dps, &w_h_t, m, gh, h);
                 }
             }
         })

@@ -13,6 +13,7 @@
 
 mod activation;
 mod gemm;
+mod kernel;
 mod grads;
 mod lstm;
 mod packing;

@@ -4,6 +4,7 @@
 
 use super::activation::{tanh_slice, with_simd};
 use super::gemm::{MatMut, MatRef, SharedMut, matmul};
+use super::kernel::{matmul_rows, transpose};
 use super::packing::Packing;
 use super::pool;
 use rayon::prelude::*;
@@ -89,16 +90,7 @@ pub(crate) fn forward(
                     break;
                 }
                 if s > 0 {
-                    // SAFETY: thread-local buffers, views in bounds.
-                    unsafe {
-                        matmul(
-                            MatMut::rows_of(&mut rec, 0, m, h),
-                            MatRef::rows_of(&h_state, 0, m, h),
-                            MatRef::rows_of(w_h, 0, h, h),
-                            false,
-                            1,
-                        );
-                    }
+                    matmul_rows(&mut rec, &h_state, w_h, m, h, h);
                 }
                 for i in 0..m {
                     let row = pk.token(s, k + i * p);
@@ -141,6 +133,7 @@ pub(crate) fn backward_gates(
     let mut dp = pool::take(n * h);
     pk.zero_padding(&mut dp, h);
     let p = threads.clamp(1, batch.max(1));
+    let w_h_t = transpose(w_h, h, h);
     let dp_ptr = SharedMut(dp.as_mut_ptr());
     (0..p).into_par_iter().for_each(|k| {
         with_simd(|| {
@@ -165,16 +158,7 @@ pub(crate) fn backward_gates(
                     unsafe { dp_ptr.slice(row * h, h).copy_from_slice(d) };
                 }
                 if s > 0 {
-                    // SAFETY: thread-local buffers, views in bounds.
-                    unsafe {
-                        matmul(
-                            MatMut::rows_of(&mut dh_state, 0, m, h),
-                            MatRef::rows_of(&dps, 0, m, h),
-                            MatRef::rows_of(w_h, 0, h, h).t(),
-                            false,
-                            1,
-                        );
-                    }
+                    matmul_rows(&mut dh_state, &dps, &w_h_t, m, h, h);
                 }
             }
         })
