@@ -7,11 +7,15 @@
 //! `x`; the parameters are untaped and get their gradients accumulated into the tape's
 //! [`Gradients`](dfdx::tensor::Gradients), like dfdx's own matmul does.
 //!
+//! [`conv1d_max_relu`] is the CNN branch (Conv1d → masked max over time → ReLU) as one op
+//! whose backward only touches each channel's winning window.
+//!
 //! Outputs at padded positions (`t ≥ lengths[b]`) are 0 and receive no gradient. With
 //! `reverse`, row `b` runs from position `lengths[b] − 1` down to 0 and its outputs stay
 //! aligned with the input positions.
 
 mod activation;
+mod conv;
 mod gemm;
 mod grads;
 mod kernel;
@@ -194,6 +198,78 @@ pub fn rnn_sequence<T: Tape<f32, Cpu>>(
             pool::give(dp);
             Ok(())
         });
+    }
+    out.put_tape(tape)
+}
+
+/// One CNN branch over `x` `(B, T, E)`: `relu(max_j (windows_j · weight) + bias)` `(B, C)`.
+///
+/// Window `j` of row `b` covers positions `j − padding .. j − padding + kernel` (zeros outside
+/// the row's real tokens); `weight` is `(kernel·E, C)` with row `q·E + e` for tap `q`, channel
+/// `e`. Only the `max(len + 2·padding − kernel + 1, 0)` windows of each row compete; a row
+/// without any gives 0. Ties pass the gradient to the first maximal window.
+///
+/// # Panics
+/// If the shapes disagree, `lengths.len() != B`, or a length exceeds `T`.
+pub fn conv1d_max_relu<T: Tape<f32, Cpu>>(
+    x: Tensor<(usize, usize, usize), f32, Cpu, T>,
+    weight: &Tensor<(usize, usize), f32, Cpu>,
+    bias: &Tensor<(usize,), f32, Cpu>,
+    lengths: &[usize],
+    kernel: usize,
+    padding: usize,
+) -> Tensor<(usize, usize), f32, Cpu, T> {
+    let (batch, seq_len, embed) = *x.shape();
+    let channels = weight.shape().1;
+    assert_eq!(
+        weight.shape().0,
+        kernel * embed,
+        "weight must be (kernel·E, C) = ({}, {channels})",
+        kernel * embed
+    );
+    assert_eq!(
+        bias.shape().0,
+        channels,
+        "bias must be (C,) = ({channels},)"
+    );
+    let dims = conv::ConvDims {
+        batch,
+        seq_len,
+        embed,
+        channels,
+        kernel,
+        padding,
+    };
+    let dev = x.device().clone();
+    let (x, mut tape) = x.split_tape();
+    let w = weight.as_vec();
+    let mut fwd = conv::forward(dims, input_buffer(&x), &w, &bias.as_vec(), lengths);
+    let out = dev.tensor_from_vec(std::mem::take(&mut fwd.out), (batch, channels));
+    if T::OWNS_TAPE {
+        let (xg, wg, bg, og) = (x.ghost(), weight.ghost(), bias.ghost(), out.ghost());
+        tape.add_backward_op(move |grads| {
+            let go = grads.get_or_alloc_mut(&og)?.to_vec();
+            let mut gw = vec![0.0_f32; w.len()];
+            let mut gb = vec![0.0_f32; channels];
+            conv::backward(
+                &fwd,
+                &w,
+                &go,
+                &mut gw,
+                &mut gb,
+                grads.get_or_alloc_mut(&xg)?,
+            );
+            for (d, v) in grads.get_or_alloc_mut(&wg)?.iter_mut().zip(&gw) {
+                *d += v;
+            }
+            for (d, v) in grads.get_or_alloc_mut(&bg)?.iter_mut().zip(&gb) {
+                *d += v;
+            }
+            pool::give(std::mem::take(&mut fwd.x));
+            Ok(())
+        });
+    } else {
+        pool::give(std::mem::take(&mut fwd.x));
     }
     out.put_tape(tape)
 }
