@@ -21,11 +21,17 @@ use sentiment_rnn::data::loader::Batch as TokenBatch;
 use sentiment_rnn::nn::backend::Path;
 use sentiment_rnn::nn::classifier::Classifier;
 use sentiment_rnn::nn::config::{ModelConfig, ModelKind};
-use sentiment_rnn::nn::fused::{lstm_sequence, rnn_sequence};
+use sentiment_rnn::nn::fused::{conv1d_max_relu, lstm_sequence, rnn_sequence};
 use sentiment_rnn::nn::lstm::GateSet;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Instant;
+
+/// The project's current op-by-op models, timed through the `Classifier` for comparison.
+const REFERENCE_MODELS: [&str; 2] = ["lstm_reference", "cnn_reference"];
+
+/// Output channels of each CNN branch (k = 3 and 5), as in the PyTorch anchor.
+const CNN_CHANNELS: usize = 128;
 
 /// Every model the benchmark knows, in report order.
 const ALL_MODELS: [&str; 5] = ["rnn", "lstm", "lstm_2layer", "bilstm", "cnn"];
@@ -48,7 +54,8 @@ struct Args {
     /// Worker threads (rayon pool used by the ops and matmuls).
     #[arg(long, default_value_t = 2)]
     threads: usize,
-    /// Comma-separated subset of: rnn, lstm, lstm_2layer, bilstm, cnn.
+    /// Comma-separated subset of: rnn, lstm, lstm_2layer, bilstm, cnn, lstm_reference,
+    /// cnn_reference (default: all).
     #[arg(long, value_delimiter = ',')]
     models: Vec<String>,
     #[arg(long, default_value_t = 64)]
@@ -113,8 +120,8 @@ fn main() -> Result<()> {
     let names: Vec<String> = if args.models.is_empty() {
         ALL_MODELS
             .iter()
+            .chain(&REFERENCE_MODELS)
             .map(|s| s.to_string())
-            .chain(["lstm_reference".to_string()])
             .collect()
     } else {
         args.models.clone()
@@ -268,7 +275,7 @@ fn run_model(args: &Args, name: &str) -> Result<ModelResult> {
             (b, 2),
         ),
     };
-    let use_classifier = matches!(name, "cnn" | "lstm_reference") || args.via_classifier;
+    let use_classifier = name.ends_with("_reference") || args.via_classifier;
     let mut model: Box<dyn TrainStep> = if use_classifier {
         Box::new(ClassifierModel::new(name, args, &dev, &batch)?)
     } else {
@@ -333,13 +340,15 @@ impl ClassifierModel {
     /// `lstm_reference` (the op-by-op LSTM), or the recurrent models on the fastest path.
     fn new(name: &str, args: &Args, dev: &Cpu, batch: &Batch) -> Result<Self> {
         let (kind, layers, bidirectional) = match name {
-            "cnn" => (ModelKind::Cnn, 1, false),
+            "cnn" | "cnn_reference" => (ModelKind::Cnn, 1, false),
             "rnn" => (ModelKind::Rnn, 1, false),
             "lstm" | "lstm_reference" => (ModelKind::Lstm, 1, false),
             "lstm_2layer" => (ModelKind::Lstm, 2, false),
             "bilstm" => (ModelKind::Lstm, 1, true),
             other => {
-                bail!("unknown model {other:?}; expected one of {ALL_MODELS:?} or lstm_reference")
+                bail!(
+                    "unknown model {other:?}; expected one of {ALL_MODELS:?} or {REFERENCE_MODELS:?}"
+                )
             }
         };
         let mut cfg = ModelConfig::new(kind);
@@ -442,7 +451,10 @@ struct FusedModel {
     /// Stacked layers (each feeding the next), or for `bidirectional` the two directions.
     layers: Vec<Recurrent>,
     bidirectional: bool,
-    /// One head matrix `(H, 2)` per final state (the concat head split by blocks).
+    /// CNN branches: weight `(k·E, C)`, bias `(C,)`, width `k`.
+    convs: Vec<(Mat, Vec1, usize)>,
+    /// One head matrix `(H, 2)` (or `(C, 2)`) per final state or branch (the concat head
+    /// split by blocks).
     heads: Vec<Mat>,
     head_b: Vec1,
     adam: Vec<AdamState>,
@@ -468,7 +480,26 @@ impl FusedModel {
                 b: dev.zeros_like(&(g * h,)),
             }
         };
+        let conv = |width: usize, rng: &mut StdRng| {
+            let kc = 1.0 / ((width * e) as f32).sqrt();
+            let w = dev.tensor_from_vec(
+                (0..width * e * CNN_CHANNELS)
+                    .map(|_| rng.gen_range(-kc..kc))
+                    .collect(),
+                (width * e, CNN_CHANNELS),
+            );
+            let b = dev.tensor_from_vec(
+                (0..CNN_CHANNELS).map(|_| rng.gen_range(-kc..kc)).collect(),
+                (CNN_CHANNELS,),
+            );
+            (w, b, width)
+        };
+        let mut convs = Vec::new();
         let (layers, bidirectional) = match name {
+            "cnn" => {
+                convs = vec![conv(3, rng), conv(5, rng)];
+                (vec![], false)
+            }
             "rnn" => (vec![layer(false, false, e, rng)], false),
             "lstm" => (vec![layer(true, false, e, rng)], false),
             "lstm_2layer" => (
@@ -480,14 +511,23 @@ impl FusedModel {
                 true,
             ),
             other => {
-                bail!("unknown model {other:?}; expected one of {ALL_MODELS:?} or lstm_reference")
+                bail!(
+                    "unknown model {other:?}; expected one of {ALL_MODELS:?} or {REFERENCE_MODELS:?}"
+                )
             }
         };
-        let n_heads = if bidirectional { 2 } else { 1 };
-        let kh = 1.0 / ((n_heads * h) as f32).sqrt();
+        let (n_heads, width) = if !convs.is_empty() {
+            (convs.len(), CNN_CHANNELS)
+        } else {
+            (if bidirectional { 2 } else { 1 }, h)
+        };
+        let kh = 1.0 / ((n_heads * width) as f32).sqrt();
         let heads = (0..n_heads)
             .map(|_| {
-                dev.tensor_from_vec((0..h * 2).map(|_| rng.gen_range(-kh..kh)).collect(), (h, 2))
+                dev.tensor_from_vec(
+                    (0..width * 2).map(|_| rng.gen_range(-kh..kh)).collect(),
+                    (width, 2),
+                )
             })
             .collect();
         let embedding = dev.tensor_from_vec(
@@ -500,6 +540,7 @@ impl FusedModel {
             embedding,
             layers,
             bidirectional,
+            convs,
             heads,
             head_b: dev.zeros_like(&(2,)),
             adam: Vec::new(),
@@ -517,6 +558,9 @@ impl FusedModel {
                 ParamRef::Mat(&l.w_h),
                 ParamRef::Vec(&l.b),
             ]);
+        }
+        for (w, b, _) in &self.convs {
+            v.extend([ParamRef::Mat(w), ParamRef::Vec(b)]);
         }
         v.extend(self.heads.iter().map(ParamRef::Mat));
         v.push(ParamRef::Vec(&self.head_b));
@@ -552,7 +596,17 @@ impl FusedModel {
                 }
             };
         let finals: Vec<Tensor<(usize, usize), f32, Cpu, OwnedTape<f32, Cpu>>> =
-            if self.bidirectional {
+            if !self.convs.is_empty() {
+                let (x, tape) = x.split_tape();
+                let mut tape = Some(tape);
+                self.convs
+                    .iter()
+                    .map(|(w, b, k)| {
+                        let xi = x.clone().put_tape(tape.take().unwrap_or_default());
+                        conv1d_max_relu(xi, w, b, &batch.lengths, *k, 0)
+                    })
+                    .collect()
+            } else if self.bidirectional {
                 let fwd = run(&self.layers[0], x.with_empty_tape());
                 let bwd = run(&self.layers[1], x);
                 vec![fwd.select(last), bwd.select(first)]
@@ -592,6 +646,10 @@ impl FusedModel {
             step(&mut l.w_x);
             step(&mut l.w_h);
             step(&mut l.b);
+        }
+        for (w, b, _) in &mut self.convs {
+            step(w);
+            step(b);
         }
         for w in &mut self.heads {
             step(w);
