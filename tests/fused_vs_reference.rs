@@ -8,7 +8,7 @@
 
 use dfdx::prelude::*;
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use sentiment_rnn::nn::fused::{conv1d_max_relu, lstm_sequence, rnn_sequence};
+use sentiment_rnn::nn::fused::{conv1d_max_relu, embedding_lookup, lstm_sequence, rnn_sequence};
 use sentiment_rnn::nn::lstm::GateSet;
 use sentiment_rnn::nn::reference;
 
@@ -581,4 +581,29 @@ fn conv_branch_backward_matches_directional_finite_difference() {
         (numeric - analytic).abs() <= 2e-3 * (1.0 + analytic.abs()),
         "numeric {numeric} vs analytic {analytic}"
     );
+}
+
+#[test]
+fn embedding_lookup_matches_dfdx_gather() {
+    let dev = Cpu::default();
+    let (vocab, dim, batch, seq) = (7, 3, 2, 4);
+    let table: Vec<f32> = (0..vocab * dim).map(|v| v as f32 * 0.5 - 3.0).collect();
+    let ids = vec![3, 3, 0, 6, 1, 3, 6, 2];
+    let weight = dev.tensor_from_vec(table, (vocab, dim));
+    let r = dev.tensor_from_vec(
+        (0..batch * seq * dim)
+            .map(|v| (v % 5) as f32 - 2.0)
+            .collect(),
+        (batch, seq, dim),
+    );
+    let fused = embedding_lookup(weight.clone().leaky_traced(), &ids, batch, seq);
+    let idx = dev.tensor_from_vec(ids.clone(), (batch, seq));
+    let gathered = weight.clone().leaky_traced().gather(idx);
+    assert_eq!(
+        fused.retaped::<NoneTape>().as_vec(),
+        gathered.retaped::<NoneTape>().as_vec()
+    );
+    let g1 = (fused * r.clone()).sum().backward();
+    let g2 = (gathered * r).sum().backward();
+    assert_eq!(g1.get(&weight).as_vec(), g2.get(&weight).as_vec());
 }

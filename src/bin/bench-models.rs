@@ -21,7 +21,7 @@ use sentiment_rnn::data::loader::Batch as TokenBatch;
 use sentiment_rnn::nn::backend::Path;
 use sentiment_rnn::nn::classifier::Classifier;
 use sentiment_rnn::nn::config::{ModelConfig, ModelKind};
-use sentiment_rnn::nn::fused::{conv1d_max_relu, lstm_sequence, rnn_sequence};
+use sentiment_rnn::nn::fused::{conv1d_max_relu, embedding_lookup, lstm_sequence, rnn_sequence};
 use sentiment_rnn::nn::lstm::GateSet;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -265,7 +265,8 @@ fn run_model(args: &Args, name: &str) -> Result<ModelResult> {
     let tokens: Vec<usize> = (0..b * t).map(|_| rng.gen_range(0..args.vocab)).collect();
     let labels: Vec<usize> = (0..b).map(|_| rng.gen_range(0..2)).collect();
     let batch = Batch {
-        tokens: dev.tensor_from_vec(tokens, (b, t)),
+        tokens: dev.tensor_from_vec(tokens.clone(), (b, t)),
+        ids: tokens,
         lengths: vec![t; b],
         targets: dev.tensor_from_vec(
             labels
@@ -429,6 +430,7 @@ impl TrainStep for ClassifierModel {
 /// One fixed batch of random tokens (all rows full length, like the PyTorch anchor).
 struct Batch {
     tokens: Tensor<(usize, usize), usize, Cpu>,
+    ids: Vec<usize>,
     lengths: Vec<usize>,
     targets: Tensor<(usize, usize), f32, Cpu>,
 }
@@ -569,11 +571,13 @@ impl FusedModel {
 
     fn train_step(&mut self, batch: &Batch, dev: &Cpu) -> f32 {
         let (b, _) = *batch.tokens.shape();
-        let x = self
-            .embedding
-            .clone()
-            .traced(Gradients::leaky())
-            .gather(batch.tokens.clone());
+        let (_, t) = *batch.tokens.shape();
+        let x = embedding_lookup(
+            self.embedding.clone().traced(Gradients::leaky()),
+            &batch.ids,
+            b,
+            t,
+        );
         let last = dev.tensor_from_vec(
             batch.lengths.iter().map(|&l| l - 1).collect::<Vec<_>>(),
             (b,),

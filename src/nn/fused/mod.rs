@@ -7,6 +7,9 @@
 //! `x`; the parameters are untaped and get their gradients accumulated into the tape's
 //! [`Gradients`](dfdx::tensor::Gradients), like dfdx's own matmul does.
 //!
+//! [`embedding_lookup`] is the token embedding as one op (row copies forward, a scatter-add
+//! straight into the table's gradient backward).
+//!
 //! [`conv1d_max_relu`] is the CNN branch (Conv1d → masked max over time → ReLU) as one op
 //! whose backward only touches each channel's winning window.
 //!
@@ -16,6 +19,7 @@
 
 mod activation;
 mod conv;
+mod embedding;
 mod gemm;
 mod grads;
 mod kernel;
@@ -270,6 +274,48 @@ pub fn conv1d_max_relu<T: Tape<f32, Cpu>>(
         });
     } else {
         pool::give(std::mem::take(&mut fwd.x));
+    }
+    out.put_tape(tape)
+}
+mod scratch_timing;
+
+/// The rows of `weight` `(V, E)` for `ids` (row-major `(B, T)`), as `(B, T, E)`. The tape rides
+/// on `weight`; the backward adds each token's output gradient into its row of the table.
+///
+/// # Panics
+/// If `ids.len() != batch · seq_len` or an id is `≥ V`.
+pub fn embedding_lookup<T: Tape<f32, Cpu>>(
+    weight: Tensor<(usize, usize), f32, Cpu, T>,
+    ids: &[usize],
+    batch: usize,
+    seq_len: usize,
+) -> Tensor<(usize, usize, usize), f32, Cpu, T> {
+    let (vocab, dim) = *weight.shape();
+    assert_eq!(
+        ids.len(),
+        batch * seq_len,
+        "ids must be (B, T) = ({batch}, {seq_len})"
+    );
+    if let Some((i, id)) = ids.iter().enumerate().find(|&(_, &id)| id >= vocab) {
+        panic!("token id {id} at position {i} is outside the vocabulary of {vocab}");
+    }
+    let dev = weight.device().clone();
+    let (weight, mut tape) = weight.split_tape();
+    let mut table = pool::take(vocab * dim);
+    weight.copy_into(&mut table);
+    let rows = embedding::gather(&table, ids, dim);
+    pool::give(table);
+    let out = dev.tensor_from_vec(rows, (batch, seq_len, dim));
+    if T::OWNS_TAPE {
+        let (wg, og) = (weight.ghost(), out.ghost());
+        let ids = ids.to_vec();
+        tape.add_backward_op(move |grads| {
+            let mut go = pool::take(ids.len() * dim);
+            go.copy_from_slice(grads.get_or_alloc_mut(&og)?);
+            embedding::scatter_add(grads.get_or_alloc_mut(&wg)?, &ids, &go, dim);
+            pool::give(go);
+            Ok(())
+        });
     }
     out.put_tape(tape)
 }
