@@ -277,7 +277,6 @@ pub fn conv1d_max_relu<T: Tape<f32, Cpu>>(
     }
     out.put_tape(tape)
 }
-mod scratch_timing;
 
 /// The rows of `weight` `(V, E)` for `ids` (row-major `(B, T)`), as `(B, T, E)`. The tape rides
 /// on `weight`; the backward adds each token's output gradient into its row of the table.
