@@ -17,6 +17,7 @@ use dfdx::optim::Adam;
 use dfdx::prelude::*;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
 use sentiment_rnn::data::loader::Batch as TokenBatch;
 use sentiment_rnn::nn::backend::Path;
 use sentiment_rnn::nn::classifier::Classifier;
@@ -722,17 +723,20 @@ impl AdamState {
         let c1 = 1.0 - b1.powi(self.t);
         let c2 = 1.0 - b2.powi(self.t);
         let g = p.grad(grads);
-        for (((x, m), v), &g) in self
-            .values
-            .iter_mut()
-            .zip(&mut self.m)
-            .zip(&mut self.v)
-            .zip(g)
-        {
-            *m = b1 * *m + (1.0 - b1) * g;
-            *v = b2 * *v + (1.0 - b2) * g * g;
-            *x -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
-        }
+        // Element-wise, so chunks run on the pool's threads (the embedding has V·E entries).
+        const CHUNK: usize = 1 << 14;
+        self.values
+            .par_chunks_mut(CHUNK)
+            .zip(self.m.par_chunks_mut(CHUNK))
+            .zip(self.v.par_chunks_mut(CHUNK))
+            .zip(g.par_chunks(CHUNK))
+            .for_each(|(((x, m), v), g)| {
+                for (((x, m), v), &g) in x.iter_mut().zip(m).zip(v).zip(g) {
+                    *m = b1 * *m + (1.0 - b1) * g;
+                    *v = b2 * *v + (1.0 - b2) * g * g;
+                    *x -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+                }
+            });
         p.set(&self.values);
     }
 }
