@@ -607,3 +607,27 @@ fn embedding_lookup_matches_dfdx_gather() {
     let g2 = (gathered * r).sum().backward();
     assert_eq!(g1.get(&weight).as_vec(), g2.get(&weight).as_vec());
 }
+
+/// A permuted (strided) input gives the same result as its contiguous copy.
+#[test]
+fn strided_inputs_are_read_in_logical_order() {
+    let dev = Cpu::default();
+    let (b, t, e, h) = (3, 4, 2, 16);
+    let mut rng = StdRng::seed_from_u64(90);
+    let mut u = |n: usize| {
+        (0..n)
+            .map(|_| rng.gen_range(-1.0_f32..1.0))
+            .collect::<Vec<f32>>()
+    };
+    let x_bet = dev.tensor_from_vec(u(b * e * t), (b, e, t));
+    let x_perm = x_bet.clone().permute::<_, Axes3<0, 2, 1>>();
+    let x_copy = dev.tensor_from_vec(x_perm.as_vec(), (b, t, e));
+    let w_x = dev.tensor_from_vec(u(e * 4 * h), (e, 4 * h));
+    let w_h = dev.tensor_from_vec(u(h * 4 * h), (h, 4 * h));
+    let bias = dev.tensor_from_vec(u(4 * h), (4 * h,));
+    let lengths = [4, 2, 3];
+    let run = |x: Tensor<(usize, usize, usize), f32, Cpu>| {
+        lstm_sequence(x, &w_x, &w_h, &bias, &lengths, GateSet::ALL, false).as_vec()
+    };
+    assert_eq!(run(x_perm), run(x_copy));
+}
