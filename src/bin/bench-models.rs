@@ -437,6 +437,7 @@ struct Batch {
 }
 
 type Mat = Tensor<(usize, usize), f32, Cpu>;
+type Taped2 = Tensor<(usize, usize), f32, Cpu, OwnedTape<f32, Cpu>>;
 type Vec1 = Tensor<(usize,), f32, Cpu>;
 
 /// A recurrent layer's parameters for the fused ops.
@@ -600,28 +601,27 @@ impl FusedModel {
                     rnn_sequence(x, &l.w_x, &l.w_h, &l.b, &batch.lengths, l.reverse)
                 }
             };
-        let finals: Vec<Tensor<(usize, usize), f32, Cpu, OwnedTape<f32, Cpu>>> =
-            if !self.convs.is_empty() {
-                let (x, tape) = x.split_tape();
-                let mut tape = Some(tape);
-                self.convs
-                    .iter()
-                    .map(|(w, b, k)| {
-                        let xi = x.clone().put_tape(tape.take().unwrap_or_default());
-                        conv1d_max_relu(xi, w, b, &batch.lengths, *k, 0)
-                    })
-                    .collect()
-            } else if self.bidirectional {
-                let fwd = run(&self.layers[0], x.with_empty_tape());
-                let bwd = run(&self.layers[1], x);
-                vec![fwd.select(last), bwd.select(first)]
-            } else {
-                let mut h = x;
-                for l in &self.layers {
-                    h = run(l, h);
-                }
-                vec![h.select(last)]
-            };
+        let finals: Vec<Taped2> = if !self.convs.is_empty() {
+            let (x, tape) = x.split_tape();
+            let mut tape = Some(tape);
+            self.convs
+                .iter()
+                .map(|(w, b, k)| {
+                    let xi = x.clone().put_tape(tape.take().unwrap_or_default());
+                    conv1d_max_relu(xi, w, b, &batch.lengths, *k, 0)
+                })
+                .collect()
+        } else if self.bidirectional {
+            let fwd = run(&self.layers[0], x.with_empty_tape());
+            let bwd = run(&self.layers[1], x);
+            vec![fwd.select(last), bwd.select(first)]
+        } else {
+            let mut h = x;
+            for l in &self.layers {
+                h = run(l, h);
+            }
+            vec![h.select(last)]
+        };
         let mut logits = None;
         for (f, w) in finals.into_iter().zip(&self.heads) {
             let part = f.matmul(w.clone());
