@@ -19,6 +19,7 @@ use sentiment_rnn::nn::rnn::Rnn;
 use sentiment_rnn::nn::stack::RecurrentStack;
 
 type Dev = Cpu;
+type Seq = Tensor<(usize, usize, usize), f64, Dev>;
 const TOL: f64 = 1e-9;
 
 // ---------------------------------------------------------------- host-side references
@@ -138,11 +139,7 @@ fn rng() -> StdRng {
     StdRng::seed_from_u64(7)
 }
 
-fn random_input(
-    dev: &Dev,
-    dims: (usize, usize, usize),
-    rng: &mut StdRng,
-) -> (Vec<f64>, Tensor<(usize, usize, usize), f64, Dev>) {
+fn random_input(dev: &Dev, dims: (usize, usize, usize), rng: &mut StdRng) -> (Vec<f64>, Seq) {
     let v: Vec<f64> = (0..dims.0 * dims.1 * dims.2)
         .map(|_| rng.gen_range(-1.0..1.0))
         .collect();
@@ -479,11 +476,10 @@ fn host_pool(
     fwd_width: usize,
     q: &[f64],
 ) -> Vec<f64> {
-    let (b, t, f) = dims;
+    let (_, t, f) = dims;
     let at = |r: usize, p: usize, c: usize| x[(r * t + p) * f + c];
     let mut out = Vec::new();
-    for r in 0..b {
-        let len = lengths[r];
+    for (r, &len) in lengths.iter().enumerate() {
         for c in 0..f {
             out.push(match agg {
                 Aggregation::Final => at(r, if c < fwd_width { len - 1 } else { 0 }, c),
