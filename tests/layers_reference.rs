@@ -797,3 +797,50 @@ fn config_errors_name_the_field_and_allowed_values() {
         cfg
     );
 }
+
+#[test]
+fn fused_cpu_path_matches_reference_path_in_f32() {
+    let dev = Cpu::seed_from_u64(4);
+    let mut rng = rng();
+    let b = batch(&[7, 3, 1, 5], 8, 23, &mut rng);
+    let gates = [
+        None,
+        Some(Gate::Forget),
+        Some(Gate::Input),
+        Some(Gate::Output),
+    ];
+    for (kind, gate) in gates
+        .iter()
+        .map(|&g| (ModelKind::Lstm, g))
+        .chain([(ModelKind::Rnn, None)])
+    {
+        let mut cfg = ModelConfig::new(kind);
+        cfg.embedding_dim = 5;
+        cfg.hidden_size = 6;
+        cfg.num_layers = 2;
+        cfg.bidirectional = true;
+        cfg.aggregation = Aggregation::Mean;
+        cfg.disabled_gate = gate;
+        let mut model = Classifier::<f32, Cpu>::new(&cfg, 23, &dev).unwrap();
+        let mut run = |path: Path| {
+            model.path = path;
+            let logits = model.forward_with_tape(&b, OwnedTape::default(), false);
+            let values = logits.as_vec();
+            let grads = logits.sum().backward();
+            (values, grads.get(&model.embedding.weight).as_vec())
+        };
+        let (fused, fused_grad) = run(Path::Fastest);
+        let (reference, reference_grad) = run(Path::Reference);
+        for (what, a, r) in [
+            ("logits", &fused, &reference),
+            ("embedding grad", &fused_grad, &reference_grad),
+        ] {
+            for (x, y) in a.iter().zip(r.iter()) {
+                assert!(
+                    (x - y).abs() <= 1e-5 * (1.0 + y.abs()),
+                    "{kind:?} {gate:?} {what}: fused {x} vs reference {y}"
+                );
+            }
+        }
+    }
+}
