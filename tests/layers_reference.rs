@@ -844,3 +844,38 @@ fn fused_cpu_path_matches_reference_path_in_f32() {
         }
     }
 }
+
+#[test]
+fn device_and_dtype_conversions_keep_the_settings() {
+    let dev = Cpu::seed_from_u64(5);
+    let mut rng = rng();
+    let b = batch(&LENGTHS, 6, 13, &mut rng);
+    let mut cnn = ModelConfig::new(ModelKind::Cnn);
+    cnn.kernel_widths = vec![2, 3];
+    cnn.conv_padding = 1;
+    let mut lstm = ModelConfig::new(ModelKind::Lstm);
+    lstm.bidirectional = true;
+    lstm.aggregation = Aggregation::Attention;
+    lstm.disabled_gate = Some(Gate::Forget);
+    for cfg in [cnn, lstm] {
+        let mut small = cfg.clone();
+        small.embedding_dim = 4;
+        small.hidden_size = 3;
+        small.channels = 3;
+        let model = Classifier::<f32, Cpu>::new(&small, 13, &dev).unwrap();
+        let want = model.forward_eval(&b).as_vec();
+        let moved = model.to_device(&Cpu::default());
+        assert_eq!(moved.forward_eval(&b).as_vec(), want, "{:?}", cfg.kind);
+        let wide = model.to_dtype::<f64>();
+        for (x, y) in wide.forward_eval(&b).as_vec().iter().zip(&want) {
+            assert!(
+                (x - *y as f64).abs() < 1e-5,
+                "{:?}: f64 {x} vs f32 {y}",
+                cfg.kind
+            );
+        }
+        // dfdx's own conversion cannot see the settings; the model refuses to run.
+        let raw: Classifier<f32, Cpu> = ToDevice::to_device(&model, &Cpu::default());
+        assert!(raw.check_settings().unwrap_err().contains("lost"));
+    }
+}
