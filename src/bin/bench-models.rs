@@ -105,6 +105,8 @@ struct Summary {
     steps: usize,
     warmup: usize,
     shape: serde_json::Value,
+    /// 1-minute load average before and after the run (timings on a loaded machine stretch).
+    load_avg: [f64; 2],
 }
 
 fn main() -> Result<()> {
@@ -127,6 +129,7 @@ fn main() -> Result<()> {
     } else {
         args.models.clone()
     };
+    let load_before = load_avg();
     let mut models = Vec::new();
     for name in &names {
         let r = if args.in_process {
@@ -171,6 +174,7 @@ fn main() -> Result<()> {
         threads: args.threads,
         steps: args.steps,
         warmup: args.warmup,
+        load_avg: [load_before, load_avg()],
         shape: serde_json::json!({
             "batch": args.batch, "seq_len": args.seq_len, "vocab": args.vocab,
             "embed": args.embed, "hidden": args.hidden, "classes": 2,
@@ -224,6 +228,14 @@ fn run_child(args: &Args, name: &str) -> Result<ModelResult> {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let last = stdout.lines().last().context("child printed nothing")?;
     serde_json::from_str(last).with_context(|| format!("parsing the child's line {last:?}"))
+}
+
+/// The 1-minute load average (0 where /proc is unavailable).
+fn load_avg() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
 }
 
 /// Peak resident set size of this process in MB (`VmHWM`), 0 where /proc is unavailable.
