@@ -100,7 +100,11 @@ struct ModelResult {
 struct Summary {
     models: Vec<ModelResult>,
     lstm_reference_ms_per_step: Option<f64>,
+    /// Wall-time ratio fused LSTM / op-by-op reference LSTM.
     lstm_over_reference: Option<f64>,
+    lstm_reference_cpu_ms_per_step: Option<f64>,
+    /// The same ratio in CPU time (steadier when other processes compete for the cores).
+    lstm_over_reference_cpu: Option<f64>,
     threads: usize,
     steps: usize,
     warmup: usize,
@@ -160,12 +164,22 @@ fn main() -> Result<()> {
         .iter()
         .find(|m| m.name == "lstm_reference")
         .map(|m| m.ms_per_step);
+    let reference_cpu = models
+        .iter()
+        .find(|m| m.name == "lstm_reference")
+        .map(|m| m.cpu_ms_per_step);
+    let lstm_cpu = models
+        .iter()
+        .find(|m| m.name == "lstm")
+        .map(|m| m.cpu_ms_per_step);
     let lstm = models
         .iter()
         .find(|m| m.name == "lstm")
         .map(|m| m.ms_per_step);
     let summary = Summary {
         lstm_reference_ms_per_step: reference,
+        lstm_reference_cpu_ms_per_step: reference_cpu,
+        lstm_over_reference_cpu: lstm_cpu.zip(reference_cpu).map(|(a, b)| a / b),
         lstm_over_reference: lstm.zip(reference).map(|(a, b)| a / b),
         models: models
             .into_iter()
