@@ -1,1 +1,322 @@
 //! Whole-sequence CPU ops for the recurrent layers (hand-written BPTT).
+//!
+//! [`lstm_sequence`] and [`rnn_sequence`] run a recurrent layer over a padded batch `(B, T, E)`
+//! as one dfdx op each: the forward projects every token with one matmul, then walks the steps
+//! with one fused recurrent matmul per step (rows sorted by length, so finished rows drop out;
+//! batch rows split between threads); the backward is written by hand and ends in a few
+//! whole-sequence matmuls. The tape rides on `x`; the parameters are untaped and get their
+//! gradients accumulated into the tape's [`Gradients`](dfdx::tensor::Gradients), like dfdx's
+//! own matmul does.
+//!
+//! [`embedding_lookup`] is the token embedding as one op (row copies forward, a scatter-add
+//! straight into the table's gradient backward).
+//!
+//! [`conv1d_max_relu`] is the CNN branch (Conv1d → masked max over time → ReLU) as one op
+//! whose backward only touches each channel's winning window.
+//!
+//! Outputs at padded positions (`t ≥ lengths[b]`) are 0 and receive no gradient. With
+//! `reverse`, row `b` runs from position `lengths[b] − 1` down to 0 and its outputs stay
+//! aligned with the input positions.
+
+mod activation;
+mod conv;
+mod embedding;
+mod gemm;
+mod grads;
+mod kernel;
+mod lstm;
+mod packing;
+mod pool;
+mod rnn;
+
+use dfdx::prelude::*;
+use grads::Saved;
+
+use crate::nn::lstm::GateSet;
+
+/// The enabled mask in column order [input, forget, candidate, output].
+fn gate_mask(g: GateSet) -> [bool; 4] {
+    [g.input, g.forget, true, g.output]
+}
+
+/// The input's values in a pooled buffer (dfdx exposes no borrowed view of a tensor's data).
+/// `x` must be contiguous (the ops call `contiguous()` first, a no-op for ordinary tensors).
+fn input_buffer<T>(x: &Tensor<(usize, usize, usize), f32, Cpu, T>) -> Vec<f32> {
+    let (b, t, e) = *x.shape();
+    let mut buf = pool::take(b * t * e);
+    x.copy_into(&mut buf);
+    buf
+}
+
+/// Number of threads the ops split rows and matmuls over (rayon's current pool).
+fn threads() -> usize {
+    rayon::current_num_threads().max(1)
+}
+
+/// Runs an LSTM over `x` `(B, T, E)` and returns the hidden states `(B, T, H)`.
+///
+/// `w_x` `(E, G·H)`, `w_h` `(H, G·H)`, `b` `(G·H,)` hold the enabled gates' column blocks in
+/// the order [input, forget, candidate, output]; `i, f, o = σ(·)`, `g = tanh(·)`,
+/// `C_t = f⊙C_{t−1} + i⊙g`, `h_t = o⊙tanh(C_t)`, `h_0 = C_0 = 0`.
+///
+/// # Panics
+/// If the shapes disagree, `lengths.len() != B`, or a length exceeds `T`.
+pub fn lstm_sequence<T: Tape<f32, Cpu>>(
+    x: Tensor<(usize, usize, usize), f32, Cpu, T>,
+    w_x: &Tensor<(usize, usize), f32, Cpu>,
+    w_h: &Tensor<(usize, usize), f32, Cpu>,
+    b: &Tensor<(usize,), f32, Cpu>,
+    lengths: &[usize],
+    gates: GateSet,
+    reverse: bool,
+) -> Tensor<(usize, usize, usize), f32, Cpu, T> {
+    let (batch, seq_len, embed) = *x.shape();
+    let hidden = w_h.shape().0;
+    let layout = lstm::GateLayout::new(gate_mask(gates));
+    let gh = layout.count * hidden;
+    assert_eq!(
+        *w_x.shape(),
+        (embed, gh),
+        "w_x must be (E, G·H) = ({embed}, {gh})"
+    );
+    assert_eq!(
+        *w_h.shape(),
+        (hidden, gh),
+        "w_h must be (H, G·H) = ({hidden}, {gh})"
+    );
+    assert_eq!(b.shape().0, gh, "b must be (G·H,) = ({gh},)");
+    let threads = threads();
+    let dims = lstm::LstmDims {
+        batch,
+        seq_len,
+        embed,
+        hidden,
+        gates: layout,
+        threads,
+    };
+    let dev = x.device().clone();
+    let (x, mut tape) = x.contiguous().split_tape();
+    let (wx, wh) = (w_x.as_vec(), w_h.as_vec());
+    let mut fwd = lstm::forward(
+        dims,
+        input_buffer(&x),
+        &wx,
+        &wh,
+        &b.as_vec(),
+        lengths,
+        reverse,
+    );
+    let out = dev.tensor_from_vec(std::mem::take(&mut fwd.out), (batch, seq_len, hidden));
+    if T::OWNS_TAPE {
+        let (xg, wxg, whg, bg, og) = (x.ghost(), w_x.ghost(), w_h.ghost(), b.ghost(), out.ghost());
+        tape.add_backward_op(move |grads| {
+            let dp = lstm::backward_gates(&fwd, grads.get_or_alloc_mut(&og)?, &wh, threads);
+            let saved = Saved {
+                tokens: batch * seq_len,
+                x: &fwd.x,
+                hp: &fwd.hp,
+                w_x: &wx,
+                e: embed,
+                h: hidden,
+                gh,
+            };
+            grads::accumulate_w_x(&saved, &dp, grads.get_or_alloc_mut(&wxg)?, threads);
+            grads::accumulate_w_h(&saved, &dp, grads.get_or_alloc_mut(&whg)?, threads);
+            grads::accumulate_b(&saved, &dp, grads.get_or_alloc_mut(&bg)?);
+            grads::accumulate_input(&saved, &dp, grads.get_or_alloc_mut(&xg)?, threads);
+            pool::give(dp);
+            Ok(())
+        });
+    }
+    out.put_tape(tape)
+}
+
+/// Runs a tanh RNN, `h_t = tanh(x_t W_x + h_{t−1} W_h + b)`, `h_0 = 0`, over `x` `(B, T, E)`
+/// and returns the hidden states `(B, T, H)`. `w_x` `(E, H)`, `w_h` `(H, H)`, `b` `(H,)`.
+///
+/// # Panics
+/// If the shapes disagree, `lengths.len() != B`, or a length exceeds `T`.
+pub fn rnn_sequence<T: Tape<f32, Cpu>>(
+    x: Tensor<(usize, usize, usize), f32, Cpu, T>,
+    w_x: &Tensor<(usize, usize), f32, Cpu>,
+    w_h: &Tensor<(usize, usize), f32, Cpu>,
+    b: &Tensor<(usize,), f32, Cpu>,
+    lengths: &[usize],
+    reverse: bool,
+) -> Tensor<(usize, usize, usize), f32, Cpu, T> {
+    let (batch, seq_len, embed) = *x.shape();
+    let hidden = w_h.shape().0;
+    assert_eq!(
+        *w_x.shape(),
+        (embed, hidden),
+        "w_x must be (E, H) = ({embed}, {hidden})"
+    );
+    assert_eq!(
+        *w_h.shape(),
+        (hidden, hidden),
+        "w_h must be (H, H) = ({hidden}, {hidden})"
+    );
+    assert_eq!(b.shape().0, hidden, "b must be (H,) = ({hidden},)");
+    let threads = threads();
+    let dims = rnn::RnnDims {
+        batch,
+        seq_len,
+        embed,
+        hidden,
+        threads,
+    };
+    let dev = x.device().clone();
+    let (x, mut tape) = x.contiguous().split_tape();
+    let (wx, wh) = (w_x.as_vec(), w_h.as_vec());
+    let mut fwd = rnn::forward(
+        dims,
+        input_buffer(&x),
+        &wx,
+        &wh,
+        &b.as_vec(),
+        lengths,
+        reverse,
+    );
+    // The backward needs the outputs too, so a taped call hands dfdx a copy.
+    let out_vec = if T::OWNS_TAPE {
+        fwd.out.clone()
+    } else {
+        std::mem::take(&mut fwd.out)
+    };
+    let out = dev.tensor_from_vec(out_vec, (batch, seq_len, hidden));
+    if T::OWNS_TAPE {
+        let (xg, wxg, whg, bg, og) = (x.ghost(), w_x.ghost(), w_h.ghost(), b.ghost(), out.ghost());
+        tape.add_backward_op(move |grads| {
+            let dp = rnn::backward_gates(&fwd, grads.get_or_alloc_mut(&og)?, &wh, threads);
+            let saved = Saved {
+                tokens: batch * seq_len,
+                x: &fwd.x,
+                hp: &fwd.hp,
+                w_x: &wx,
+                e: embed,
+                h: hidden,
+                gh: hidden,
+            };
+            grads::accumulate_w_x(&saved, &dp, grads.get_or_alloc_mut(&wxg)?, threads);
+            grads::accumulate_w_h(&saved, &dp, grads.get_or_alloc_mut(&whg)?, threads);
+            grads::accumulate_b(&saved, &dp, grads.get_or_alloc_mut(&bg)?);
+            grads::accumulate_input(&saved, &dp, grads.get_or_alloc_mut(&xg)?, threads);
+            pool::give(dp);
+            Ok(())
+        });
+    }
+    out.put_tape(tape)
+}
+
+/// One CNN branch over `x` `(B, T, E)`: `relu(max_j (windows_j · weight) + bias)` `(B, C)`.
+///
+/// Window `j` of row `b` covers positions `j − padding .. j − padding + kernel` (zeros outside
+/// the row's real tokens); `weight` is `(kernel·E, C)` with row `q·E + e` for tap `q`, channel
+/// `e`. Only the `max(len + 2·padding − kernel + 1, 0)` windows of each row compete; a row
+/// without any gives 0. Ties pass the gradient to the first maximal window.
+///
+/// # Panics
+/// If the shapes disagree, `lengths.len() != B`, or a length exceeds `T`.
+pub fn conv1d_max_relu<T: Tape<f32, Cpu>>(
+    x: Tensor<(usize, usize, usize), f32, Cpu, T>,
+    weight: &Tensor<(usize, usize), f32, Cpu>,
+    bias: &Tensor<(usize,), f32, Cpu>,
+    lengths: &[usize],
+    kernel: usize,
+    padding: usize,
+) -> Tensor<(usize, usize), f32, Cpu, T> {
+    let (batch, seq_len, embed) = *x.shape();
+    let channels = weight.shape().1;
+    assert_eq!(
+        weight.shape().0,
+        kernel * embed,
+        "weight must be (kernel·E, C) = ({}, {channels})",
+        kernel * embed
+    );
+    assert_eq!(
+        bias.shape().0,
+        channels,
+        "bias must be (C,) = ({channels},)"
+    );
+    let dims = conv::ConvDims {
+        batch,
+        seq_len,
+        embed,
+        channels,
+        kernel,
+        padding,
+    };
+    let dev = x.device().clone();
+    let (x, mut tape) = x.contiguous().split_tape();
+    let w = weight.as_vec();
+    let mut fwd = conv::forward(dims, input_buffer(&x), &w, &bias.as_vec(), lengths);
+    let out = dev.tensor_from_vec(std::mem::take(&mut fwd.out), (batch, channels));
+    if T::OWNS_TAPE {
+        let (xg, wg, bg, og) = (x.ghost(), weight.ghost(), bias.ghost(), out.ghost());
+        tape.add_backward_op(move |grads| {
+            let go = grads.get_or_alloc_mut(&og)?.to_vec();
+            let mut gw = vec![0.0_f32; w.len()];
+            let mut gb = vec![0.0_f32; channels];
+            conv::backward(
+                &fwd,
+                &w,
+                &go,
+                &mut gw,
+                &mut gb,
+                grads.get_or_alloc_mut(&xg)?,
+            );
+            for (d, v) in grads.get_or_alloc_mut(&wg)?.iter_mut().zip(&gw) {
+                *d += v;
+            }
+            for (d, v) in grads.get_or_alloc_mut(&bg)?.iter_mut().zip(&gb) {
+                *d += v;
+            }
+            pool::give(std::mem::take(&mut fwd.x));
+            Ok(())
+        });
+    } else {
+        pool::give(std::mem::take(&mut fwd.x));
+    }
+    out.put_tape(tape)
+}
+
+/// The rows of `weight` `(V, E)` for `ids` (row-major `(B, T)`), as `(B, T, E)`. The tape rides
+/// on `weight`; the backward adds each token's output gradient into its row of the table.
+///
+/// # Panics
+/// If `ids.len() != batch · seq_len` or an id is `≥ V`.
+pub fn embedding_lookup<T: Tape<f32, Cpu>>(
+    weight: Tensor<(usize, usize), f32, Cpu, T>,
+    ids: &[usize],
+    batch: usize,
+    seq_len: usize,
+) -> Tensor<(usize, usize, usize), f32, Cpu, T> {
+    let (vocab, dim) = *weight.shape();
+    assert_eq!(
+        ids.len(),
+        batch * seq_len,
+        "ids must be (B, T) = ({batch}, {seq_len})"
+    );
+    if let Some((i, id)) = ids.iter().enumerate().find(|&(_, &id)| id >= vocab) {
+        panic!("token id {id} at position {i} is outside the vocabulary of {vocab}");
+    }
+    let dev = weight.device().clone();
+    let (weight, mut tape) = weight.contiguous().split_tape();
+    let mut table = pool::take(vocab * dim);
+    weight.copy_into(&mut table);
+    let rows = embedding::gather(&table, ids, dim);
+    pool::give(table);
+    let out = dev.tensor_from_vec(rows, (batch, seq_len, dim));
+    if T::OWNS_TAPE {
+        let (wg, og) = (weight.ghost(), out.ghost());
+        let ids = ids.to_vec();
+        tape.add_backward_op(move |grads| {
+            let mut go = pool::take(ids.len() * dim);
+            go.copy_from_slice(grads.get_or_alloc_mut(&og)?);
+            embedding::scatter_add(grads.get_or_alloc_mut(&wg)?, &ids, &go, dim);
+            pool::give(go);
+            Ok(())
+        });
+    }
+    out.put_tape(tape)
+}
