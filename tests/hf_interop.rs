@@ -40,8 +40,13 @@ struct HfOut {
 fn tokenizer() -> Option<Tokenizer> {
     let pieces = tokenizer_support::oracle_normal_pieces()?;
     Some(
-        Tokenizer::from_pieces(pieces, Default::default(), Default::default(), Default::default())
-            .unwrap(),
+        Tokenizer::from_pieces(
+            pieces,
+            Default::default(),
+            Default::default(),
+            Default::default(),
+        )
+        .unwrap(),
     )
 }
 
@@ -57,7 +62,10 @@ fn hf_tokenizers_gives_identical_ids_on_imdb_test() {
     let tok_path = dir.path().join("tokenizer.json");
     tok.save(&tok_path).unwrap();
     let texts_path = dir.path().join("texts.jsonl");
-    let lines: Vec<String> = texts.iter().map(|t| serde_json::to_string(t).unwrap()).collect();
+    let lines: Vec<String> = texts
+        .iter()
+        .map(|t| serde_json::to_string(t).unwrap())
+        .collect();
     std::fs::write(&texts_path, lines.join("\n") + "\n").unwrap();
     let out_path = dir.path().join("hf.jsonl");
 
@@ -89,13 +97,19 @@ fn hf_tokenizers_gives_identical_ids_on_imdb_test() {
         .collect();
     assert_eq!(hf.len(), texts.len() + 50.min(texts.len()));
 
-    let ours = tok.encode_batch_ids(&texts, &EncodeOptions::default()).unwrap();
+    let ours = tok
+        .encode_batch_ids(&texts, &EncodeOptions::default())
+        .unwrap();
     let mut mismatches = Vec::new();
     for (i, (text, (mine, theirs))) in texts.iter().zip(ours.iter().zip(&hf)).enumerate() {
         if *mine != theirs.ids {
             mismatches.push(i);
         }
-        assert_eq!(theirs.decoded.as_deref(), Some(text.as_str()), "HF decode of text {i}");
+        assert_eq!(
+            theirs.decoded.as_deref(),
+            Some(text.as_str()),
+            "HF decode of text {i}"
+        );
     }
     eprintln!(
         "hf_interop: {}/{} IMDb test reviews with identical ids",
