@@ -52,8 +52,8 @@ fn shard_of(h: u64, shards: usize) -> usize {
 /// Calls `f(word, start, end, hash)` for every substring of at most `max_len` characters
 /// of every word, in (word, start, end) order. `chars` receives the word's characters and
 /// `bounds` their byte offsets (plus the end).
-fn for_each_substring<'a>(
-    words: &[(&'a str, u64)],
+fn for_each_substring(
+    words: &[(&str, u64)],
     max_len: usize,
     mut f: impl FnMut(usize, &[u32], &[usize], usize, usize, u64),
 ) {
