@@ -1,5 +1,6 @@
-//! Our `tokenizer.json` in HuggingFace `tokenizers` (Python): same ids on every IMDb test
-//! review, and HuggingFace decodes them back to the original text.
+//! Our `tokenizer.json` in HuggingFace `tokenizers` (Python): a 30,000-piece tokenizer trained
+//! on IMDb train gives the same ids on every IMDb test review in both libraries, and
+//! HuggingFace decodes them back to the original text.
 //!
 //! The interpreter is env `SENTIMENT_RNN_PYTHON` (default `python3`) with the `tokenizers`
 //! wheel. Without it the test says so and passes, except under `CI=true`, where it fails.
@@ -8,7 +9,7 @@ mod tokenizer_support;
 
 use std::process::Command;
 
-use sentiment_rnn::tokenizer::{EncodeOptions, Tokenizer};
+use sentiment_rnn::tokenizer::{EncodeOptions, Tokenizer, TokenizerTrainConfig};
 use tokenizer_support::{imdb, skip_unless_ci};
 
 const SCRIPT: &str = r#"
@@ -56,7 +57,7 @@ fn hf_tokenizers_gives_identical_ids_on_imdb_test() {
         return skip_unless_ci("IMDb test files missing");
     };
     let Some(tok) = tokenizer() else {
-        return skip_unless_ci("tokenizer vocabulary fixture missing");
+        return skip_unless_ci("IMDb train files missing");
     };
     let dir = tempfile::tempdir().unwrap();
     let tok_path = dir.path().join("tokenizer.json");
