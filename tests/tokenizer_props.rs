@@ -307,9 +307,14 @@ fn imdb_round_trip() {
     ) else {
         return tokenizer_support::skip_unless_ci("IMDb files missing");
     };
+    assert_eq!((train.len(), test.len()), (9788, 9763));
     let texts: Vec<String> = train.into_iter().chain(test).collect();
-    assert_eq!(texts.len(), 19_551);
-    let tok = imdb_tokenizer();
+    // Trained on train only, so test-only characters exercise byte fallback.
+    let cfg = TokenizerTrainConfig {
+        vocab_size: 8000,
+        ..Default::default()
+    };
+    let tok = Tokenizer::train(&texts[..9788], &cfg, &|_| {}).unwrap();
     let ids = tok
         .encode_batch_ids(&texts, &EncodeOptions::default())
         .unwrap();
@@ -323,17 +328,40 @@ fn imdb_round_trip() {
     );
 }
 
-/// The tokenizer for IMDb-scale checks: the SentencePiece-trained vocabulary when its fixture
-/// is present, else the tiny fixed one (which byte-falls-back on much of the text).
-fn imdb_tokenizer() -> Tokenizer {
-    match tokenizer_support::oracle_normal_pieces() {
-        Some(p) => Tokenizer::from_pieces(
-            p,
-            Default::default(),
-            Default::default(),
-            Default::default(),
-        )
-        .unwrap(),
-        None => tiny_tokenizer(),
+/// How a small tokenizer trained on a slice of IMDb train segments a few fixed sentences.
+#[test]
+fn trained_segmentation_snapshot() {
+    let Some(train) = tokenizer_support::imdb("train") else {
+        return tokenizer_support::skip_unless_ci("IMDb train files missing");
+    };
+    // 400 reviews from each class (the files hold positives first).
+    let slice: Vec<&String> = train
+        .iter()
+        .take(400)
+        .chain(train.iter().rev().take(400))
+        .collect();
+    let cfg = TokenizerTrainConfig {
+        vocab_size: 1500,
+        ..Default::default()
+    };
+    let tok = Tokenizer::train(
+        &slice.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        &cfg,
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(tok.vocab_size(), 1500);
+    let sentences = [
+        "This movie was absolutely wonderful, I loved it!",
+        "The acting was terrible and the plot made no sense.<br /><br />Avoid.",
+        "An unforgettable performance by the lead actress.",
+        "Naïve café owners in Zürich — 5/10 ★",
+    ];
+    let mut out = String::new();
+    for s in sentences {
+        let enc = tok.encode(s).unwrap();
+        out.push_str(&format!("{s}\n  {}\n", enc.tokens.join(" | ")));
+        assert_eq!(tok.decode(&enc.input_ids, true).unwrap(), s);
     }
+    insta::assert_snapshot!(out);
 }
