@@ -17,7 +17,7 @@
 //! library loads and that encodes identically (except for texts containing a literal `▁` or a
 //! special token's text, which HuggingFace treats as a space / as the special token).
 
-pub mod cache;
+mod cache;
 pub mod encoding;
 pub mod error;
 pub mod hf_json;
