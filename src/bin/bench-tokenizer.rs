@@ -45,6 +45,9 @@ struct Args {
     /// Pruning stops at vocab × overshoot.
     #[arg(long)]
     overshoot: Option<f64>,
+    /// Fraction of pieces each pruning round keeps.
+    #[arg(long)]
+    shrinking_factor: Option<f64>,
     /// Where to write the JSON object.
     #[arg(long, default_value = "figures/bench_tokenizer.json")]
     out: PathBuf,
@@ -142,6 +145,9 @@ fn main() -> Result<()> {
     }
     if let Some(v) = args.final_em {
         cfg.final_em_iterations = v;
+    }
+    if let Some(v) = args.shrinking_factor {
+        cfg.shrinking_factor = v;
     }
     if let Some(v) = args.overshoot {
         cfg.overshoot = v;
