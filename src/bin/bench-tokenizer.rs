@@ -48,6 +48,9 @@ struct Args {
     /// Fraction of pieces each pruning round keeps.
     #[arg(long)]
     shrinking_factor: Option<f64>,
+    /// Stop after training (for profiling the trainer); prints the training time only.
+    #[arg(long)]
+    train_only: bool,
     /// Where to write the JSON object.
     #[arg(long, default_value = "figures/bench_tokenizer.json")]
     out: PathBuf,
@@ -173,6 +176,10 @@ fn main() -> Result<()> {
         ScoreAccumulation::default(),
     )?;
     let train_seconds = t0.elapsed().as_secs_f64();
+    if args.train_only {
+        println!("{}", serde_json::json!({ "train_seconds": train_seconds }));
+        return Ok(());
+    }
 
     // Encoding throughput over train+test with a fresh tokenizer (empty word cache), on
     // all threads and on one.
