@@ -11,10 +11,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use sentiment_rnn::tokenizer::training::word_counts;
-use sentiment_rnn::tokenizer::unigram::trainer::{TrainerConfig, train};
+use sentiment_rnn::tokenizer::unigram::trainer::{TrainProgress, TrainerConfig};
 use sentiment_rnn::tokenizer::{
     EncodeOptions, Normalizer, PieceKind, ScoreAccumulation, SpecialTokens, Tokenizer,
+    TokenizerTrainConfig,
 };
 
 /// Specials (`<unk>`, `<s>`, `</s>`, `<pad>`) and byte-fallback pieces the model adds.
@@ -45,6 +45,16 @@ struct Args {
     /// Pruning stops at vocab × overshoot.
     #[arg(long)]
     overshoot: Option<f64>,
+    /// Fraction of pieces each pruning round keeps.
+    #[arg(long)]
+    shrinking_factor: Option<f64>,
+    /// Stop after training (for profiling the trainer); prints the training time only.
+    #[arg(long)]
+    train_only: bool,
+    /// Instead of training, take the normal pieces of a SentencePiece vocabulary in the
+    /// oracle's JSONL format (`[id, piece, score, type]` per line), to compare bits/char.
+    #[arg(long)]
+    pieces_jsonl: Option<PathBuf>,
     /// Where to write the JSON object.
     #[arg(long, default_value = "figures/bench_tokenizer.json")]
     out: PathBuf,
@@ -120,6 +130,27 @@ fn bits_per_char(tok: &Tokenizer, texts: &[String], encodings: &[Vec<u32>]) -> f
     nats / std::f64::consts::LN_2 / chars as f64
 }
 
+/// The normal pieces of a vocabulary in SentencePiece oracle JSONL format.
+fn read_pieces_jsonl(path: &Path) -> Result<Vec<(String, f64)>> {
+    let raw =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in raw.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
+        let (_, piece, score, kind): (u32, String, f64, String) = serde_json::from_str(line)
+            .with_context(|| {
+                format!(
+                    "{}:{}: expected [id, piece, score, type]",
+                    path.display(),
+                    i + 1
+                )
+            })?;
+        if kind == "normal" {
+            out.push((piece, score));
+        }
+    }
+    Ok(out)
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
     let threads = args
@@ -131,7 +162,6 @@ fn main() -> Result<()> {
     let root = data_root(args.data_dir);
     let train_texts = read_split(&root, "train")?;
     let test_texts = read_split(&root, "test")?;
-    let norm = Normalizer::default();
 
     let mut cfg = TrainerConfig {
         vocab_size: args.vocab_size - SPECIALS - BYTE_PIECES,
@@ -143,12 +173,14 @@ fn main() -> Result<()> {
     if let Some(v) = args.final_em {
         cfg.final_em_iterations = v;
     }
+    if let Some(v) = args.shrinking_factor {
+        cfg.shrinking_factor = v;
+    }
     if let Some(v) = args.overshoot {
         cfg.overshoot = v;
     }
     let t0 = Instant::now();
-    let counts = word_counts(&train_texts, &norm);
-    let pieces = train(&counts, &cfg, &|p| {
+    let progress = |p: TrainProgress| {
         eprintln!(
             "[{:7.3}s] {:?} round {} iter {}: {} pieces (target {}), obj {:.4}",
             t0.elapsed().as_secs_f64(),
@@ -159,14 +191,30 @@ fn main() -> Result<()> {
             p.target,
             p.objective
         )
-    })?;
-    let tok = Tokenizer::from_pieces(
-        pieces,
-        SpecialTokens::default(),
-        norm.clone(),
-        ScoreAccumulation::default(),
-    )?;
+    };
+    // The public pipeline: word counting, the trainer, the vocabulary layout.
+    let tok = match &args.pieces_jsonl {
+        None => Tokenizer::train(
+            &train_texts,
+            &TokenizerTrainConfig {
+                vocab_size: args.vocab_size,
+                trainer: cfg,
+                ..TokenizerTrainConfig::default()
+            },
+            &progress,
+        )?,
+        Some(path) => Tokenizer::from_pieces(
+            read_pieces_jsonl(path)?,
+            SpecialTokens::default(),
+            Normalizer::default(),
+            ScoreAccumulation::default(),
+        )?,
+    };
     let train_seconds = t0.elapsed().as_secs_f64();
+    if args.train_only {
+        println!("{}", serde_json::json!({ "train_seconds": train_seconds }));
+        return Ok(());
+    }
 
     // Encoding throughput over train+test with a fresh tokenizer (empty word cache), on
     // all threads and on one.
