@@ -20,6 +20,8 @@ pub enum Path {
 /// A dfdx device that can run the study's recurrent layers over whole sequences.
 pub trait SequenceDevice<E: Dtype>: Device<E> {
     /// LSTM over a padded batch (see [`reference`](mod@crate::nn::reference) for the contract).
+    // Allowed: the op signature of `fused`/`reference::lstm_sequence` plus the `path` switch,
+    // so each implementation is called with its arguments unchanged.
     #[allow(clippy::too_many_arguments)]
     fn lstm_sequence<T: Tape<E, Self>>(
         x: R3<E, Self, T>,
@@ -36,6 +38,7 @@ pub trait SequenceDevice<E: Dtype>: Device<E> {
     }
 
     /// Vanilla RNN over a padded batch.
+    // Allowed: as for `lstm_sequence` (the shared op signature plus `path`).
     #[allow(clippy::too_many_arguments)]
     fn rnn_sequence<T: Tape<E, Self>>(
         x: R3<E, Self, T>,
