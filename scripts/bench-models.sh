@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Training-step benchmark of the sentiment models (batch 64 × 256 tokens, vocab 30000,
 # embedding = hidden = 128, 2 threads): ms/step, tokens/s and peak RSS per model, plus the
-# op-by-op reference LSTM for the fused/reference ratio. Writes figures/bench_models.json.
+# op-by-op reference LSTM for the fused/reference ratio. Every model runs through the
+# project's Classifier (fused ops on CPU/f32). Writes figures/bench_models.json.
 #
 #   scripts/bench-models.sh                      # all models, 10 timed steps after 3 warm-up
 #   scripts/bench-models.sh --models lstm,rnn    # a subset (extra flags go to bench-models)

@@ -419,20 +419,32 @@ fn empty_and_all_padding_batches_give_zero_outputs_and_gradients() {
     assert!(grads.iter().all(|g| g.iter().all(|&v| v == 0.0)));
 }
 
-/// Runs one CNN branch: fused, or op-by-op (`nn::conv1d::Conv1d` + masked max + ReLU) when
-/// `op_by_op`. Returns (outputs, grads of x, weight, bias) for loss = Σ out ⊙ r.
-#[allow(clippy::type_complexity)]
-fn conv_branch(
-    x: &[f32],
+/// One CNN branch's inputs: `x: (B, T, E)` of `shape`, `weight: (kernel·E, C)`, `bias: (C,)`,
+/// the rows' `lengths` and the loss weights `r: (B, C)`.
+struct ConvCase<'a> {
+    x: &'a [f32],
     shape: (usize, usize, usize),
-    weight: &[f32],
-    bias: &[f32],
-    lengths: &[usize],
+    weight: &'a [f32],
+    bias: &'a [f32],
+    lengths: &'a [usize],
     kernel: usize,
     padding: usize,
-    r: &[f32],
-    op_by_op: bool,
-) -> (Vec<f32>, [Vec<f32>; 3]) {
+    r: &'a [f32],
+}
+
+/// Runs one CNN branch: fused, or op-by-op (`nn::conv1d::Conv1d` + masked max + ReLU) when
+/// `op_by_op`. Returns (outputs, grads of x, weight, bias) for loss = Σ out ⊙ r.
+fn conv_branch(case: &ConvCase, op_by_op: bool) -> (Vec<f32>, [Vec<f32>; 3]) {
+    let ConvCase {
+        x,
+        shape,
+        weight,
+        bias,
+        lengths,
+        kernel,
+        padding,
+        r,
+    } = *case;
     use sentiment_rnn::nn::conv1d::Conv1d;
     use sentiment_rnn::nn::sequence::neg_mask;
     let dev = Cpu::default();
@@ -481,17 +493,17 @@ fn conv_branch_matches_the_op_by_op_cnn() {
         let weight = u(kernel * embed * channels);
         let bias = u(channels);
         let run = |op_by_op| {
-            conv_branch(
-                &x,
-                (batch, seq, embed),
-                &weight,
-                &bias,
-                &lengths,
+            let case = ConvCase {
+                x: &x,
+                shape: (batch, seq, embed),
+                weight: &weight,
+                bias: &bias,
+                lengths: &lengths,
                 kernel,
                 padding,
-                &r,
-                op_by_op,
-            )
+                r: &r,
+            };
+            conv_branch(&case, op_by_op)
         };
         let (out, grads) = run(false);
         let (want, want_grads) = run(true);
@@ -531,33 +543,38 @@ fn conv_branch_backward_matches_directional_finite_difference() {
                 .map(|(a, b)| a + s * b)
                 .collect::<Vec<f32>>()
         };
-        let (out, _) = conv_branch(
-            &shift(&x, &dir[0]),
-            (batch, seq, embed),
-            &shift(&weight, &dir[1]),
-            &shift(&bias, &dir[2]),
-            &lengths,
+        let (x, weight, bias) = (
+            shift(&x, &dir[0]),
+            shift(&weight, &dir[1]),
+            shift(&bias, &dir[2]),
+        );
+        let case = ConvCase {
+            x: &x,
+            shape: (batch, seq, embed),
+            weight: &weight,
+            bias: &bias,
+            lengths: &lengths,
             kernel,
             padding,
-            &r,
-            false,
-        );
+            r: &r,
+        };
+        let (out, _) = conv_branch(&case, false);
         out.iter()
             .zip(&r)
             .map(|(o, r)| f64::from(o * r))
             .sum::<f64>()
     };
-    let (_, grads) = conv_branch(
-        &x,
-        (batch, seq, embed),
-        &weight,
-        &bias,
-        &lengths,
+    let case = ConvCase {
+        x: &x,
+        shape: (batch, seq, embed),
+        weight: &weight,
+        bias: &bias,
+        lengths: &lengths,
         kernel,
         padding,
-        &r,
-        false,
-    );
+        r: &r,
+    };
+    let (_, grads) = conv_branch(&case, false);
     let analytic: f64 = (0..3)
         .map(|p| {
             grads[p]

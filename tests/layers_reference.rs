@@ -1,6 +1,9 @@
 //! Every layer's forward against an independent plain-Rust (`Vec<f64>`, loops) implementation
 //! of its equations, in f64.
 
+use dfdx::nn::tensor_collection::{
+    RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorRef,
+};
 use dfdx::optim::{Adam, AdamConfig};
 use dfdx::prelude::*;
 use rand::rngs::StdRng;
@@ -798,6 +801,35 @@ fn config_errors_name_the_field_and_allowed_values() {
     );
 }
 
+/// Every tensor's gradient of an f32 CPU model, in visiting order.
+struct CollectGrads<'g> {
+    grads: &'g Gradients<f32, Cpu>,
+    out: Vec<(String, Vec<f32>)>,
+}
+
+impl TensorVisitor<f32, Cpu> for CollectGrads<'_> {
+    type Viewer = ViewTensorRef;
+    type Err = <Cpu as HasErr>::Err;
+    type E2 = f32;
+    type D2 = Cpu;
+
+    fn visit<S: Shape>(
+        &mut self,
+        _: TensorOptions<S, f32, Cpu>,
+        t: &Tensor<S, f32, Cpu>,
+    ) -> Result<Option<Tensor<S, f32, Cpu>>, Self::Err> {
+        let name = format!(
+            "tensor {} {:?}",
+            self.out.len(),
+            t.shape().concrete().as_ref()
+        );
+        self.out.push((name, self.grads.get(t).as_vec()));
+        Ok(None)
+    }
+}
+
+/// The fused CPU ops (embedding lookup, CNN branches, recurrent layers) give the reference
+/// path's logits and the gradients of every parameter.
 #[test]
 fn fused_cpu_path_matches_reference_path_in_f32() {
     let dev = Cpu::seed_from_u64(4);
@@ -809,36 +841,60 @@ fn fused_cpu_path_matches_reference_path_in_f32() {
         Some(Gate::Input),
         Some(Gate::Output),
     ];
-    for (kind, gate) in gates
+    let mut cfgs: Vec<ModelConfig> = gates
         .iter()
         .map(|&g| (ModelKind::Lstm, g))
         .chain([(ModelKind::Rnn, None)])
-    {
-        let mut cfg = ModelConfig::new(kind);
+        .map(|(kind, gate)| {
+            let mut cfg = ModelConfig::new(kind);
+            cfg.hidden_size = 6;
+            cfg.num_layers = 2;
+            cfg.bidirectional = true;
+            cfg.aggregation = Aggregation::Mean;
+            cfg.disabled_gate = gate;
+            cfg
+        })
+        .collect();
+    for (widths, padding) in [(vec![1, 2, 3], 0), (vec![3, 5], 1), (vec![2, 9], 2)] {
+        let mut cfg = ModelConfig::new(ModelKind::Cnn);
+        cfg.kernel_widths = widths;
+        cfg.channels = 7;
+        cfg.conv_padding = padding;
+        cfgs.push(cfg);
+    }
+    for mut cfg in cfgs {
         cfg.embedding_dim = 5;
-        cfg.hidden_size = 6;
-        cfg.num_layers = 2;
-        cfg.bidirectional = true;
-        cfg.aggregation = Aggregation::Mean;
-        cfg.disabled_gate = gate;
+        let what = format!(
+            "{:?} gate {:?} kernels {:?} padding {}",
+            cfg.kind, cfg.disabled_gate, cfg.kernel_widths, cfg.conv_padding
+        );
         let mut model = Classifier::<f32, Cpu>::new(&cfg, 23, &dev).unwrap();
         let mut run = |path: Path| {
             model.path = path;
             let logits = model.forward_with_tape(&b, OwnedTape::default(), false);
             let values = logits.as_vec();
             let grads = logits.sum().backward();
-            (values, grads.get(&model.embedding.weight).as_vec())
+            let mut collect = CollectGrads {
+                grads: &grads,
+                out: vec![("logits".into(), values)],
+            };
+            Classifier::iter_tensors(&mut RecursiveWalker {
+                m: &model,
+                f: &mut collect,
+            })
+            .unwrap();
+            collect.out
         };
-        let (fused, fused_grad) = run(Path::Fastest);
-        let (reference, reference_grad) = run(Path::Reference);
-        for (what, a, r) in [
-            ("logits", &fused, &reference),
-            ("embedding grad", &fused_grad, &reference_grad),
-        ] {
-            for (x, y) in a.iter().zip(r.iter()) {
+        let fused = run(Path::Fastest);
+        let reference = run(Path::Reference);
+        assert_eq!(fused.len(), reference.len());
+        for ((name, a), (_, r)) in fused.iter().zip(&reference) {
+            assert_eq!(a.len(), r.len(), "{what} {name}");
+            assert!(r.iter().any(|&v| v != 0.0), "{what} {name}: all zero");
+            for (x, y) in a.iter().zip(r) {
                 assert!(
                     (x - y).abs() <= 1e-5 * (1.0 + y.abs()),
-                    "{kind:?} {gate:?} {what}: fused {x} vs reference {y}"
+                    "{what} {name}: fused {x} vs reference {y}"
                 );
             }
         }

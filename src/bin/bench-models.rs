@@ -1,7 +1,10 @@
 //! Training-step benchmark of the sentiment models (issue 3's fast path).
 //!
-//! One step = embedding gather, the model, a linear head on the final hidden state(s),
-//! cross-entropy, backward and an Adam update — the same work as
+//! Every model is the project's `Classifier` as users run it (CPU/f32, `Path::Fastest`: the
+//! fused embedding, CNN and recurrent ops), plus the op-by-op reference LSTM (`Path::Reference`)
+//! for the fused/reference ratio. One step = embedding lookup, the encoder, pooling (the final
+//! hidden state(s) unless the name says otherwise), a linear head, cross-entropy, backward and
+//! dfdx's Adam update — the same work as
 //! `/work/shared/bench/torch_models.py` (batch 64 × 256 tokens, vocab 30000, embedding =
 //! hidden = 128, 2 threads). Each model runs in a child process of this binary, so its peak RSS
 //! (`VmHWM`) is its own. The last stdout line (and `--out`) is one JSON object.
@@ -16,26 +19,32 @@ use clap::Parser;
 use dfdx::optim::Adam;
 use dfdx::prelude::*;
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use rand_distr::{Distribution, StandardNormal};
-use rayon::prelude::*;
-use sentiment_rnn::data::loader::Batch as TokenBatch;
+use sentiment_rnn::data::loader::Batch;
 use sentiment_rnn::nn::backend::Path;
 use sentiment_rnn::nn::classifier::Classifier;
 use sentiment_rnn::nn::config::{ModelConfig, ModelKind};
-use sentiment_rnn::nn::fused::{conv1d_max_relu, embedding_lookup, lstm_sequence, rnn_sequence};
-use sentiment_rnn::nn::lstm::GateSet;
+use sentiment_rnn::nn::pooling::Aggregation;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// The project's current op-by-op models, timed through the `Classifier` for comparison.
+/// The op-by-op (`Path::Reference`) models, for the fused/reference ratio.
 const REFERENCE_MODELS: [&str; 2] = ["lstm_reference", "cnn_reference"];
 
 /// Output channels of each CNN branch (k = 3 and 5), as in the PyTorch anchor.
 const CNN_CHANNELS: usize = 128;
 
-/// Every model the benchmark knows, in report order.
-const ALL_MODELS: [&str; 5] = ["rnn", "lstm", "lstm_2layer", "bilstm", "cnn"];
+/// Every fused-path model the benchmark knows, in report order.
+const ALL_MODELS: [&str; 8] = [
+    "rnn",
+    "lstm",
+    "lstm_2layer",
+    "bilstm",
+    "cnn",
+    "bilstm_mean",
+    "bilstm_max",
+    "bilstm_attention",
+];
 
 #[derive(Parser, Debug, Clone)]
 #[command(about = "Per-model training-step timings (ms/step, tokens/s, peak RSS)")]
@@ -55,8 +64,8 @@ struct Args {
     /// Worker threads (rayon pool used by the ops and matmuls).
     #[arg(long, default_value_t = 2)]
     threads: usize,
-    /// Comma-separated subset of: rnn, lstm, lstm_2layer, bilstm, cnn, lstm_reference,
-    /// cnn_reference (default: all).
+    /// Comma-separated subset of: rnn, lstm, lstm_2layer, bilstm, cnn, bilstm_mean,
+    /// bilstm_max, bilstm_attention, lstm_reference, cnn_reference (default: all).
     #[arg(long, value_delimiter = ',')]
     models: Vec<String>,
     #[arg(long, default_value_t = 64)]
@@ -69,10 +78,6 @@ struct Args {
     embed: usize,
     #[arg(long, default_value_t = 128)]
     hidden: usize,
-    /// Time the recurrent models through the project's `Classifier` (its fastest path) instead
-    /// of the standalone stack built directly on the fused ops.
-    #[arg(long)]
-    via_classifier: bool,
     /// Run every model in this process (peak RSS is then cumulative).
     #[arg(long)]
     in_process: bool,
@@ -289,26 +294,19 @@ fn run_model(args: &Args, name: &str) -> Result<ModelResult> {
     dev.enable_cache();
     let mut rng = StdRng::seed_from_u64(0);
     let (b, t) = (args.batch, args.seq_len);
-    let tokens: Vec<usize> = (0..b * t).map(|_| rng.gen_range(0..args.vocab)).collect();
-    let labels: Vec<usize> = (0..b).map(|_| rng.gen_range(0..2)).collect();
+    // One fixed batch of random tokens, all rows full length like the PyTorch anchor.
     let batch = Batch {
-        tokens: dev.tensor_from_vec(tokens.clone(), (b, t)),
-        ids: tokens,
+        ids: (0..b * t)
+            .map(|_| rng.gen_range(0..args.vocab as u32))
+            .collect(),
+        mask: vec![1; b * t],
         lengths: vec![t; b],
-        targets: dev.tensor_from_vec(
-            labels
-                .iter()
-                .flat_map(|&l| [(l == 0) as u8 as f32, (l == 1) as u8 as f32])
-                .collect(),
-            (b, 2),
-        ),
+        labels: (0..b).map(|_| rng.gen_range(0..2)).collect(),
+        indices: (0..b).collect(),
+        batch_size: b,
+        seq_len: t,
     };
-    let use_classifier = name.ends_with("_reference") || args.via_classifier;
-    let mut model: Box<dyn TrainStep> = if use_classifier {
-        Box::new(ClassifierModel::new(name, args, &dev, &batch)?)
-    } else {
-        Box::new(FusedModel::new(name, args, &dev, &mut rng)?)
-    };
+    let mut model = ClassifierModel::new(name, args, &dev, batch)?;
     let mut times = Vec::with_capacity(args.steps);
     let mut loss = 0.0;
     let mut cpu_start = 0.0;
@@ -317,7 +315,7 @@ fn run_model(args: &Args, name: &str) -> Result<ModelResult> {
             cpu_start = cpu_time_ms();
         }
         let start = Instant::now();
-        loss = model.train_step(&batch, &dev);
+        loss = model.train_step();
         if i >= args.warmup {
             times.push(start.elapsed().as_secs_f64() * 1e3);
         }
@@ -343,80 +341,61 @@ fn run_model(args: &Args, name: &str) -> Result<ModelResult> {
     })
 }
 
-/// One training step of some model on the fixed batch; returns the loss.
-trait TrainStep {
-    fn train_step(&mut self, batch: &Batch, dev: &Cpu) -> f32;
-}
-
-impl TrainStep for FusedModel {
-    fn train_step(&mut self, batch: &Batch, dev: &Cpu) -> f32 {
-        FusedModel::train_step(self, batch, dev)
-    }
-}
-
 /// The project's `Classifier` (embedding → encoder → final state → linear) with dfdx's Adam.
 struct ClassifierModel {
     model: Classifier<f32, Cpu>,
     grads: Option<Gradients<f32, Cpu>>,
     adam: Adam<Classifier<f32, Cpu>, f32, Cpu>,
-    batch: TokenBatch,
+    batch: Batch,
     targets: Tensor<(usize, Const<2>), f32, Cpu>,
 }
 
 impl ClassifierModel {
-    /// `cnn` (Conv1d k = 3, 5 with 128 channels, max over time, like the PyTorch anchor),
-    /// `lstm_reference` (the op-by-op LSTM), or the recurrent models on the fastest path.
-    fn new(name: &str, args: &Args, dev: &Cpu, batch: &Batch) -> Result<Self> {
-        let (kind, layers, bidirectional) = match name {
-            "cnn" | "cnn_reference" => (ModelKind::Cnn, 1, false),
-            "rnn" => (ModelKind::Rnn, 1, false),
-            "lstm" | "lstm_reference" => (ModelKind::Lstm, 1, false),
-            "lstm_2layer" => (ModelKind::Lstm, 2, false),
-            "bilstm" => (ModelKind::Lstm, 1, true),
-            other => {
-                bail!(
-                    "unknown model {other:?}; expected one of {ALL_MODELS:?} or {REFERENCE_MODELS:?}"
-                )
-            }
+    /// `cnn` (Conv1d k = 3, 5 with 128 channels, max over time, like the PyTorch anchor), the
+    /// recurrent models (final state, or the `bilstm_<aggregation>` pooling), and the
+    /// `_reference` models on the op-by-op path.
+    fn new(name: &str, args: &Args, dev: &Cpu, batch: Batch) -> Result<Self> {
+        let base = name.strip_suffix("_reference").unwrap_or(name);
+        let (kind, layers, bidirectional, aggregation) = match base {
+            "cnn" => (ModelKind::Cnn, 1, false, Aggregation::Final),
+            "rnn" => (ModelKind::Rnn, 1, false, Aggregation::Final),
+            "lstm" => (ModelKind::Lstm, 1, false, Aggregation::Final),
+            "lstm_2layer" => (ModelKind::Lstm, 2, false, Aggregation::Final),
+            "bilstm" => (ModelKind::Lstm, 1, true, Aggregation::Final),
+            other => match other
+                .strip_prefix("bilstm_")
+                .and_then(|a| Aggregation::ALL.into_iter().find(|agg| agg.name() == a))
+            {
+                Some(agg) => (ModelKind::Lstm, 1, true, agg),
+                None => bail!(
+                    "unknown model {name:?}; expected one of {ALL_MODELS:?} or {REFERENCE_MODELS:?}"
+                ),
+            },
         };
         let mut cfg = ModelConfig::new(kind);
         cfg.embedding_dim = args.embed;
         cfg.hidden_size = args.hidden;
         cfg.kernel_widths = vec![3, 5];
-        cfg.channels = 128;
+        cfg.channels = CNN_CHANNELS;
         cfg.num_layers = layers;
         cfg.bidirectional = bidirectional;
+        cfg.aggregation = aggregation;
         cfg.dropout = 0.0;
+        cfg.layer_dropout = 0.0;
+        cfg.embedding_dropout = 0.0;
         let mut model = Classifier::<f32, Cpu>::new(&cfg, args.vocab, dev)?;
-        if name == "lstm_reference" {
+        if name.ends_with("_reference") {
             model.path = Path::Reference;
         }
-        let (b, t) = (args.batch, args.seq_len);
-        let ids: Vec<u32> = batch
-            .tokens
-            .as_vec()
-            .into_iter()
-            .map(|v| v as u32)
-            .collect();
-        let labels: Vec<usize> = batch
-            .targets
-            .as_vec()
-            .chunks(2)
-            .map(|p| usize::from(p[1] > 0.5))
-            .collect();
-        let token_batch = TokenBatch {
-            ids,
-            mask: vec![1; b * t],
-            lengths: batch.lengths.clone(),
-            labels,
-            indices: (0..b).collect(),
-            batch_size: b,
-            seq_len: t,
-        };
-        model
-            .check_batch(&token_batch)
-            .map_err(anyhow::Error::msg)?;
-        let targets = dev.tensor_from_vec(batch.targets.as_vec(), (b, Const::<2>));
+        model.check_batch(&batch).map_err(anyhow::Error::msg)?;
+        let targets = dev.tensor_from_vec(
+            batch
+                .labels
+                .iter()
+                .flat_map(|&l| [(l == 0) as u8 as f32, (l == 1) as u8 as f32])
+                .collect(),
+            (batch.batch_size, Const::<2>),
+        );
         let adam = Adam::new(
             &model,
             AdamConfig {
@@ -429,14 +408,15 @@ impl ClassifierModel {
             model,
             grads,
             adam,
-            batch: token_batch,
+            batch,
             targets,
         })
     }
 }
 
-impl TrainStep for ClassifierModel {
-    fn train_step(&mut self, _batch: &Batch, _dev: &Cpu) -> f32 {
+impl ClassifierModel {
+    /// One training step on the fixed batch; returns the loss.
+    fn train_step(&mut self) -> f32 {
         let grads = self
             .grads
             .take()
@@ -451,318 +431,5 @@ impl TrainStep for ClassifierModel {
         self.model.zero_grads(&mut grads);
         self.grads = Some(grads);
         value
-    }
-}
-
-/// One fixed batch of random tokens (all rows full length, like the PyTorch anchor).
-struct Batch {
-    tokens: Tensor<(usize, usize), usize, Cpu>,
-    ids: Vec<usize>,
-    lengths: Vec<usize>,
-    targets: Tensor<(usize, usize), f32, Cpu>,
-}
-
-type Mat = Tensor<(usize, usize), f32, Cpu>;
-type Taped2 = Tensor<(usize, usize), f32, Cpu, OwnedTape<f32, Cpu>>;
-type Vec1 = Tensor<(usize,), f32, Cpu>;
-
-/// A recurrent layer's parameters for the fused ops.
-struct Recurrent {
-    lstm: bool,
-    reverse: bool,
-    w_x: Mat,
-    w_h: Mat,
-    b: Vec1,
-}
-
-/// Embedding → fused recurrent layer(s) → final hidden state(s) → linear head.
-struct FusedModel {
-    embedding: Mat,
-    /// Stacked layers (each feeding the next), or for `bidirectional` the two directions.
-    layers: Vec<Recurrent>,
-    bidirectional: bool,
-    /// CNN branches: weight `(k·E, C)`, bias `(C,)`, width `k`.
-    convs: Vec<(Mat, Vec1, usize)>,
-    /// One head matrix `(H, 2)` (or `(C, 2)`) per final state or branch (the concat head
-    /// split by blocks).
-    heads: Vec<Mat>,
-    head_b: Vec1,
-    adam: Vec<AdamState>,
-}
-
-impl FusedModel {
-    fn new(name: &str, args: &Args, dev: &Cpu, rng: &mut StdRng) -> Result<Self> {
-        let (e, h) = (args.embed, args.hidden);
-        let k = 1.0 / (h as f32).sqrt();
-        let uniform = |rows: usize, cols: usize, rng: &mut StdRng| -> Mat {
-            dev.tensor_from_vec(
-                (0..rows * cols).map(|_| rng.gen_range(-k..k)).collect(),
-                (rows, cols),
-            )
-        };
-        let layer = |lstm: bool, reverse: bool, input: usize, rng: &mut StdRng| {
-            let g = if lstm { 4 } else { 1 };
-            Recurrent {
-                lstm,
-                reverse,
-                w_x: uniform(input, g * h, rng),
-                w_h: uniform(h, g * h, rng),
-                b: dev.zeros_like(&(g * h,)),
-            }
-        };
-        let conv = |width: usize, rng: &mut StdRng| {
-            let kc = 1.0 / ((width * e) as f32).sqrt();
-            let w = dev.tensor_from_vec(
-                (0..width * e * CNN_CHANNELS)
-                    .map(|_| rng.gen_range(-kc..kc))
-                    .collect(),
-                (width * e, CNN_CHANNELS),
-            );
-            let b = dev.tensor_from_vec(
-                (0..CNN_CHANNELS).map(|_| rng.gen_range(-kc..kc)).collect(),
-                (CNN_CHANNELS,),
-            );
-            (w, b, width)
-        };
-        let mut convs = Vec::new();
-        let (layers, bidirectional) = match name {
-            "cnn" => {
-                convs = vec![conv(3, rng), conv(5, rng)];
-                (vec![], false)
-            }
-            "rnn" => (vec![layer(false, false, e, rng)], false),
-            "lstm" => (vec![layer(true, false, e, rng)], false),
-            "lstm_2layer" => (
-                vec![layer(true, false, e, rng), layer(true, false, h, rng)],
-                false,
-            ),
-            "bilstm" => (
-                vec![layer(true, false, e, rng), layer(true, true, e, rng)],
-                true,
-            ),
-            other => {
-                bail!(
-                    "unknown model {other:?}; expected one of {ALL_MODELS:?} or {REFERENCE_MODELS:?}"
-                )
-            }
-        };
-        let (n_heads, width) = if !convs.is_empty() {
-            (convs.len(), CNN_CHANNELS)
-        } else {
-            (if bidirectional { 2 } else { 1 }, h)
-        };
-        let kh = 1.0 / ((n_heads * width) as f32).sqrt();
-        let heads = (0..n_heads)
-            .map(|_| {
-                dev.tensor_from_vec(
-                    (0..width * 2).map(|_| rng.gen_range(-kh..kh)).collect(),
-                    (width, 2),
-                )
-            })
-            .collect();
-        let embedding = dev.tensor_from_vec(
-            (0..args.vocab * e)
-                .map(|_| StandardNormal.sample(&mut *rng))
-                .collect(),
-            (args.vocab, e),
-        );
-        let mut model = Self {
-            embedding,
-            layers,
-            bidirectional,
-            convs,
-            heads,
-            head_b: dev.zeros_like(&(2,)),
-            adam: Vec::new(),
-        };
-        model.adam = model.params().iter().map(|p| AdamState::new(p)).collect();
-        Ok(model)
-    }
-
-    /// Every trainable tensor, flattened to 1-d views' element counts for Adam.
-    fn params(&self) -> Vec<ParamRef<'_>> {
-        let mut v = vec![ParamRef::Mat(&self.embedding)];
-        for l in &self.layers {
-            v.extend([
-                ParamRef::Mat(&l.w_x),
-                ParamRef::Mat(&l.w_h),
-                ParamRef::Vec(&l.b),
-            ]);
-        }
-        for (w, b, _) in &self.convs {
-            v.extend([ParamRef::Mat(w), ParamRef::Vec(b)]);
-        }
-        v.extend(self.heads.iter().map(ParamRef::Mat));
-        v.push(ParamRef::Vec(&self.head_b));
-        v
-    }
-
-    fn train_step(&mut self, batch: &Batch, dev: &Cpu) -> f32 {
-        let (b, _) = *batch.tokens.shape();
-        let (_, t) = *batch.tokens.shape();
-        let x = embedding_lookup(
-            self.embedding.clone().traced(Gradients::leaky()),
-            &batch.ids,
-            b,
-            t,
-        );
-        let last = dev.tensor_from_vec(
-            batch.lengths.iter().map(|&l| l - 1).collect::<Vec<_>>(),
-            (b,),
-        );
-        let first = dev.tensor_from_vec(vec![0usize; b], (b,));
-        let run =
-            |l: &Recurrent, x: Tensor<(usize, usize, usize), f32, Cpu, OwnedTape<f32, Cpu>>| {
-                if l.lstm {
-                    lstm_sequence(
-                        x,
-                        &l.w_x,
-                        &l.w_h,
-                        &l.b,
-                        &batch.lengths,
-                        GateSet::ALL,
-                        l.reverse,
-                    )
-                } else {
-                    rnn_sequence(x, &l.w_x, &l.w_h, &l.b, &batch.lengths, l.reverse)
-                }
-            };
-        let finals: Vec<Taped2> = if !self.convs.is_empty() {
-            let (x, tape) = x.split_tape();
-            let mut tape = Some(tape);
-            self.convs
-                .iter()
-                .map(|(w, b, k)| {
-                    let xi = x.clone().put_tape(tape.take().unwrap_or_default());
-                    conv1d_max_relu(xi, w, b, &batch.lengths, *k, 0)
-                })
-                .collect()
-        } else if self.bidirectional {
-            let fwd = run(&self.layers[0], x.with_empty_tape());
-            let bwd = run(&self.layers[1], x);
-            vec![fwd.select(last), bwd.select(first)]
-        } else {
-            let mut h = x;
-            for l in &self.layers {
-                h = run(l, h);
-            }
-            vec![h.select(last)]
-        };
-        let mut logits = None;
-        for (f, w) in finals.into_iter().zip(&self.heads) {
-            let part = f.matmul(w.clone());
-            logits = Some(match logits {
-                None => part,
-                Some(acc) => acc + part,
-            });
-        }
-        let logits = logits.expect("at least one head");
-        let logits = logits + self.head_b.clone().broadcast_like::<_, Axis<0>>(&(b, 2));
-        let loss = cross_entropy_with_logits_loss(logits, batch.targets.clone());
-        let value = loss.array();
-        let mut grads = loss.backward();
-        self.adam_update(&mut grads);
-        value
-    }
-
-    fn adam_update(&mut self, grads: &mut Gradients<f32, Cpu>) {
-        let mut adam = std::mem::take(&mut self.adam);
-        let mut i = 0;
-        let mut step = |p: &mut dyn AdamParam| {
-            adam[i].update(p, grads);
-            i += 1;
-        };
-        step(&mut self.embedding);
-        for l in &mut self.layers {
-            step(&mut l.w_x);
-            step(&mut l.w_h);
-            step(&mut l.b);
-        }
-        for (w, b, _) in &mut self.convs {
-            step(w);
-            step(b);
-        }
-        for w in &mut self.heads {
-            step(w);
-        }
-        step(&mut self.head_b);
-        self.adam = adam;
-    }
-}
-
-/// A borrowed parameter (only its size matters when building Adam state).
-enum ParamRef<'a> {
-    Mat(&'a Mat),
-    Vec(&'a Vec1),
-}
-
-/// Adam over a parameter tensor: reads its gradient in place and copies the new values back.
-trait AdamParam {
-    fn grad<'g>(&self, grads: &'g mut Gradients<f32, Cpu>) -> &'g [f32];
-    fn set(&mut self, values: &[f32]);
-}
-
-impl AdamParam for Mat {
-    fn grad<'g>(&self, grads: &'g mut Gradients<f32, Cpu>) -> &'g [f32] {
-        grads.get_or_alloc_mut(self).expect("allocating a gradient")
-    }
-    fn set(&mut self, values: &[f32]) {
-        self.copy_from(values);
-    }
-}
-
-impl AdamParam for Vec1 {
-    fn grad<'g>(&self, grads: &'g mut Gradients<f32, Cpu>) -> &'g [f32] {
-        grads.get_or_alloc_mut(self).expect("allocating a gradient")
-    }
-    fn set(&mut self, values: &[f32]) {
-        self.copy_from(values);
-    }
-}
-
-/// Adam (lr 1e-3, β = (0.9, 0.999), ε = 1e-8) moments and a mirror of the values.
-struct AdamState {
-    values: Vec<f32>,
-    m: Vec<f32>,
-    v: Vec<f32>,
-    t: i32,
-}
-
-impl AdamState {
-    fn new(p: &ParamRef<'_>) -> Self {
-        let values = match p {
-            ParamRef::Mat(t) => t.as_vec(),
-            ParamRef::Vec(t) => t.as_vec(),
-        };
-        let n = values.len();
-        Self {
-            values,
-            m: vec![0.0; n],
-            v: vec![0.0; n],
-            t: 0,
-        }
-    }
-
-    fn update(&mut self, p: &mut dyn AdamParam, grads: &mut Gradients<f32, Cpu>) {
-        let (lr, b1, b2, eps) = (1e-3_f32, 0.9_f32, 0.999_f32, 1e-8_f32);
-        self.t += 1;
-        let c1 = 1.0 - b1.powi(self.t);
-        let c2 = 1.0 - b2.powi(self.t);
-        let g = p.grad(grads);
-        // Element-wise, so chunks run on the pool's threads (the embedding has V·E entries).
-        const CHUNK: usize = 1 << 14;
-        self.values
-            .par_chunks_mut(CHUNK)
-            .zip(self.m.par_chunks_mut(CHUNK))
-            .zip(self.v.par_chunks_mut(CHUNK))
-            .zip(g.par_chunks(CHUNK))
-            .for_each(|(((x, m), v), g)| {
-                for (((x, m), v), &g) in x.iter_mut().zip(m).zip(v).zip(g) {
-                    *m = b1 * *m + (1.0 - b1) * g;
-                    *v = b2 * *v + (1.0 - b2) * g * g;
-                    *x -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
-                }
-            });
-        p.set(&self.values);
     }
 }

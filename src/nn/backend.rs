@@ -1,10 +1,12 @@
-//! Device dispatch for whole-sequence recurrent ops: the fused CPU kernels where they exist,
-//! the op-by-op reference formulation everywhere else.
+//! Device dispatch for whole-sequence ops (recurrent layers, embedding lookup, CNN branches):
+//! the fused CPU kernels where they exist, the op-by-op reference formulation everywhere else.
 
 use dfdx::prelude::*;
 
+use super::conv1d::Conv1d;
 use super::gates::GateSet;
 use super::params::{R1, R2, R3};
+use super::pooling::max_over_time;
 use super::reference;
 
 /// Which implementation a recurrent layer runs.
@@ -17,9 +19,44 @@ pub enum Path {
     Reference,
 }
 
-/// A dfdx device that can run the study's recurrent layers over whole sequences.
+/// A dfdx device that can run the study's layers over whole sequences.
 pub trait SequenceDevice<E: Dtype>: Device<E> {
+    /// Whether `path` runs fused ops on this device and float type (the classifier then feeds
+    /// the CNN the embedded sequence instead of gathering windows from the table).
+    fn is_fused(path: Path) -> bool {
+        let _ = path;
+        false
+    }
+
+    /// The rows of `weight` `(V, E)` for `ids` (row-major `(rows, cols)`) → `(rows, cols, E)`;
+    /// the tape rides on `weight`.
+    fn embed<T: Tape<E, Self>>(
+        weight: R2<E, Self, T>,
+        ids: &[usize],
+        rows: usize,
+        cols: usize,
+        path: Path,
+    ) -> R3<E, Self, T> {
+        let _ = path;
+        let idx = weight.device().tensor_from_vec(ids.to_vec(), (rows, cols));
+        weight.gather(idx)
+    }
+
+    /// One CNN branch: `relu(max over valid positions of conv(x))` `(B, C_out)`.
+    fn conv_max_relu<T: Tape<E, Self>>(
+        x: R3<E, Self, T>,
+        conv: &Conv1d<E, Self>,
+        lengths: &[usize],
+        path: Path,
+    ) -> R2<E, Self, T> {
+        let _ = path;
+        let (y, out_lengths) = conv.forward(x, lengths);
+        max_over_time(y, &out_lengths).relu()
+    }
+
     /// LSTM over a padded batch (see [`reference`](mod@crate::nn::reference) for the contract).
+    // Allowed: the op signature of `fused`/`reference::lstm_sequence` plus the `path` switch,
+    // so each implementation is called with its arguments unchanged.
     #[allow(clippy::too_many_arguments)]
     fn lstm_sequence<T: Tape<E, Self>>(
         x: R3<E, Self, T>,
@@ -36,6 +73,7 @@ pub trait SequenceDevice<E: Dtype>: Device<E> {
     }
 
     /// Vanilla RNN over a padded batch.
+    // Allowed: as for `lstm_sequence` (the shared op signature plus `path`).
     #[allow(clippy::too_many_arguments)]
     fn rnn_sequence<T: Tape<E, Self>>(
         x: R3<E, Self, T>,
@@ -53,6 +91,48 @@ pub trait SequenceDevice<E: Dtype>: Device<E> {
 
 /// `Cpu`/`f32` runs the fused whole-sequence ops of [`super::fused`] on the fastest path.
 impl SequenceDevice<f32> for Cpu {
+    fn is_fused(path: Path) -> bool {
+        path == Path::Fastest
+    }
+
+    fn embed<T: Tape<f32, Self>>(
+        weight: R2<f32, Self, T>,
+        ids: &[usize],
+        rows: usize,
+        cols: usize,
+        path: Path,
+    ) -> R3<f32, Self, T> {
+        match path {
+            Path::Fastest => super::fused::embedding_lookup(weight, ids, rows, cols),
+            Path::Reference => {
+                let idx = weight.device().tensor_from_vec(ids.to_vec(), (rows, cols));
+                weight.gather(idx)
+            }
+        }
+    }
+
+    fn conv_max_relu<T: Tape<f32, Self>>(
+        x: R3<f32, Self, T>,
+        conv: &Conv1d<f32, Self>,
+        lengths: &[usize],
+        path: Path,
+    ) -> R2<f32, Self, T> {
+        match path {
+            Path::Fastest => super::fused::conv1d_max_relu(
+                x,
+                &conv.weight,
+                &conv.bias,
+                lengths,
+                conv.kernel,
+                conv.padding,
+            ),
+            Path::Reference => {
+                let (y, out_lengths) = conv.forward(x, lengths);
+                max_over_time(y, &out_lengths).relu()
+            }
+        }
+    }
+
     fn lstm_sequence<T: Tape<f32, Self>>(
         x: R3<f32, Self, T>,
         w_x: &R2<f32, Self>,

@@ -315,8 +315,10 @@ impl<E: Dtype, D: SequenceDevice<E>> Classifier<E, D> {
         let ids: Vec<usize> = batch.ids.iter().map(|&id| id as usize).collect();
         let lengths = &batch.lengths;
         let emb_dropout = train && self.embedding_dropout > 0.0;
+        let path = self.path;
         let embed = |tape: T| {
-            let x = self.embedding.forward(&ids, b, t, tape);
+            let weight = self.embedding.weight.clone().put_tape(tape);
+            let x = D::embed(weight, &ids, b, t, path);
             if emb_dropout {
                 x.dropout(self.embedding_dropout)
             } else {
@@ -324,15 +326,16 @@ impl<E: Dtype, D: SequenceDevice<E>> Classifier<E, D> {
             }
         };
         let features = if let Some(cnn) = self.cnn.items.first() {
-            if emb_dropout {
-                cnn.forward(embed(tape), lengths)
+            if emb_dropout || D::is_fused(path) {
+                cnn.forward_path(embed(tape), lengths, path)
             } else {
+                // Op-by-op: gather each window from the table (no embedded copy).
                 cnn.forward_tokens(&self.embedding, &ids, lengths, t, tape)
             }
         } else if let Some(rnn) = self.rnn.items.first() {
-            rnn.forward(embed(tape), lengths, train, self.path, trace)
+            rnn.forward(embed(tape), lengths, train, path, trace)
         } else if let Some(lstm) = self.lstm.items.first() {
-            lstm.forward(embed(tape), lengths, train, self.path, trace)
+            lstm.forward(embed(tape), lengths, train, path, trace)
         } else {
             panic!("Classifier has no encoder");
         };

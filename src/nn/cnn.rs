@@ -3,6 +3,7 @@
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
 use dfdx::prelude::*;
 
+use super::backend::{Path, SequenceDevice};
 use super::conv1d::{Conv1d, WindowPlan};
 use super::embedding::Embedding;
 use super::params::{DynList, R2, R3};
@@ -40,14 +41,40 @@ impl<E: Dtype, D: Device<E>> CnnEncoder<E, D> {
         concat_features(pooled.collect())
     }
 
-    /// Encodes already-embedded `x: (B, T, E)` (used when embedding dropout is on).
+    /// Encodes already-embedded `x: (B, T, E)` (the op-by-op branches).
     pub fn forward<T: Tape<E, D>>(&self, x: R3<E, D, T>, lengths: &[usize]) -> R2<E, D, T> {
+        self.map_branches(x, |x, conv| {
+            let (y, out_lengths) = conv.forward(x, lengths);
+            pool(y, &out_lengths)
+        })
+    }
+
+    /// Encodes already-embedded `x: (B, T, E)` with the device's implementation of `path`
+    /// (fused branches on CPU/f32 with [`Path::Fastest`]).
+    pub fn forward_path<T: Tape<E, D>>(
+        &self,
+        x: R3<E, D, T>,
+        lengths: &[usize],
+        path: Path,
+    ) -> R2<E, D, T>
+    where
+        D: SequenceDevice<E>,
+    {
+        self.map_branches(x, |x, conv| D::conv_max_relu(x, conv, lengths, path))
+    }
+
+    /// Runs `branch` on `x` for every branch (the tape goes to the first; the concat merges
+    /// them) and concatenates the features.
+    fn map_branches<T: Tape<E, D>>(
+        &self,
+        x: R3<E, D, T>,
+        mut branch: impl FnMut(R3<E, D, T>, &Conv1d<E, D>) -> R2<E, D, T>,
+    ) -> R2<E, D, T> {
         let (x, tape) = x.split_tape();
         let mut tape = Some(tape);
         let pooled = self.branches.items.iter().map(|conv| {
             let x = x.clone().put_tape(tape.take().unwrap_or_default());
-            let (y, out_lengths) = conv.forward(x, lengths);
-            pool(y, &out_lengths)
+            branch(x, conv)
         });
         concat_features(pooled.collect())
     }

@@ -16,13 +16,31 @@ pub(crate) fn gather(table: &[f32], ids: &[usize], dim: usize) -> Vec<f32> {
     out
 }
 
-/// `grad[ids[i]] += rows[i]` (serial: repeated ids would race).
+/// `grad[ids[i]] += rows[i]`. Repeated ids would race if tokens were split between threads,
+/// so threads own column blocks of the table instead: every thread walks all tokens, and each
+/// entry still sums its tokens in order (the same result for any thread count).
 pub(crate) fn scatter_add(grad: &mut [f32], ids: &[usize], rows: &[f32], dim: usize) {
-    for (&id, row) in ids.iter().zip(rows.chunks_exact(dim)) {
-        for (g, v) in grad[id * dim..(id + 1) * dim].iter_mut().zip(row) {
-            *g += v;
+    assert_eq!(rows.len(), ids.len() * dim, "one row per id");
+    assert!(
+        ids.iter().all(|&id| (id + 1) * dim <= grad.len()),
+        "id outside the table"
+    );
+    let threads = rayon::current_num_threads().max(1);
+    let block = dim.div_ceil(threads).max(1);
+    let starts: Vec<usize> = (0..dim).step_by(block).collect();
+    let grad = super::gemm::SharedMut(grad.as_mut_ptr());
+    starts.into_par_iter().for_each(|start| {
+        let width = block.min(dim - start);
+        for (i, &id) in ids.iter().enumerate() {
+            // SAFETY: in bounds (asserted above); each thread writes only columns
+            // `start..start + width` of every row, so no entry is written by two threads.
+            let g = unsafe { grad.slice(id * dim + start, width) };
+            let row = &rows[i * dim + start..i * dim + start + width];
+            for (g, v) in g.iter_mut().zip(row) {
+                *g += v;
+            }
         }
-    }
+    });
 }
 
 #[cfg(test)]

@@ -148,6 +148,8 @@ impl SharedMut {
     ///
     /// # Safety
     /// The range must be in bounds and not aliased by any other live reference.
+    // Allowed: a raw pointer shared between threads that each write disjoint ranges; the
+    // `&self` → `&mut` step is the point, and the contract above is what keeps it sound.
     #[allow(clippy::mut_from_ref)]
     pub unsafe fn slice(&self, offset: usize, len: usize) -> &mut [f32] {
         // SAFETY: forwarded from the caller.

@@ -4,7 +4,7 @@
 
 use dfdx::prelude::*;
 
-use super::recur;
+use super::{Weights, recur};
 use crate::nn::gates::{Block, GateSet};
 use crate::nn::params::{R1, R2, R3};
 use crate::nn::sequence::constant_index;
@@ -24,6 +24,8 @@ pub fn lstm_sequence<E: Dtype, D: Device<E>, T: Tape<E, D>>(
 }
 
 /// [`lstm_sequence`] that also pushes each step's `h_t` (processing order) onto `trace`.
+// Allowed: the public op signature shared with `fused::lstm_sequence` (input, the three
+// parameter tensors, lengths, options) plus `trace`; tests call both side by side.
 #[allow(clippy::too_many_arguments)]
 pub fn lstm_sequence_traced<E: Dtype, D: Device<E>, T: Tape<E, D>>(
     x: R3<E, D, T>,
@@ -75,5 +77,5 @@ pub fn lstm_sequence_traced<E: Dtype, D: Device<E>, T: Tape<E, D>>(
             None => squashed,
         }
     };
-    recur(x, w_x, w_h, b, lengths, reverse, trace, cell)
+    recur(x, Weights { w_x, w_h, b }, lengths, reverse, trace, cell)
 }

@@ -18,6 +18,13 @@ use dfdx::prelude::*;
 use super::params::{R1, R2, R3};
 use super::sequence::{constant_index, mask, reverse_index};
 
+/// A recurrent layer's parameters: `w_x: (E, G·H)`, `w_h: (H, G·H)`, `b: (G·H,)`.
+pub(crate) struct Weights<'a, E: Dtype, D: Device<E>> {
+    pub w_x: &'a R2<E, D>,
+    pub w_h: &'a R2<E, D>,
+    pub b: &'a R1<E, D>,
+}
+
 /// Runs a recurrence over `x`. `cell` maps the step's pre-activations
 /// `x_t·w_x + b + h_{t−1}·w_h` (`(B, G·H)`) to `h_t`, keeping any other state itself.
 /// Per-step hidden states (before masking, in processing order) are pushed onto `trace`.
@@ -25,12 +32,9 @@ use super::sequence::{constant_index, mask, reverse_index};
 /// Tape discipline: every taped value hands its tape to exactly one consumer (the path towards
 /// the outputs) and is re-taped empty for its other uses, so all recorded ops reach the stacked
 /// output once.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn recur<E, D, T, F>(
     x: R3<E, D, T>,
-    w_x: &R2<E, D>,
-    w_h: &R2<E, D>,
-    b: &R1<E, D>,
+    weights: Weights<'_, E, D>,
     lengths: &[usize],
     reverse: bool,
     mut trace: Option<&mut Vec<R2<E, D>>>,
@@ -42,6 +46,7 @@ where
     T: Tape<E, D>,
     F: FnMut(R2<E, D, T>) -> R2<E, D, T>,
 {
+    let Weights { w_x, w_h, b } = weights;
     let (batch, steps, _) = *x.shape();
     assert!(steps > 0, "a recurrent layer needs at least one time step");
     assert_eq!(lengths.len(), batch, "one length per batch row");

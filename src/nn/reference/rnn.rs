@@ -2,7 +2,7 @@
 
 use dfdx::prelude::*;
 
-use super::recur;
+use super::{Weights, recur};
 use crate::nn::params::{R1, R2, R3};
 
 /// The RNN over a padded batch; `w_x: (E, H)`, `w_h: (H, H)`, `b: (H,)`.
@@ -27,5 +27,7 @@ pub fn rnn_sequence_traced<E: Dtype, D: Device<E>, T: Tape<E, D>>(
     reverse: bool,
     trace: Option<&mut Vec<R2<E, D>>>,
 ) -> R3<E, D, T> {
-    recur(x, w_x, w_h, b, lengths, reverse, trace, |z| z.tanh())
+    recur(x, Weights { w_x, w_h, b }, lengths, reverse, trace, |z| {
+        z.tanh()
+    })
 }
