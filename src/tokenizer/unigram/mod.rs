@@ -5,3 +5,5 @@ pub mod model;
 pub mod sampling;
 pub mod trainer;
 pub mod trie;
+
+pub use model::{Piece, PieceKind, ScoreAccumulation, UnigramModel};

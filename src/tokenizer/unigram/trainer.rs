@@ -4,3 +4,268 @@
 //! `train(word_counts, config, progress) -> Vec<(String, f64)>` returns the *normal* pieces
 //! with their log-probability scores, best first. Special tokens and the 256 byte-fallback
 //! pieces are added by the model, not here.
+//!
+//! The algorithm follows SentencePiece's `unigram_model_trainer.cc`:
+//! 1. [`seed`]: all characters plus the `seed_size` best frequent substrings;
+//! 2. rounds of `num_sub_iterations` EM steps ([`em`]: forward–backward expected counts
+//!    over each word's lattice, digamma M-step dropping pieces expected less than
+//!    `min_expected_count` times), each followed by pruning ([`prune`]) to
+//!    `shrinking_factor` × the current size, until at most `vocab_size` × `overshoot`
+//!    pieces remain;
+//! 3. the best `vocab_size` pieces by score (all characters always kept), re-estimated by
+//!    `final_em_iterations` EM steps on exactly that vocabulary.
+
+mod corpus;
+mod digamma;
+mod em;
+mod hash;
+mod lattice;
+mod prune;
+mod seed;
+
+use super::super::normalizer::META;
+
+/// Training settings. `Default` gives SentencePiece's defaults where they exist.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainerConfig {
+    /// Number of normal pieces wanted (specials and byte pieces not included).
+    pub vocab_size: usize,
+    /// Longest piece, in characters.
+    pub max_piece_len: usize,
+    /// Number of substrings (besides characters) in the seed vocabulary.
+    pub seed_size: usize,
+    /// Each pruning round keeps this fraction of the pieces.
+    pub shrinking_factor: f64,
+    /// EM steps before each pruning round.
+    pub num_sub_iterations: usize,
+    /// Pruning stops once at most `vocab_size` × `overshoot` pieces remain; the final cut
+    /// then keeps the best by score (SentencePiece: 1.1).
+    pub overshoot: f64,
+    /// Pieces expected fewer times than this are dropped in the M-step (SentencePiece: 0.5).
+    pub min_expected_count: f64,
+    /// EM steps on the final vocabulary after the cut (SentencePiece: 0).
+    pub final_em_iterations: usize,
+}
+
+impl Default for TrainerConfig {
+    fn default() -> Self {
+        Self {
+            vocab_size: 8000,
+            max_piece_len: 16,
+            seed_size: 1_000_000,
+            shrinking_factor: 0.75,
+            num_sub_iterations: 2,
+            overshoot: 1.1,
+            min_expected_count: 0.5,
+            final_em_iterations: 2,
+        }
+    }
+}
+
+/// Which part of training a [`TrainProgress`] report is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrainStage {
+    /// The seed vocabulary is built.
+    Seed,
+    /// An EM step finished (`round`, `sub_iteration`).
+    Em,
+    /// A pruning round finished.
+    Prune,
+    /// An EM step on the final vocabulary finished.
+    FinalEm,
+}
+
+/// A progress report, sent after every step of training.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainProgress {
+    pub stage: TrainStage,
+    /// Pruning round (0 before the first pruning).
+    pub round: usize,
+    /// EM step within the round.
+    pub sub_iteration: usize,
+    /// Pieces in the vocabulary now.
+    pub pieces: usize,
+    /// Pieces wanted at the end.
+    pub target: usize,
+    /// Negative log-likelihood per word token of the training words under the model the
+    /// E-step used (NaN where no E-step ran).
+    pub objective: f64,
+}
+
+/// Why training could not run.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum TrainError {
+    #[error("no training text: the word list is empty or all counts are zero")]
+    EmptyInput,
+    #[error(
+        "vocab_size {requested} is too small: the training text has {chars} distinct characters, and each must be a piece"
+    )]
+    VocabTooSmall { requested: usize, chars: usize },
+    #[error(
+        "vocab_size {requested} is too large: the training text supports only {available} pieces"
+    )]
+    VocabTooLarge { requested: usize, available: usize },
+    #[error("word {index} ({word:?}) is invalid: {reason}")]
+    InvalidWord {
+        index: usize,
+        word: String,
+        reason: &'static str,
+    },
+    #[error("invalid trainer config: {0}")]
+    InvalidConfig(&'static str),
+}
+
+fn validate(word_counts: &[(String, u64)], cfg: &TrainerConfig) -> Result<(), TrainError> {
+    if cfg.max_piece_len == 0 || cfg.max_piece_len > 255 {
+        return Err(TrainError::InvalidConfig(
+            "max_piece_len must be in 1..=255",
+        ));
+    }
+    if !(cfg.shrinking_factor > 0.0 && cfg.shrinking_factor < 1.0) {
+        return Err(TrainError::InvalidConfig(
+            "shrinking_factor must be in (0, 1)",
+        ));
+    }
+    if cfg.num_sub_iterations == 0 {
+        return Err(TrainError::InvalidConfig(
+            "num_sub_iterations must be at least 1",
+        ));
+    }
+    if cfg.overshoot.is_nan()
+        || cfg.overshoot < 1.0
+        || cfg.min_expected_count.is_nan()
+        || cfg.min_expected_count < 0.0
+    {
+        return Err(TrainError::InvalidConfig(
+            "overshoot must be ≥ 1 and min_expected_count ≥ 0",
+        ));
+    }
+    for (index, (w, _)) in word_counts.iter().enumerate() {
+        let reason = if w.is_empty() {
+            Some("empty word")
+        } else if w.chars().skip(1).any(|c| c == META) {
+            Some("'▁' inside a word (words are split before each '▁')")
+        } else if w.contains('\0') {
+            Some("NUL character")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Err(TrainError::InvalidWord {
+                index,
+                word: w.clone(),
+                reason,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Trains a Unigram vocabulary of `cfg.vocab_size` normal pieces on `word_counts`
+/// (normalized words, each normally starting with `▁`, with their counts; duplicates are
+/// allowed and add up). Returns the pieces with their log-probability scores, best first
+/// (ties by piece); every character of the training words is a piece.
+pub fn train(
+    word_counts: &[(String, u64)],
+    cfg: &TrainerConfig,
+    progress: &dyn Fn(TrainProgress),
+) -> Result<Vec<(String, f64)>, TrainError> {
+    validate(word_counts, cfg)?;
+    let words: Vec<(&str, u64)> = word_counts
+        .iter()
+        .filter(|(_, c)| *c > 0)
+        .map(|(w, c)| (w.as_str(), *c))
+        .collect();
+    if words.is_empty() {
+        return Err(TrainError::EmptyInput);
+    }
+    let seed::Seed {
+        pieces,
+        mut logp,
+        num_chars,
+        mut corpus,
+    } = seed::seed(&words, cfg.max_piece_len, cfg.seed_size);
+    let target = cfg.vocab_size;
+    if target < num_chars {
+        return Err(TrainError::VocabTooSmall {
+            requested: target,
+            chars: num_chars,
+        });
+    }
+    if target > pieces.len() {
+        return Err(TrainError::VocabTooLarge {
+            requested: target,
+            available: pieces.len(),
+        });
+    }
+    let mut alive = vec![true; pieces.len()];
+    let count = |alive: &[bool]| alive.iter().filter(|&&a| a).count();
+    let report = |stage, round, sub_iteration, pieces, objective| {
+        progress(TrainProgress {
+            stage,
+            round,
+            sub_iteration,
+            pieces,
+            target,
+            objective,
+        })
+    };
+    report(TrainStage::Seed, 0, 0, pieces.len(), f64::NAN);
+
+    let desired = ((target as f64 * cfg.overshoot) as usize).max(target);
+    let floor = cfg.min_expected_count.max(1e-3);
+    let mut round = 0;
+    loop {
+        for it in 0..cfg.num_sub_iterations {
+            let (expected, objective) = em::e_step(&corpus, &logp);
+            em::m_step(
+                &expected,
+                num_chars,
+                cfg.min_expected_count,
+                floor,
+                &mut alive,
+                &mut logp,
+            );
+            corpus.retain(&alive);
+            report(TrainStage::Em, round, it, count(&alive), objective);
+        }
+        let size = count(&alive);
+        if size <= desired {
+            break;
+        }
+        let shrunk = ((size as f64 * cfg.shrinking_factor) as usize).max(desired);
+        prune::prune(&corpus, num_chars, shrunk, &mut alive, &mut logp);
+        corpus.retain(&alive);
+        round += 1;
+        report(TrainStage::Prune, round, 0, count(&alive), f64::NAN);
+    }
+
+    let available = count(&alive);
+    if available < target {
+        return Err(TrainError::VocabTooLarge {
+            requested: target,
+            available,
+        });
+    }
+    // The final cut: all characters, then the best by score.
+    let mut ranked: Vec<usize> = (num_chars..pieces.len()).filter(|&i| alive[i]).collect();
+    ranked.sort_by(|&a, &b| logp[b].total_cmp(&logp[a]).then(a.cmp(&b)));
+    for &id in &ranked[target - num_chars..] {
+        alive[id] = false;
+        logp[id] = f64::NEG_INFINITY;
+    }
+    corpus.retain(&alive);
+    for it in 0..cfg.final_em_iterations {
+        let (expected, objective) = em::e_step(&corpus, &logp);
+        // No pieces are dropped now: the vocabulary has its final size.
+        em::m_step(&expected, num_chars, 0.0, floor, &mut alive, &mut logp);
+        report(TrainStage::FinalEm, round, it, target, objective);
+    }
+
+    let mut out: Vec<(String, f64)> = (0..pieces.len())
+        .filter(|&i| alive[i])
+        .map(|i| (pieces[i].clone(), logp[i]))
+        .collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(out)
+}

@@ -1,0 +1,61 @@
+//! Errors from reading and downloading data files: each names the file (and line) and what was
+//! expected.
+
+use std::path::PathBuf;
+
+use super::root::DataRoot;
+
+/// A data file could not be read, parsed or obtained.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A line breaks the line format (one text per line, CSV quoting for texts with `"`).
+    #[error("{path}:{line}:{column}: {message}", path = path.display())]
+    Format {
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// 1-based character column of the offending character.
+        column: usize,
+        message: String,
+    },
+    /// The file is not valid UTF-8.
+    #[error(
+        "{path}:{line}: invalid UTF-8 at byte {column} of the line (expected UTF-8 text)",
+        path = path.display()
+    )]
+    Utf8 {
+        path: PathBuf,
+        line: usize,
+        /// 1-based byte column of the first invalid byte.
+        column: usize,
+    },
+    /// The file holds no texts at all.
+    #[error(
+        "{path}: empty file ({blank_lines} blank lines, no text); expected one text per line",
+        path = path.display()
+    )]
+    Empty { path: PathBuf, blank_lines: usize },
+    /// A data file or directory does not exist.
+    #[error(
+        "{what} not found: {path}\n  data is looked for under {root}\n  {hint}",
+        path = path.display()
+    )]
+    Missing {
+        /// What was looked for, e.g. "IMDb/train/positive".
+        what: String,
+        path: PathBuf,
+        root: DataRoot,
+        /// How to get it.
+        hint: String,
+    },
+    /// An I/O error other than "not found".
+    #[error("{path}: {source}", path = path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A download failed (network, HTTP status or checksum).
+    #[error(transparent)]
+    Download(#[from] super::download::DownloadError),
+}

@@ -1,0 +1,115 @@
+//! Our `tokenizer.json` in HuggingFace `tokenizers` (Python): same ids on every IMDb test
+//! review, and HuggingFace decodes them back to the original text.
+//!
+//! The interpreter is env `SENTIMENT_RNN_PYTHON` (default `python3`) with the `tokenizers`
+//! wheel. Without it the test says so and passes, except under `CI=true`, where it fails.
+
+mod tokenizer_support;
+
+use std::process::Command;
+
+use sentiment_rnn::tokenizer::{EncodeOptions, Tokenizer};
+use tokenizer_support::{imdb, skip_unless_ci};
+
+const SCRIPT: &str = r#"
+import json, sys
+try:
+    from tokenizers import Tokenizer
+except ImportError as e:
+    print(f"no tokenizers module: {e}", file=sys.stderr)
+    sys.exit(3)
+tok = Tokenizer.from_file(sys.argv[1])
+texts = [json.loads(l) for l in open(sys.argv[2], encoding="utf-8")]
+plain = tok.encode_batch(texts, add_special_tokens=False)
+special = tok.encode_batch(texts[:50], add_special_tokens=True)
+with open(sys.argv[3], "w", encoding="utf-8") as out:
+    for e in plain:
+        out.write(json.dumps({"ids": e.ids, "decoded": tok.decode(e.ids, skip_special_tokens=True)}) + "\n")
+    for e in special:
+        out.write(json.dumps({"ids": e.ids}) + "\n")
+"#;
+
+#[derive(serde::Deserialize)]
+struct HfOut {
+    ids: Vec<u32>,
+    #[serde(default)]
+    decoded: Option<String>,
+}
+
+/// The tokenizer under test.
+fn tokenizer() -> Option<Tokenizer> {
+    let pieces = tokenizer_support::oracle_normal_pieces()?;
+    Some(
+        Tokenizer::from_pieces(pieces, Default::default(), Default::default(), Default::default())
+            .unwrap(),
+    )
+}
+
+#[test]
+fn hf_tokenizers_gives_identical_ids_on_imdb_test() {
+    let Some(texts) = imdb("test") else {
+        return skip_unless_ci("IMDb test files missing");
+    };
+    let Some(tok) = tokenizer() else {
+        return skip_unless_ci("tokenizer vocabulary fixture missing");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let tok_path = dir.path().join("tokenizer.json");
+    tok.save(&tok_path).unwrap();
+    let texts_path = dir.path().join("texts.jsonl");
+    let lines: Vec<String> = texts.iter().map(|t| serde_json::to_string(t).unwrap()).collect();
+    std::fs::write(&texts_path, lines.join("\n") + "\n").unwrap();
+    let out_path = dir.path().join("hf.jsonl");
+
+    let python = std::env::var("SENTIMENT_RNN_PYTHON").unwrap_or_else(|_| "python3".into());
+    let run = Command::new(&python)
+        .arg("-c")
+        .arg(SCRIPT)
+        .args([&tok_path, &texts_path, &out_path])
+        .output();
+    let out = match run {
+        Err(e) => return skip_unless_ci(&format!("cannot run {python}: {e}")),
+        Ok(o) if o.status.code() == Some(3) => {
+            return skip_unless_ci(&format!(
+                "{python} lacks the `tokenizers` wheel: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            ));
+        }
+        Ok(o) => o,
+    };
+    assert!(
+        out.status.success(),
+        "{python} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hf: Vec<HfOut> = std::fs::read_to_string(&out_path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(hf.len(), texts.len() + 50.min(texts.len()));
+
+    let ours = tok.encode_batch_ids(&texts, &EncodeOptions::default()).unwrap();
+    let mut mismatches = Vec::new();
+    for (i, (text, (mine, theirs))) in texts.iter().zip(ours.iter().zip(&hf)).enumerate() {
+        if *mine != theirs.ids {
+            mismatches.push(i);
+        }
+        assert_eq!(theirs.decoded.as_deref(), Some(text.as_str()), "HF decode of text {i}");
+    }
+    eprintln!(
+        "hf_interop: {}/{} IMDb test reviews with identical ids",
+        texts.len() - mismatches.len(),
+        texts.len()
+    );
+    assert!(mismatches.is_empty(), "ids differ on texts {mismatches:?}");
+
+    let with_specials = EncodeOptions {
+        add_special_tokens: true,
+        ..Default::default()
+    };
+    let ours = tok.encode_batch_ids(&texts[..50], &with_specials).unwrap();
+    for (i, (mine, theirs)) in ours.iter().zip(&hf[texts.len()..]).enumerate() {
+        assert_eq!(*mine, theirs.ids, "with special tokens, text {i}");
+    }
+}
