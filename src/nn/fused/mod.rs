@@ -1,1 +1,165 @@
 //! Whole-sequence CPU ops for the recurrent layers (hand-written BPTT).
+//!
+//! [`lstm_sequence`] and [`rnn_sequence`] run a recurrent layer over a padded batch `(B, T, E)`
+//! as one dfdx op each: the forward packs the real tokens time-major (rows sorted by length),
+//! projects all of them with one matmul, and adds one fused recurrent matmul per step; the
+//! backward is written by hand and turns into a few whole-sequence matmuls. The tape rides on
+//! `x`; the parameters are untaped and get their gradients accumulated into the tape's
+//! [`Gradients`](dfdx::tensor::Gradients), like dfdx's own matmul does.
+//!
+//! Outputs at padded positions (`t ≥ lengths[b]`) are 0 and receive no gradient. With
+//! `reverse`, row `b` runs from position `lengths[b] − 1` down to 0 and its outputs stay
+//! aligned with the input positions.
+
+mod activation;
+mod gemm;
+mod grads;
+mod lstm;
+mod packing;
+mod rnn;
+
+use dfdx::prelude::*;
+use grads::Saved;
+
+use crate::nn::lstm::GateSet;
+
+/// The enabled mask in column order [input, forget, candidate, output].
+fn gate_mask(g: GateSet) -> [bool; 4] {
+    [g.input, g.forget, true, g.output]
+}
+
+/// Number of threads the ops split rows and matmuls over (rayon's current pool).
+fn threads() -> usize {
+    rayon::current_num_threads().max(1)
+}
+
+/// Runs an LSTM over `x` `(B, T, E)` and returns the hidden states `(B, T, H)`.
+///
+/// `w_x` `(E, G·H)`, `w_h` `(H, G·H)`, `b` `(G·H,)` hold the enabled gates' column blocks in
+/// the order [input, forget, candidate, output]; `i, f, o = σ(·)`, `g = tanh(·)`,
+/// `C_t = f⊙C_{t−1} + i⊙g`, `h_t = o⊙tanh(C_t)`, `h_0 = C_0 = 0`.
+///
+/// # Panics
+/// If the shapes disagree, `lengths.len() != B`, or a length exceeds `T`.
+pub fn lstm_sequence<T: Tape<f32, Cpu>>(
+    x: Tensor<(usize, usize, usize), f32, Cpu, T>,
+    w_x: &Tensor<(usize, usize), f32, Cpu>,
+    w_h: &Tensor<(usize, usize), f32, Cpu>,
+    b: &Tensor<(usize,), f32, Cpu>,
+    lengths: &[usize],
+    gates: GateSet,
+    reverse: bool,
+) -> Tensor<(usize, usize, usize), f32, Cpu, T> {
+    let (batch, seq_len, embed) = *x.shape();
+    let hidden = w_h.shape().0;
+    let layout = lstm::GateLayout::new(gate_mask(gates));
+    let gh = layout.count * hidden;
+    assert_eq!(
+        *w_x.shape(),
+        (embed, gh),
+        "w_x must be (E, G·H) = ({embed}, {gh})"
+    );
+    assert_eq!(
+        *w_h.shape(),
+        (hidden, gh),
+        "w_h must be (H, G·H) = ({hidden}, {gh})"
+    );
+    assert_eq!(b.shape().0, gh, "b must be (G·H,) = ({gh},)");
+    let threads = threads();
+    let dims = lstm::LstmDims {
+        batch,
+        seq_len,
+        embed,
+        hidden,
+        gates: layout,
+        threads,
+    };
+    let dev = x.device().clone();
+    let (x, mut tape) = x.split_tape();
+    let (wx, wh) = (w_x.as_vec(), w_h.as_vec());
+    let mut fwd = lstm::forward(dims, &x.as_vec(), &wx, &wh, &b.as_vec(), lengths, reverse);
+    let out = dev.tensor_from_vec(std::mem::take(&mut fwd.out), (batch, seq_len, hidden));
+    if T::OWNS_TAPE {
+        let (xg, wxg, whg, bg, og) = (x.ghost(), w_x.ghost(), w_h.ghost(), b.ghost(), out.ghost());
+        tape.add_backward_op(move |grads| {
+            let dp = lstm::backward_gates(&fwd, grads.get_or_alloc_mut(&og)?, &wh, threads);
+            let saved = Saved {
+                packing: &fwd.packing,
+                xp: &fwd.xp,
+                hp: &fwd.hp,
+                w_x: &wx,
+                e: embed,
+                h: hidden,
+                gh,
+            };
+            grads::accumulate_w_x(&saved, &dp, grads.get_or_alloc_mut(&wxg)?, threads);
+            grads::accumulate_w_h(&saved, &dp, grads.get_or_alloc_mut(&whg)?, threads);
+            grads::accumulate_b(&saved, &dp, grads.get_or_alloc_mut(&bg)?, threads);
+            grads::accumulate_input(&saved, &dp, grads.get_or_alloc_mut(&xg)?, threads);
+            Ok(())
+        });
+    }
+    out.put_tape(tape)
+}
+
+/// Runs a tanh RNN, `h_t = tanh(x_t W_x + h_{t−1} W_h + b)`, `h_0 = 0`, over `x` `(B, T, E)`
+/// and returns the hidden states `(B, T, H)`. `w_x` `(E, H)`, `w_h` `(H, H)`, `b` `(H,)`.
+///
+/// # Panics
+/// If the shapes disagree, `lengths.len() != B`, or a length exceeds `T`.
+pub fn rnn_sequence<T: Tape<f32, Cpu>>(
+    x: Tensor<(usize, usize, usize), f32, Cpu, T>,
+    w_x: &Tensor<(usize, usize), f32, Cpu>,
+    w_h: &Tensor<(usize, usize), f32, Cpu>,
+    b: &Tensor<(usize,), f32, Cpu>,
+    lengths: &[usize],
+    reverse: bool,
+) -> Tensor<(usize, usize, usize), f32, Cpu, T> {
+    let (batch, seq_len, embed) = *x.shape();
+    let hidden = w_h.shape().0;
+    assert_eq!(
+        *w_x.shape(),
+        (embed, hidden),
+        "w_x must be (E, H) = ({embed}, {hidden})"
+    );
+    assert_eq!(
+        *w_h.shape(),
+        (hidden, hidden),
+        "w_h must be (H, H) = ({hidden}, {hidden})"
+    );
+    assert_eq!(b.shape().0, hidden, "b must be (H,) = ({hidden},)");
+    let threads = threads();
+    let dims = rnn::RnnDims {
+        batch,
+        seq_len,
+        embed,
+        hidden,
+        threads,
+    };
+    let dev = x.device().clone();
+    let (x, mut tape) = x.split_tape();
+    let (wx, wh) = (w_x.as_vec(), w_h.as_vec());
+    let mut fwd = rnn::forward(dims, &x.as_vec(), &wx, &wh, &b.as_vec(), lengths, reverse);
+    let out = dev.tensor_from_vec(std::mem::take(&mut fwd.out), (batch, seq_len, hidden));
+    if T::OWNS_TAPE {
+        let (xg, wxg, whg, bg, og) = (x.ghost(), w_x.ghost(), w_h.ghost(), b.ghost(), out.ghost());
+        tape.add_backward_op(move |grads| {
+            let dp = rnn::backward_gates(&fwd, grads.get_or_alloc_mut(&og)?, &wh, threads);
+            let saved = Saved {
+                packing: &fwd.packing,
+                xp: &fwd.xp,
+                hp: &fwd.hp,
+                w_x: &wx,
+                e: embed,
+                h: hidden,
+                gh: hidden,
+            };
+            grads::accumulate_w_x(&saved, &dp, grads.get_or_alloc_mut(&wxg)?, threads);
+            grads::accumulate_w_h(&saved, &dp, grads.get_or_alloc_mut(&whg)?, threads);
+            grads::accumulate_b(&saved, &dp, grads.get_or_alloc_mut(&bg)?, threads);
+            grads::accumulate_input(&saved, &dp, grads.get_or_alloc_mut(&xg)?, threads);
+            Ok(())
+        });
+    }
+    out.put_tape(tape)
+}

@@ -1,0 +1,386 @@
+//! The fused whole-sequence RNN/LSTM ops against an independent plain-Rust (f64) evaluation
+//! of the equations: outputs, and every gradient (x, w_x, w_h, b) against central finite
+//! differences of that f64 evaluation, for every gate setting, forward and reverse, ragged
+//! lengths (including length-1 and length-0 rows) and several thread counts. A directional
+//! finite-difference check runs through the fused op itself.
+
+use dfdx::prelude::*;
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use sentiment_rnn::nn::fused::{lstm_sequence, rnn_sequence};
+use sentiment_rnn::nn::lstm::GateSet;
+
+/// Problem sizes and inputs for one case (all values in f64; the op sees them as f32).
+#[derive(Clone, Debug)]
+struct Case {
+    batch: usize,
+    seq: usize,
+    embed: usize,
+    hidden: usize,
+    lengths: Vec<usize>,
+    reverse: bool,
+    /// LSTM gates [input, forget, candidate, output]; `None` for the RNN.
+    gates: Option<[bool; 4]>,
+    x: Vec<f64>,
+    w_x: Vec<f64>,
+    w_h: Vec<f64>,
+    b: Vec<f64>,
+    /// Loss weights: loss = Σ out ⊙ r.
+    r: Vec<f64>,
+}
+
+impl Case {
+    fn new(
+        seed: u64,
+        batch: usize,
+        seq: usize,
+        embed: usize,
+        hidden: usize,
+        lengths: Vec<usize>,
+        reverse: bool,
+        gates: Option<[bool; 4]>,
+    ) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let g = gates.map_or(1, |m| m.iter().filter(|&&on| on).count());
+        let mut u = |n: usize, s: f64| (0..n).map(|_| rng.gen_range(-s..s)).collect::<Vec<f64>>();
+        Self {
+            x: u(batch * seq * embed, 1.0),
+            w_x: u(embed * g * hidden, 0.8),
+            w_h: u(hidden * g * hidden, 0.8),
+            b: u(g * hidden, 0.5),
+            r: u(batch * seq * hidden, 1.0),
+            batch,
+            seq,
+            embed,
+            hidden,
+            lengths,
+            reverse,
+            gates,
+        }
+    }
+
+    fn gh(&self) -> usize {
+        self.w_h.len() / self.hidden
+    }
+
+    /// Plain per-row, per-step evaluation of the equations.
+    fn reference_outputs(&self, x: &[f64], w_x: &[f64], w_h: &[f64], b: &[f64]) -> Vec<f64> {
+        let (e, h, gh) = (self.embed, self.hidden, self.gh());
+        let sig = |v: f64| 1.0 / (1.0 + (-v).exp());
+        let mut out = vec![0.0; self.batch * self.seq * h];
+        for row in 0..self.batch {
+            let len = self.lengths[row];
+            let mut hprev = vec![0.0; h];
+            let mut c = vec![0.0; h];
+            for step in 0..len {
+                let pos = if self.reverse { len - 1 - step } else { step };
+                let xt = &x[(row * self.seq + pos) * e..][..e];
+                let pre: Vec<f64> = (0..gh)
+                    .map(|k| {
+                        b[k] + (0..e).map(|i| xt[i] * w_x[i * gh + k]).sum::<f64>()
+                            + (0..h).map(|j| hprev[j] * w_h[j * gh + k]).sum::<f64>()
+                    })
+                    .collect();
+                let hnew: Vec<f64> = match self.gates {
+                    None => pre.iter().map(|v| v.tanh()).collect(),
+                    Some(mask) => {
+                        let mut blocks = [None; 4];
+                        let mut next = 0;
+                        for k in 0..4 {
+                            if mask[k] {
+                                blocks[k] = Some(next);
+                                next += 1;
+                            }
+                        }
+                        let gate = |k: usize, j: usize| match blocks[k] {
+                            None => 1.0,
+                            Some(blk) if k == 2 => f64::tanh(pre[blk * h + j]),
+                            Some(blk) => sig(pre[blk * h + j]),
+                        };
+                        (0..h)
+                            .map(|j| {
+                                c[j] = gate(1, j) * c[j] + gate(0, j) * gate(2, j);
+                                gate(3, j) * c[j].tanh()
+                            })
+                            .collect()
+                    }
+                };
+                out[(row * self.seq + pos) * h..][..h].copy_from_slice(&hnew);
+                hprev = hnew;
+            }
+        }
+        out
+    }
+
+    fn reference_loss(&self, params: &[Vec<f64>; 4]) -> f64 {
+        let out = self.reference_outputs(&params[0], &params[1], &params[2], &params[3]);
+        out.iter().zip(&self.r).map(|(o, r)| o * r).sum()
+    }
+
+    /// Central finite differences (f64) of the reference loss w.r.t. every x, w_x, w_h, b entry.
+    fn reference_grads(&self) -> [Vec<f64>; 4] {
+        let mut params = [
+            self.x.clone(),
+            self.w_x.clone(),
+            self.w_h.clone(),
+            self.b.clone(),
+        ];
+        let eps = 1e-6;
+        std::array::from_fn(|p| {
+            (0..params[p].len())
+                .map(|i| {
+                    let v = params[p][i];
+                    params[p][i] = v + eps;
+                    let up = self.reference_loss(&params);
+                    params[p][i] = v - eps;
+                    let down = self.reference_loss(&params);
+                    params[p][i] = v;
+                    (up - down) / (2.0 * eps)
+                })
+                .collect()
+        })
+    }
+
+    fn gate_set(&self) -> GateSet {
+        let m = self.gates.expect("an LSTM case");
+        GateSet {
+            input: m[0],
+            forget: m[1],
+            output: m[3],
+        }
+    }
+
+    /// Runs the fused op (f32) on the given parameters; returns (outputs, loss, grads of x, w_x, w_h, b).
+    fn fused(&self, params: &[Vec<f64>; 4]) -> (Vec<f64>, f64, [Vec<f64>; 4]) {
+        let dev = Cpu::default();
+        let f = |v: &Vec<f64>| v.iter().map(|&a| a as f32).collect::<Vec<f32>>();
+        let (e, h, gh) = (self.embed, self.hidden, self.gh());
+        let x = dev.tensor_from_vec(f(&params[0]), (self.batch, self.seq, e));
+        let w_x = dev.tensor_from_vec(f(&params[1]), (e, gh));
+        let w_h = dev.tensor_from_vec(f(&params[2]), (h, gh));
+        let b = dev.tensor_from_vec(f(&params[3]), (gh,));
+        let r = dev.tensor_from_vec(f(&self.r), (self.batch, self.seq, h));
+        let out = match self.gates {
+            Some(_) => lstm_sequence(
+                x.clone().leaky_traced(),
+                &w_x,
+                &w_h,
+                &b,
+                &self.lengths,
+                self.gate_set(),
+                self.reverse,
+            ),
+            None => rnn_sequence(
+                x.clone().leaky_traced(),
+                &w_x,
+                &w_h,
+                &b,
+                &self.lengths,
+                self.reverse,
+            ),
+        };
+        let out_untaped: Vec<f64> = out
+            .retaped::<NoneTape>()
+            .as_vec()
+            .iter()
+            .map(|&v| f64::from(v))
+            .collect();
+        let loss = (out * r).sum();
+        let loss_value = f64::from(loss.array());
+        let g = loss.backward();
+        let to64 = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
+        let grads = [
+            to64(g.get(&x).as_vec()),
+            to64(g.get(&w_x).as_vec()),
+            to64(g.get(&w_h).as_vec()),
+            to64(g.get(&b).as_vec()),
+        ];
+        (out_untaped, loss_value, grads)
+    }
+
+    fn params(&self) -> [Vec<f64>; 4] {
+        [
+            self.x.clone(),
+            self.w_x.clone(),
+            self.w_h.clone(),
+            self.b.clone(),
+        ]
+    }
+}
+
+fn assert_close(name: &str, got: &[f64], want: &[f64], tol: f64) {
+    assert_eq!(got.len(), want.len(), "{name}: length");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() <= tol * (1.0 + w.abs()),
+            "{name}[{i}]: fused {g} vs reference {w}"
+        );
+    }
+}
+
+/// Checks outputs and all four gradients of one case against the f64 reference.
+fn check(case: &Case) {
+    let (out, _, grads) = case.fused(&case.params());
+    let want = case.reference_outputs(&case.x, &case.w_x, &case.w_h, &case.b);
+    assert_close("output", &out, &want, 2e-5);
+    for (b, &len) in case.lengths.iter().enumerate() {
+        for t in len..case.seq {
+            assert!(
+                out[(b * case.seq + t) * case.hidden..][..case.hidden]
+                    .iter()
+                    .all(|&v| v == 0.0),
+                "padding of row {b} not zero"
+            );
+        }
+    }
+    let want_grads = case.reference_grads();
+    for (name, (g, w)) in ["x", "w_x", "w_h", "b"]
+        .iter()
+        .zip(grads.iter().zip(&want_grads))
+    {
+        assert_close(
+            &format!(
+                "gates {:?} reverse {} lengths {:?}: d{name}",
+                case.gates, case.reverse, case.lengths
+            ),
+            g,
+            w,
+            1e-4,
+        );
+    }
+}
+
+const LENGTHS: [usize; 5] = [5, 1, 3, 0, 5];
+
+fn all_gate_settings() -> impl Iterator<Item = [bool; 4]> {
+    (0..8).map(|m| [m & 1 != 0, m & 2 != 0, true, m & 4 != 0])
+}
+
+#[test]
+fn lstm_matches_reference_for_every_gate_setting_and_direction() {
+    for (seed, gates) in all_gate_settings().enumerate() {
+        for reverse in [false, true] {
+            check(&Case::new(
+                seed as u64,
+                5,
+                6,
+                3,
+                4,
+                LENGTHS.to_vec(),
+                reverse,
+                Some(gates),
+            ));
+        }
+    }
+}
+
+#[test]
+fn rnn_matches_reference_in_both_directions() {
+    for reverse in [false, true] {
+        check(&Case::new(11, 5, 6, 3, 4, LENGTHS.to_vec(), reverse, None));
+    }
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let lstm = Case::new(
+        21,
+        7,
+        5,
+        3,
+        3,
+        vec![5, 2, 1, 5, 4, 1, 3],
+        true,
+        Some([true; 4]),
+    );
+    let rnn = Case::new(22, 7, 5, 3, 3, vec![1, 5, 2, 3, 5, 4, 1], false, None);
+    for threads in [1, 3, 4] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            check(&lstm);
+            check(&rnn);
+        });
+    }
+}
+
+#[test]
+fn untaped_forward_equals_taped_forward() {
+    let case = Case::new(
+        31,
+        4,
+        5,
+        3,
+        4,
+        vec![5, 4, 2, 1],
+        false,
+        Some([true, false, true, true]),
+    );
+    let dev = Cpu::default();
+    let f = |v: &Vec<f64>| v.iter().map(|&a| a as f32).collect::<Vec<f32>>();
+    let x = dev.tensor_from_vec(f(&case.x), (4, 5, 3));
+    let w_x = dev.tensor_from_vec(f(&case.w_x), (3, 12));
+    let w_h = dev.tensor_from_vec(f(&case.w_h), (4, 12));
+    let b = dev.tensor_from_vec(f(&case.b), (12,));
+    let plain = lstm_sequence(
+        x.clone(),
+        &w_x,
+        &w_h,
+        &b,
+        &case.lengths,
+        case.gate_set(),
+        false,
+    );
+    let (taped, _, _) = case.fused(&case.params());
+    let plain: Vec<f64> = plain.as_vec().into_iter().map(f64::from).collect();
+    assert_eq!(plain, taped);
+}
+
+/// Directional finite difference through the fused op itself (f32, so a loose tolerance).
+#[test]
+fn fused_backward_matches_directional_finite_difference() {
+    for gates in [Some([true; 4]), Some([false, true, true, false]), None] {
+        let case = Case::new(41, 4, 6, 5, 6, vec![6, 3, 1, 6], false, gates);
+        let (_, _, grads) = case.fused(&case.params());
+        let mut rng = StdRng::seed_from_u64(42);
+        let dir: [Vec<f64>; 4] = std::array::from_fn(|p| {
+            (0..grads[p].len())
+                .map(|_| rng.gen_range(-1.0..1.0))
+                .collect()
+        });
+        let analytic: f64 = (0..4)
+            .map(|p| {
+                grads[p]
+                    .iter()
+                    .zip(&dir[p])
+                    .map(|(g, d)| g * d)
+                    .sum::<f64>()
+            })
+            .sum();
+        let eps = 2e-3;
+        let shifted = |sign: f64| {
+            let params: [Vec<f64>; 4] = std::array::from_fn(|p| {
+                case.params()[p]
+                    .iter()
+                    .zip(&dir[p])
+                    .map(|(v, d)| v + sign * eps * d)
+                    .collect()
+            });
+            case.fused(&params).1
+        };
+        let numeric = (shifted(1.0) - shifted(-1.0)) / (2.0 * eps);
+        assert!(
+            (numeric - analytic).abs() <= 2e-3 * (1.0 + analytic.abs()),
+            "{gates:?}: numeric {numeric} vs analytic {analytic}"
+        );
+    }
+}
+
+#[test]
+fn empty_and_all_padding_batches_give_zero_outputs_and_gradients() {
+    let case = Case::new(51, 3, 4, 2, 3, vec![0, 0, 0], false, Some([true; 4]));
+    let (out, _, grads) = case.fused(&case.params());
+    assert!(out.iter().all(|&v| v == 0.0));
+    assert!(grads.iter().all(|g| g.iter().all(|&v| v == 0.0)));
+}
