@@ -24,7 +24,8 @@ pub struct TrainState {
     /// Training seconds spent before this checkpoint.
     pub seconds: f64,
     pub epochs: Vec<EpochRecord>,
-    /// The settings the run was started with; a resume with other settings starts over.
+    /// The settings the run was started with; a resume with other settings (except a larger
+    /// epoch budget) starts over.
     pub config: TrainConfig,
 }
 
@@ -87,7 +88,12 @@ impl Checkpoint {
         };
         let state: TrainState = serde_json::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{}: {e}", self.state_path().display()))?;
-        if &state.config != config {
+        // A longer epoch budget may extend a run; any other change starts over.
+        let same = TrainConfig {
+            epochs: config.epochs,
+            ..state.config.clone()
+        } == *config;
+        if !same || state.epochs_done > config.epochs {
             return Ok(None);
         }
         load_weights(last, &self.last_path())?;

@@ -32,3 +32,17 @@ pub trait SentimentModel: TensorCollection<f32, Cpu> + Clone {
     /// Inference-mode forward pass without a tape.
     fn logits(&self, batch: &Batch) -> Logits;
 }
+
+impl SentimentModel for crate::nn::classifier::Classifier<f32, Cpu> {
+    fn logits_traced(
+        &self,
+        batch: &Batch,
+        grads: Gradients<f32, Cpu>,
+    ) -> Logits<OwnedTape<f32, Cpu>> {
+        self.forward_train(batch, grads)
+    }
+
+    fn logits(&self, batch: &Batch) -> Logits {
+        self.forward_eval(batch)
+    }
+}

@@ -30,6 +30,12 @@ pub enum TrainError {
         step: usize,
         loss: f32,
     },
+    /// The gradient became NaN or infinite although the loss was finite.
+    #[error(
+        "non-finite gradient norm at epoch {epoch}, step {step}: the weights hold NaN/inf or the \
+         model overflowed; lower the learning rate"
+    )]
+    NonFiniteGradient { epoch: usize, step: usize },
     /// The settings are out of range.
     #[error(transparent)]
     Config(#[from] super::optimizer::ConfigError),
@@ -180,7 +186,10 @@ impl Trainer {
         };
         if let Some(ck) = &self.checkpoint {
             if let Some(s) = ck.load(cfg, model, &mut best)? {
-                state = s;
+                state = TrainState {
+                    config: cfg.clone(),
+                    ..s
+                };
             }
         }
         let mut opt = cfg.adam(&*model);
@@ -215,6 +224,13 @@ impl Trainer {
                     Some(c) => clip_grad_norm(&*model, &mut grads, c),
                     None => global_grad_norm(&*model, &mut grads),
                 };
+                if !norm.is_finite() {
+                    pb.abandon();
+                    return Err(TrainError::NonFiniteGradient {
+                        epoch: epoch + 1,
+                        step,
+                    });
+                }
                 match opt.update(model, &grads) {
                     // A disabled gate leaves some tensors without a gradient; that is expected.
                     Ok(()) | Err(OptimizerUpdateError::UnusedParams(_)) => {}
