@@ -6,14 +6,16 @@
 //! The last line printed is one JSON object, also written to `--out`
 //! (default `figures/bench_tokenizer.json`).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use sentiment_rnn::tokenizer::normalizer::{Normalizer, words};
+use sentiment_rnn::tokenizer::training::word_counts;
 use sentiment_rnn::tokenizer::unigram::trainer::{TrainerConfig, train};
+use sentiment_rnn::tokenizer::{
+    EncodeOptions, Normalizer, PieceKind, ScoreAccumulation, SpecialTokens, Tokenizer,
+};
 
 /// Specials (`<unk>`, `<s>`, `</s>`, `<pad>`) and byte-fallback pieces the model adds.
 const SPECIALS: usize = 4;
@@ -84,76 +86,38 @@ fn read_split(root: &Path, split: &str) -> Result<Vec<String>> {
     Ok(texts)
 }
 
-/// Distinct normalized words with counts, sorted (deterministic).
-fn word_counts(texts: &[String], norm: &Normalizer) -> Vec<(String, u64)> {
-    let mut counts: HashMap<String, u64> = HashMap::new();
-    for t in texts {
-        let n = norm.normalize(t);
-        for w in words(&n) {
-            match counts.get_mut(w) {
-                Some(c) => *c += 1,
-                None => {
-                    counts.insert(w.to_string(), 1);
-                }
-            }
-        }
-    }
-    let mut v: Vec<_> = counts.into_iter().collect();
-    v.sort_unstable();
-    v
-}
-
-/// Bits per character of `texts` under the Viterbi segmentation with `pieces` (scores
-/// renormalized to probabilities). Characters no piece covers are counted as unknown and
-/// cost nothing here.
-fn bits_per_char(texts: &[String], norm: &Normalizer, pieces: &[(String, f64)]) -> (f64, usize) {
-    let log_z = {
-        let m = pieces.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
-        m + pieces.iter().map(|p| (p.1 - m).exp()).sum::<f64>().ln()
-    };
-    let max_len = pieces
+/// Bits per character of `texts` given their encodings: −Σ log2 p(piece) / characters,
+/// with normal-piece scores renormalized to probabilities. A byte-fallback piece (for a
+/// character no piece covers) is charged like the rarest normal piece: its model score is
+/// only a "last resort" penalty, not a probability.
+fn bits_per_char(tok: &Tokenizer, texts: &[String], encodings: &[Vec<u32>]) -> f64 {
+    let normal: Vec<f64> = tok
+        .model()
+        .pieces()
         .iter()
-        .map(|p| p.0.chars().count())
-        .max()
-        .unwrap_or(1);
-    let map: HashMap<&str, f64> = pieces
-        .iter()
-        .map(|(p, s)| (p.as_str(), s - log_z))
+        .filter(|p| p.kind == PieceKind::Normal)
+        .map(|p| p.score)
         .collect();
-    let (mut nats, mut chars, mut unknown) = (0.0, 0usize, 0usize);
-    let mut bounds = Vec::new();
-    let mut best = Vec::new();
-    for t in texts {
-        chars += t.chars().count();
-        let n = norm.normalize(t);
-        for w in words(&n) {
-            bounds.clear();
-            bounds.extend(w.char_indices().map(|(i, _)| i));
-            bounds.push(w.len());
-            let len = bounds.len() - 1;
-            best.clear();
-            best.resize(len + 1, f64::NEG_INFINITY);
-            best[0] = 0.0;
-            for s in 0..len {
-                if best[s] == f64::NEG_INFINITY {
-                    continue;
-                }
-                let mut matched = false;
-                for e in s + 1..=len.min(s + max_len) {
-                    if let Some(&lp) = map.get(&w[bounds[s]..bounds[e]]) {
-                        matched |= e == s + 1;
-                        best[e] = best[e].max(best[s] + lp);
-                    }
-                }
-                if !matched {
-                    unknown += 1;
-                    best[s + 1] = best[s + 1].max(best[s]);
-                }
-            }
-            nats -= best[len];
+    let max = normal.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let min = normal.iter().copied().fold(f64::INFINITY, f64::min);
+    let log_z = max + normal.iter().map(|s| (s - max).exp()).sum::<f64>().ln();
+    let mut nats = 0.0;
+    for ids in encodings {
+        for &id in ids {
+            let p = tok
+                .model()
+                .piece(id)
+                .expect("encoded id is in the vocabulary");
+            let score = if p.kind == PieceKind::Normal {
+                p.score
+            } else {
+                min
+            };
+            nats -= score - log_z;
         }
     }
-    (nats / std::f64::consts::LN_2 / chars as f64, unknown)
+    let chars: usize = texts.iter().map(|t| t.chars().count()).sum();
+    nats / std::f64::consts::LN_2 / chars as f64
 }
 
 fn main() -> Result<()> {
@@ -184,7 +148,6 @@ fn main() -> Result<()> {
     }
     let t0 = Instant::now();
     let counts = word_counts(&train_texts, &norm);
-    let t_count = t0.elapsed().as_secs_f64();
     let pieces = train(&counts, &cfg, &|p| {
         eprintln!(
             "[{:7.3}s] {:?} round {} iter {}: {} pieces (target {}), obj {:.4}",
@@ -197,20 +160,66 @@ fn main() -> Result<()> {
             p.objective
         )
     })?;
+    let tok = Tokenizer::from_pieces(
+        pieces,
+        SpecialTokens::default(),
+        norm.clone(),
+        ScoreAccumulation::default(),
+    )?;
     let train_seconds = t0.elapsed().as_secs_f64();
-    eprintln!(
-        "word counting {t_count:.3}s, {} distinct words",
-        counts.len()
-    );
 
-    let (bpc, unknown) = bits_per_char(&test_texts, &norm, &pieces);
+    // Encoding throughput over train+test with a fresh tokenizer (empty word cache), on
+    // all threads and on one.
+    let all: Vec<String> = train_texts.iter().chain(&test_texts).cloned().collect();
+    let mb = all.iter().map(String::len).sum::<usize>() as f64 / 1e6;
+    let opts = EncodeOptions::default();
+    // `Clone` gives a tokenizer with an empty word cache.
+    let fresh = || tok.clone();
+    let enc_tok = fresh();
+    let t1 = Instant::now();
+    let encodings = enc_tok.encode_batch_ids(&all, &opts)?;
+    let encode_seconds = t1.elapsed().as_secs_f64();
+    let single = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
+    let one_tok = fresh();
+    let t2 = Instant::now();
+    single.install(|| one_tok.encode_batch_ids(&all, &opts))?;
+    let encode_seconds_1 = t2.elapsed().as_secs_f64();
+
+    let unk = tok.unk_id();
+    let unknown_tokens = encodings.iter().flatten().filter(|&&id| id == unk).count();
+    let byte_tokens = encodings
+        .iter()
+        .flatten()
+        .filter(|&&id| {
+            tok.model()
+                .piece(id)
+                .is_some_and(|p| p.kind == PieceKind::Byte)
+        })
+        .count();
+    let mut roundtrip_exact = 0;
+    for (text, ids) in all.iter().zip(&encodings) {
+        if tok.decode(ids, false)? == *text {
+            roundtrip_exact += 1;
+        }
+    }
+    let bpc = bits_per_char(&tok, &test_texts, &encodings[train_texts.len()..]);
+    let tokens: usize = encodings.iter().map(Vec::len).sum();
+    let round = |x: f64, digits: i32| (x * 10f64.powi(digits)).round() / 10f64.powi(digits);
     let out = serde_json::json!({
-        "train_seconds": (train_seconds * 1000.0).round() / 1000.0,
+        "train_seconds": round(train_seconds, 3),
         "train_threads": threads,
-        "vocab_size": pieces.len() + SPECIALS + BYTE_PIECES,
-        "normal_pieces": pieces.len(),
-        "bits_per_char_test": (bpc * 10000.0).round() / 10000.0,
-        "unknown_chars_test": unknown,
+        "vocab_size": tok.vocab_size(),
+        "normal_pieces": tok.vocab_size() - SPECIALS - BYTE_PIECES,
+        "corpus_mb": round(mb, 3),
+        "encode_mb_per_s": round(mb / encode_seconds, 3),
+        "encode_threads": threads,
+        "encode_mb_per_s_1thread": round(mb / encode_seconds_1, 3),
+        "tokens": tokens,
+        "bits_per_char_test": round(bpc, 4),
+        "unknown_tokens": unknown_tokens,
+        "byte_fallback_tokens": byte_tokens,
+        "roundtrip_exact": roundtrip_exact,
+        "roundtrip_total": all.len(),
     });
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)?;

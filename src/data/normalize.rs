@@ -111,6 +111,11 @@ impl TextNormalizer {
             if chunk.is_empty() {
                 continue;
             }
+            // Fast path for plain words, which every step leaves alone.
+            if chunk.bytes().all(|b| b.is_ascii_alphanumeric()) && !is_number(chunk) {
+                out.push_str(chunk);
+                continue;
+            }
             tokens.clear();
             if self.split_punct {
                 let mut ctx = SplitCtx {
@@ -366,6 +371,10 @@ fn peel_clitics(word: String, strip_bpe_marks: bool, out: &mut Vec<String>) {
     loop {
         if strip_bpe_marks {
             stem = stem.trim_end_matches("@@");
+        }
+        // Every clitic holds an apostrophe: most words need no further look.
+        if !stem.contains('\'') {
+            break;
         }
         let lower = stem.to_lowercase();
         let hit = CLITICS.iter().find(|c| {

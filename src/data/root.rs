@@ -1,5 +1,6 @@
 //! Where the data lives: flag `--data-dir` > env `SENTIMENT_RNN_DATA` > `./datasets`.
 
+use std::ffi::OsStr;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -47,11 +48,14 @@ impl DataRoot {
 
     /// Resolves flag > env `SENTIMENT_RNN_DATA` (when non-empty) > `default`.
     pub fn resolve(flag: Option<&Path>, default: &Path) -> Self {
-        if let Some(p) = flag {
-            return Self::new(p, RootOrigin::Flag);
-        }
-        match std::env::var_os(DATA_ENV) {
-            Some(v) if !v.is_empty() => Self::new(v, RootOrigin::Env),
+        Self::resolve_from(flag, std::env::var_os(DATA_ENV).as_deref(), default)
+    }
+
+    /// [`DataRoot::resolve`] with the environment variable's value given.
+    pub fn resolve_from(flag: Option<&Path>, env: Option<&OsStr>, default: &Path) -> Self {
+        match (flag, env) {
+            (Some(p), _) => Self::new(p, RootOrigin::Flag),
+            (None, Some(v)) if !v.is_empty() => Self::new(v, RootOrigin::Env),
             _ => Self::new(default, RootOrigin::Default),
         }
     }

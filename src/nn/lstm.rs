@@ -1,3 +1,122 @@
-//! The LSTM layer (op-by-op reference path, or the fused CPU op).
+//! The LSTM layer with switchable gates.
+
+use dfdx::nn::tensor_collection::{ModuleVisitor, ScalarOptions, TensorCollection};
+use dfdx::prelude::*;
+use rand::rngs::StdRng;
 
 pub use super::gates::{Block, Gate, GateSet};
+
+use super::backend::{Path, SequenceDevice};
+use super::params::{R1, R2, R3, from_f64, runtime_options, uniform};
+use super::reference;
+
+/// One LSTM layer; `w_x: (E, G·H)`, `w_h: (H, G·H)`, `b: (G·H,)` with the gate blocks of
+/// [`GateSet::block_index`]. Disabled gates have no weights.
+#[derive(Clone, Debug)]
+pub struct Lstm<E: Dtype, D: Device<E>> {
+    pub w_x: R2<E, D>,
+    pub w_h: R2<E, D>,
+    pub b: R1<E, D>,
+    /// [`GateSet::to_bits`] (a number so that checkpoints record it).
+    pub gate_bits: usize,
+}
+
+impl<E: Dtype, D: Device<E>> Lstm<E, D> {
+    /// Weights uniform in ±1/√H; the forget gate's bias starts at 1 (remember by default).
+    pub fn new(dev: &D, input: usize, hidden: usize, gates: GateSet, rng: &mut StdRng) -> Self {
+        let bound = 1.0 / (hidden as f64).sqrt();
+        let width = gates.num_blocks() * hidden;
+        let mut b: R1<E, D> = uniform(dev, (width,), bound, rng);
+        if let Some(k) = gates.block_index(Block::Forget) {
+            let mut host = b.as_vec();
+            host[k * hidden..(k + 1) * hidden].fill(from_f64(1.0));
+            b.copy_from(&host);
+        }
+        Self {
+            w_x: uniform(dev, (input, width), bound, rng),
+            w_h: uniform(dev, (hidden, width), bound, rng),
+            b,
+            gate_bits: gates.to_bits(),
+        }
+    }
+
+    /// Hidden size `H`.
+    pub fn hidden(&self) -> usize {
+        self.w_h.shape().0
+    }
+
+    /// The enabled gates.
+    pub fn gates(&self) -> GateSet {
+        GateSet::from_bits(self.gate_bits)
+    }
+}
+
+impl<E: Dtype, D: SequenceDevice<E>> Lstm<E, D> {
+    /// `x: (B, T, E)` → `(B, T, H)`, zero at padding; see [`reference`] for the contract.
+    pub fn forward<T: Tape<E, D>>(
+        &self,
+        x: R3<E, D, T>,
+        lengths: &[usize],
+        reverse: bool,
+        path: Path,
+    ) -> R3<E, D, T> {
+        D::lstm_sequence(
+            x,
+            &self.w_x,
+            &self.w_h,
+            &self.b,
+            lengths,
+            self.gates(),
+            reverse,
+            path,
+        )
+    }
+
+    /// [`Lstm::forward`] on the reference path, pushing every step's `h_t` onto `trace`.
+    pub fn forward_traced<T: Tape<E, D>>(
+        &self,
+        x: R3<E, D, T>,
+        lengths: &[usize],
+        reverse: bool,
+        trace: &mut Vec<R2<E, D>>,
+    ) -> R3<E, D, T> {
+        reference::lstm_sequence_traced(
+            x,
+            &self.w_x,
+            &self.w_h,
+            &self.b,
+            lengths,
+            self.gates(),
+            reverse,
+            Some(trace),
+        )
+    }
+}
+
+impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Lstm<E, D> {
+    type To<E2: Dtype, D2: Device<E2>> = Lstm<E2, D2>;
+
+    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
+        visitor: &mut V,
+    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
+        visitor.visit_fields(
+            (
+                Self::tensor("w_x", |s| &s.w_x, |s| &mut s.w_x, runtime_options()),
+                Self::tensor("w_h", |s| &s.w_h, |s| &mut s.w_h, runtime_options()),
+                Self::tensor("b", |s| &s.b, |s| &mut s.b, runtime_options()),
+                Self::scalar(
+                    "gate_bits",
+                    |s| &s.gate_bits,
+                    |s| &mut s.gate_bits,
+                    ScalarOptions::from_default(GateSet::ALL.to_bits()),
+                ),
+            ),
+            |(w_x, w_h, b, gate_bits)| Lstm {
+                w_x,
+                w_h,
+                b,
+                gate_bits,
+            },
+        )
+    }
+}

@@ -3,6 +3,10 @@
 //! Natural text repeats words constantly, so after warm-up almost every word is a cache hit.
 //! The map is split into shards, each behind its own `RwLock`, so threads rarely contend, and it
 //! stops growing at a fixed capacity so memory stays bounded on unbounded input.
+//!
+//! In front of the shared map each thread keeps a small direct-mapped table ([`FrontCache`])
+//! of short words stored inline, one cache line per entry: the frequent words ("the", ",")
+//! then cost one hash and one memory access, with no lock and no pointer chasing.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
@@ -56,8 +60,9 @@ impl WordCache {
     fn shard(&self, word: &str) -> &RwLock<Shard> {
         let mut h = FxHasher::default();
         word.hash(&mut h);
-        // High bits: the low ones also pick the bucket inside the shard's map.
-        &self.shards[(h.finish() >> 58) as usize % SHARDS]
+        // Middle bits: hashbrown uses the low bits for the bucket and the top 7 as a tag, so
+        // reusing either would leave the shard's map with colliding buckets or tags.
+        &self.shards[(h.finish() >> 40) as usize % SHARDS]
     }
 
     /// Appends the cached ids of `word` to `out`; false on a miss.
@@ -107,4 +112,134 @@ impl std::fmt::Debug for WordCache {
             .field("per_shard", &self.per_shard)
             .finish()
     }
+}
+
+/// Hashes a word with [`FxHasher`].
+#[inline]
+pub fn fx_hash(word: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(word.as_bytes());
+    // Finalize so that the low bits (the slot index) depend on every byte.
+    let x = h.finish();
+    (x ^ (x >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (x >> 32)
+}
+
+const FRONT_SLOTS: usize = 8192;
+const KEY_MAX: usize = 21;
+const IDS_MAX: usize = 8;
+
+/// One inline entry: a word of at most 21 bytes (zero-padded) and its at most 8 ids, in one
+/// 64-byte cache line.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Slot {
+    hash: u64,
+    key_len: u8,
+    n_ids: u8,
+    /// Hits minus collisions: a frequent word keeps its slot against passing rare ones.
+    credit: u8,
+    key: [u8; KEY_MAX],
+    ids: [u32; IDS_MAX],
+}
+
+const EMPTY: Slot = Slot {
+    hash: 0,
+    key_len: u8::MAX,
+    n_ids: 0,
+    credit: 0,
+    key: [0; KEY_MAX],
+    ids: [0; IDS_MAX],
+};
+
+/// A per-thread, direct-mapped word → ids table for one tokenizer at a time.
+pub struct FrontCache {
+    owner: u64,
+    slots: Vec<Slot>,
+}
+
+/// `word` zero-padded to the inline key size (`None` if too long).
+#[inline]
+fn padded(word: &str) -> Option<[u8; KEY_MAX]> {
+    let b = word.as_bytes();
+    if b.len() > KEY_MAX {
+        return None;
+    }
+    let mut key = [0; KEY_MAX];
+    key[..b.len()].copy_from_slice(b);
+    Some(key)
+}
+
+impl FrontCache {
+    fn new() -> Self {
+        FrontCache {
+            owner: 0,
+            slots: vec![EMPTY; FRONT_SLOTS],
+        }
+    }
+
+    /// Empties the table if it holds another tokenizer's words.
+    #[inline]
+    pub fn claim(&mut self, owner: u64) {
+        if self.owner != owner {
+            self.slots.fill(EMPTY);
+            self.owner = owner;
+        }
+    }
+
+    /// Appends the ids of `word` (with hash `hash`) to `out`; false on a miss.
+    #[inline]
+    pub fn extend_into(&mut self, word: &str, hash: u64, out: &mut Vec<u32>) -> bool {
+        let slot = &mut self.slots[hash as usize % FRONT_SLOTS];
+        if slot.hash != hash || slot.key_len as usize != word.len() {
+            return false;
+        }
+        match padded(word) {
+            Some(key) if key == slot.key => {
+                out.extend_from_slice(&slot.ids[..slot.n_ids as usize]);
+                slot.credit = slot.credit.saturating_add(1);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Offers `word`'s ids to its slot: taken when they fit inline and the slot is free or its
+    /// word has used up its credit (each refused offer costs the incumbent one credit).
+    #[inline]
+    pub fn insert(&mut self, word: &str, hash: u64, ids: &[u32]) {
+        let Some(key) = padded(word) else { return };
+        if ids.len() > IDS_MAX {
+            return;
+        }
+        let slot = &mut self.slots[hash as usize % FRONT_SLOTS];
+        if slot.credit > 0 {
+            slot.credit -= 1;
+            return;
+        }
+        slot.hash = hash;
+        slot.key_len = word.len() as u8;
+        slot.key = key;
+        slot.n_ids = ids.len() as u8;
+        slot.ids[..ids.len()].copy_from_slice(ids);
+        slot.credit = 1;
+    }
+}
+
+thread_local! {
+    static FRONT: std::cell::RefCell<FrontCache> = std::cell::RefCell::new(FrontCache::new());
+}
+
+/// Runs `f` with this thread's front cache, claimed for tokenizer `owner`.
+pub fn with_front<R>(owner: u64, f: impl FnOnce(&mut FrontCache) -> R) -> R {
+    FRONT.with(|c| {
+        let mut c = c.borrow_mut();
+        c.claim(owner);
+        f(&mut c)
+    })
+}
+
+/// A process-unique id for a tokenizer instance (its front-cache owner tag).
+pub fn next_owner_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }

@@ -50,10 +50,11 @@ pub fn to_json(tok: &Tokenizer) -> String {
         .collect();
     let special = |t: &str, type_id: u32| json!({"SpecialToken": {"id": t, "type_id": type_id}});
     let seq = |id: &str, type_id: u32| json!({"Sequence": {"id": id, "type_id": type_id}});
-    let specials_map: serde_json::Map<String, Value> = [(&sp.bos, tok.bos_id()), (&sp.eos, tok.eos_id())]
-        .into_iter()
-        .map(|(t, id)| (t.clone(), json!({"id": t, "ids": [id], "tokens": [t]})))
-        .collect();
+    let specials_map: serde_json::Map<String, Value> =
+        [(&sp.bos, tok.bos_id()), (&sp.eos, tok.eos_id())]
+            .into_iter()
+            .map(|(t, id)| (t.clone(), json!({"id": t, "ids": [id], "tokens": [t]})))
+            .collect();
     let accumulation = match model.accumulation() {
         ScoreAccumulation::F32 => "f32",
         ScoreAccumulation::F64 => "f64",
@@ -108,24 +109,44 @@ pub fn from_json(text: &str, origin: &Path) -> Result<Tokenizer> {
                 as u32,
         ),
     };
-    let byte_fallback = model.get("byte_fallback").and_then(Value::as_bool).unwrap_or(false);
+    let byte_fallback = model
+        .get("byte_fallback")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let accumulation = match model.get("score_accumulation").and_then(Value::as_str) {
         None | Some("f64") => ScoreAccumulation::F64,
         Some("f32") => ScoreAccumulation::F32,
-        Some(o) => return Err(bad(format!("model.score_accumulation {o:?}, expected f32 or f64"))),
+        Some(o) => {
+            return Err(bad(format!(
+                "model.score_accumulation {o:?}, expected f32 or f64"
+            )));
+        }
     };
     check_pipeline(&doc).map_err(&bad)?;
 
     // Special added tokens, by id.
     let mut special_ids = Vec::new();
-    for (i, t) in doc.get("added_tokens").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, t) in doc
+        .get("added_tokens")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let id = t.get("id").and_then(Value::as_u64);
         let content = t.get("content").and_then(Value::as_str);
         let (Some(id), Some(content)) = (id, content) else {
             return Err(bad(format!("added_tokens[{i}] lacks id or content")));
         };
-        if vocab.get(id as usize).and_then(|v| v.get(0)).and_then(Value::as_str) != Some(content) {
-            return Err(bad(format!("added token {content:?} is not vocabulary entry {id}")));
+        if vocab
+            .get(id as usize)
+            .and_then(|v| v.get(0))
+            .and_then(Value::as_str)
+            != Some(content)
+        {
+            return Err(bad(format!(
+                "added token {content:?} is not vocabulary entry {id}"
+            )));
         }
         if t.get("special").and_then(Value::as_bool).unwrap_or(false) {
             special_ids.push(id as u32);
@@ -136,7 +157,11 @@ pub fn from_json(text: &str, origin: &Path) -> Result<Tokenizer> {
     for (i, entry) in vocab.iter().enumerate() {
         let (text, score) = match entry.as_array().map(Vec::as_slice) {
             Some([Value::String(t), s]) if s.is_number() => (t.clone(), s.as_f64().unwrap_or(0.0)),
-            _ => return Err(bad(format!("model.vocab[{i}] is not [piece, score]: {entry}"))),
+            _ => {
+                return Err(bad(format!(
+                    "model.vocab[{i}] is not [piece, score]: {entry}"
+                )));
+            }
         };
         let id = i as u32;
         let kind = if Some(id) == unk_id {
@@ -159,12 +184,20 @@ pub fn from_json(text: &str, origin: &Path) -> Result<Tokenizer> {
 fn check_pipeline(doc: &Value) -> std::result::Result<(), String> {
     match doc.get("normalizer") {
         None | Some(Value::Null) => {}
-        Some(n) => return Err(format!("unsupported normalizer {n}; only null is implemented")),
+        Some(n) => {
+            return Err(format!(
+                "unsupported normalizer {n}; only null is implemented"
+            ));
+        }
     }
     let pre = doc.get("pre_tokenizer").unwrap_or(&Value::Null);
     let ok = pre.get("type").and_then(Value::as_str) == Some("Metaspace")
         && pre.get("replacement").and_then(Value::as_str) == Some("▁")
-        && pre.get("prepend_scheme").and_then(Value::as_str).unwrap_or("always") == "always"
+        && pre
+            .get("prepend_scheme")
+            .and_then(Value::as_str)
+            .unwrap_or("always")
+            == "always"
         && pre.get("split").and_then(Value::as_bool).unwrap_or(true);
     if !ok {
         return Err(format!(
@@ -188,7 +221,11 @@ fn special_roles(
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|p| p.pointer("/SpecialToken/id").and_then(Value::as_str).map(String::from))
+        .filter_map(|p| {
+            p.pointer("/SpecialToken/id")
+                .and_then(Value::as_str)
+                .map(String::from)
+        })
         .collect();
     let (Some(bos), Some(eos)) = (template.first(), template.last()) else {
         return Err("post_processor.single must be a template <s> $A </s>".into());

@@ -84,6 +84,8 @@ pub struct Tokenizer {
     /// Byte pieces of a literal `▁` (E2 96 81).
     meta_bytes: [u32; 3],
     cache: WordCache,
+    /// Tags this instance's entries in the per-thread front caches.
+    cache_owner: u64,
 }
 
 impl Clone for Tokenizer {
@@ -96,6 +98,7 @@ impl Clone for Tokenizer {
             special_ids: self.special_ids,
             meta_bytes: self.meta_bytes,
             cache: WordCache::default(),
+            cache_owner: cache::next_owner_id(),
         }
     }
 }
@@ -136,15 +139,21 @@ impl Tokenizer {
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let kind = if i == 1 { PieceKind::Unknown } else { PieceKind::Control };
+                let kind = if i == 1 {
+                    PieceKind::Unknown
+                } else {
+                    PieceKind::Control
+                };
                 Piece::new(*t, 0.0, kind)
             })
             .collect();
-        pieces.extend(
-            (0..=255u8).map(|b| {
-                Piece::new(unigram::model::byte_piece(b), min - BYTE_PIECE_PENALTY, PieceKind::Byte)
-            }),
-        );
+        pieces.extend((0..=255u8).map(|b| {
+            Piece::new(
+                unigram::model::byte_piece(b),
+                min - BYTE_PIECE_PENALTY,
+                PieceKind::Byte,
+            )
+        }));
         let reserved: std::collections::HashSet<String> =
             pieces.iter().map(|p| p.text.clone()).collect();
         pieces.extend(
@@ -166,16 +175,19 @@ impl Tokenizer {
     ) -> Result<Self> {
         let mut special_ids = [0; 4];
         for (slot, text) in special_ids.iter_mut().zip(specials.all()) {
-            *slot = model
-                .piece_to_id(text)
-                .ok_or_else(|| TokenizerError::InvalidVocab(format!("no special token {text:?}")))?;
+            *slot = model.piece_to_id(text).ok_or_else(|| {
+                TokenizerError::InvalidVocab(format!("no special token {text:?}"))
+            })?;
         }
         if !model.has_byte_fallback() {
             return Err(TokenizerError::InvalidVocab(
                 "byte fallback needs all 256 pieces <0x00>..<0xFF>".into(),
             ));
         }
-        match model.piece_to_id(&META.to_string()).and_then(|id| model.piece(id)) {
+        match model
+            .piece_to_id(&META.to_string())
+            .and_then(|id| model.piece(id))
+        {
             Some(p) if p.kind == PieceKind::Normal => {}
             _ => {
                 return Err(TokenizerError::InvalidVocab(format!(
@@ -194,6 +206,7 @@ impl Tokenizer {
             special_ids,
             meta_bytes,
             cache: WordCache::default(),
+            cache_owner: cache::next_owner_id(),
         })
     }
 
@@ -256,14 +269,26 @@ impl Tokenizer {
     pub fn set_accumulation(&mut self, accumulation: ScoreAccumulation) {
         self.model.set_accumulation(accumulation);
         self.cache.clear();
+        self.cache_owner = cache::next_owner_id();
     }
 
-    /// Appends the ids of one word (`"▁" + body`), from the cache when possible.
-    fn word_ids(&self, body: &str, out: &mut Vec<u32>) {
-        if self.cache.extend_into(body, out) {
+    /// Appends the ids of one word (`"▁" + body`), from the caches when possible.
+    #[inline]
+    fn word_ids(&self, front: &mut cache::FrontCache, body: &str, out: &mut Vec<u32>) {
+        let hash = cache::fx_hash(body);
+        if front.extend_into(body, hash, out) {
             return;
         }
         let start = out.len();
+        if !self.cache.extend_into(body, out) {
+            self.word_ids_uncached(body, out);
+            self.cache.insert(body, &out[start..]);
+        }
+        front.insert(body, hash, &out[start..]);
+    }
+
+    /// Viterbi on one word; a literal `▁` inside it becomes byte pieces.
+    fn word_ids_uncached(&self, body: &str, out: &mut Vec<u32>) {
         let mut parts = body.split(META);
         let mut word = String::with_capacity(body.len() + 3);
         word.push(META);
@@ -276,7 +301,6 @@ impl Tokenizer {
                 self.model.encode_ids(part, out);
             }
         }
-        self.cache.insert(body, &out[start..]);
     }
 
     /// Appends the ids of `text` to `out` (the fast path: no strings, no offsets).
@@ -284,9 +308,11 @@ impl Tokenizer {
         if text.is_empty() {
             return Err(TokenizerError::EmptyText);
         }
-        for w in normalizer::word_spans(text) {
-            self.word_ids(w.body, out);
-        }
+        cache::with_front(self.cache_owner, |front| {
+            for w in normalizer::word_spans(text) {
+                self.word_ids(front, w.body, out);
+            }
+        });
         Ok(())
     }
 
@@ -300,7 +326,11 @@ impl Tokenizer {
     /// Byte length of a piece in normalized text.
     fn piece_len(&self, id: u32) -> usize {
         let p = &self.model.pieces()[id as usize];
-        if p.kind == PieceKind::Byte { 1 } else { p.text.len() }
+        if p.kind == PieceKind::Byte {
+            1
+        } else {
+            p.text.len()
+        }
     }
 
     /// Encodes `text` (no special tokens, truncation or padding).
@@ -311,22 +341,24 @@ impl Tokenizer {
         let mut ids = Vec::with_capacity(text.len() / 3);
         let mut offsets = Vec::with_capacity(text.len() / 3);
         let meta_len = META.len_utf8();
-        for w in normalizer::word_spans(text) {
-            let first = ids.len();
-            self.word_ids(w.body, &mut ids);
-            // Position in the normalized word "▁" + body; its first 3 bytes are the space.
-            let mut pos = 0;
-            for &id in &ids[first..] {
-                let end = pos + self.piece_len(id);
-                let orig_start = if pos == 0 {
-                    w.space.unwrap_or(w.body_start)
-                } else {
-                    w.body_start + pos - meta_len
-                };
-                offsets.push((orig_start, w.body_start + end - meta_len));
-                pos = end;
+        cache::with_front(self.cache_owner, |front| {
+            for w in normalizer::word_spans(text) {
+                let first = ids.len();
+                self.word_ids(front, w.body, &mut ids);
+                // Position in the normalized word "▁" + body; its first 3 bytes are the space.
+                let mut pos = 0;
+                for &id in &ids[first..] {
+                    let end = pos + self.piece_len(id);
+                    let orig_start = if pos == 0 {
+                        w.space.unwrap_or(w.body_start)
+                    } else {
+                        w.body_start + pos - meta_len
+                    };
+                    offsets.push((orig_start, w.body_start + end - meta_len));
+                    pos = end;
+                }
             }
-        }
+        });
         let tokens = ids
             .iter()
             .map(|&id| self.model.pieces()[id as usize].text.clone())
@@ -421,7 +453,12 @@ impl Tokenizer {
         for w in normalizer::word_spans(text) {
             let mut parts = w.body.split(META);
             let word = format!("{META}{}", parts.next().unwrap_or(""));
-            ids.extend(unigram::sampling::sample_ids(&self.model, &word, alpha, rng));
+            ids.extend(unigram::sampling::sample_ids(
+                &self.model,
+                &word,
+                alpha,
+                rng,
+            ));
             for part in parts {
                 ids.extend_from_slice(&self.meta_bytes);
                 if !part.is_empty() {

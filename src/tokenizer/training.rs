@@ -34,7 +34,10 @@ impl Default for TokenizerTrainConfig {
 
 /// Counts of the normalized words (`"▁word"`) of `texts`, most frequent first (ties by text,
 /// so the result is deterministic).
-pub fn word_counts<S: AsRef<str> + Sync>(texts: &[S], normalizer: &Normalizer) -> Vec<(String, u64)> {
+pub fn word_counts<S: AsRef<str> + Sync>(
+    texts: &[S],
+    normalizer: &Normalizer,
+) -> Vec<(String, u64)> {
     let counts = texts
         .par_iter()
         .fold(HashMap::<String, u64>::new, |mut m, t| {
@@ -131,5 +134,7 @@ fn run_trainer(
     _normal_pieces: usize,
     _progress: Progress<'_>,
 ) -> Result<Vec<(String, f64)>> {
-    Err(TokenizerError::Training("the Unigram trainer is not available yet".into()))
+    Err(TokenizerError::Training(
+        "the Unigram trainer is not available yet".into(),
+    ))
 }

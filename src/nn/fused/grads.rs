@@ -1,17 +1,18 @@
 //! The whole-sequence matmuls of backprop-through-time, shared by the RNN and the LSTM.
 //!
-//! Once the per-step backward has produced the pre-activation gradients `dP` (packed, one row
-//! per real token), every parameter gradient is one large matmul over all tokens.
+//! Once the per-step backward has produced the pre-activation gradients `dP` (one row per
+//! token of the `(B, T)` grid, zero at padding), every parameter gradient and the input
+//! gradient is one large matmul over all tokens, accumulated straight into dfdx's buffers.
 
 use super::gemm::{MatMut, MatRef, matmul};
-use super::packing::Packing;
 
-/// Packed inputs a layer's backward needs besides `dP`.
+/// What a layer's backward needs besides `dP`.
 pub(crate) struct Saved<'a> {
-    pub packing: &'a Packing,
-    /// Packed inputs `(N, E)`.
-    pub xp: &'a [f32],
-    /// Packed previous hidden states `(N, H)` (zeros at each row's first step).
+    /// Number of tokens `B·T`.
+    pub tokens: usize,
+    /// Inputs `(B·T, E)`.
+    pub x: &'a [f32],
+    /// Previous hidden state of every token `(B·T, H)` (0 at a row's first step and padding).
     pub hp: &'a [f32],
     /// `W_x` `(E, G·H)`.
     pub w_x: &'a [f32],
@@ -20,66 +21,57 @@ pub(crate) struct Saved<'a> {
     pub gh: usize,
 }
 
-/// `dW_x += Xᵀ·dP` into `grad` `(E, G·H)`.
-pub(crate) fn accumulate_w_x(saved: &Saved<'_>, dp: &[f32], grad: &mut [f32], threads: usize) {
-    let n = saved.packing.total();
+/// `grad += lhsᵀ·dP` for a `(B·T, width)` matrix `lhs`.
+fn accumulate_t(
+    saved: &Saved<'_>,
+    lhs: &[f32],
+    width: usize,
+    dp: &[f32],
+    grad: &mut [f32],
+    threads: usize,
+) {
+    let n = saved.tokens;
     // SAFETY: views in bounds (checked by `rows_of`); `grad` is distinct from the inputs.
     unsafe {
         matmul(
-            MatMut::rows_of(grad, 0, saved.e, saved.gh),
-            MatRef::rows_of(saved.xp, 0, n, saved.e).t(),
+            MatMut::rows_of(grad, 0, width, saved.gh),
+            MatRef::rows_of(lhs, 0, n, width).t(),
             MatRef::rows_of(dp, 0, n, saved.gh),
             true,
             threads,
         );
     }
+}
+
+/// `dW_x += Xᵀ·dP` into `grad` `(E, G·H)`.
+pub(crate) fn accumulate_w_x(saved: &Saved<'_>, dp: &[f32], grad: &mut [f32], threads: usize) {
+    accumulate_t(saved, saved.x, saved.e, dp, grad, threads);
 }
 
 /// `dW_h += H_prevᵀ·dP` into `grad` `(H, G·H)`.
 pub(crate) fn accumulate_w_h(saved: &Saved<'_>, dp: &[f32], grad: &mut [f32], threads: usize) {
-    let n = saved.packing.total();
-    // SAFETY: as in `accumulate_w_x`.
+    accumulate_t(saved, saved.hp, saved.h, dp, grad, threads);
+}
+
+/// `db += Σ_tokens dP` into `grad` `(G·H,)`.
+pub(crate) fn accumulate_b(saved: &Saved<'_>, dp: &[f32], grad: &mut [f32]) {
+    for row in dp.chunks_exact(saved.gh) {
+        for (g, d) in grad.iter_mut().zip(row) {
+            *g += d;
+        }
+    }
+}
+
+/// `dX += dP·W_xᵀ` into `grad` `(B·T, E)`.
+pub(crate) fn accumulate_input(saved: &Saved<'_>, dp: &[f32], grad: &mut [f32], threads: usize) {
+    // SAFETY: views in bounds; `grad` is dfdx's gradient buffer, distinct from the inputs.
     unsafe {
         matmul(
-            MatMut::rows_of(grad, 0, saved.h, saved.gh),
-            MatRef::rows_of(saved.hp, 0, n, saved.h).t(),
-            MatRef::rows_of(dp, 0, n, saved.gh),
+            MatMut::rows_of(grad, 0, saved.tokens, saved.e),
+            MatRef::rows_of(dp, 0, saved.tokens, saved.gh),
+            MatRef::rows_of(saved.w_x, 0, saved.e, saved.gh).t(),
             true,
             threads,
         );
     }
-}
-
-/// `db += Σ_rows dP` into `grad` `(G·H,)` (as a ones-vector matmul, so it is threaded too).
-pub(crate) fn accumulate_b(saved: &Saved<'_>, dp: &[f32], grad: &mut [f32], threads: usize) {
-    let n = saved.packing.total();
-    let ones = vec![1.0_f32; n];
-    // SAFETY: as in `accumulate_w_x`.
-    unsafe {
-        matmul(
-            MatMut::rows_of(grad, 0, 1, saved.gh),
-            MatRef::rows_of(&ones, 0, 1, n),
-            MatRef::rows_of(dp, 0, n, saved.gh),
-            true,
-            threads,
-        );
-    }
-}
-
-/// `dX += dP·W_xᵀ`, scattered back to the tokens' (B, T, E) positions.
-pub(crate) fn accumulate_input(saved: &Saved<'_>, dp: &[f32], grad_x: &mut [f32], threads: usize) {
-    let n = saved.packing.total();
-    let (e, gh) = (saved.e, saved.gh);
-    let mut dxp = vec![0.0_f32; n * e];
-    // SAFETY: views in bounds; `dxp` is a fresh buffer.
-    unsafe {
-        matmul(
-            MatMut::rows_of(&mut dxp, 0, n, e),
-            MatRef::rows_of(dp, 0, n, gh),
-            MatRef::rows_of(saved.w_x, 0, e, gh).t(),
-            false,
-            threads,
-        );
-    }
-    saved.packing.scatter_add(&dxp, grad_x, e);
 }

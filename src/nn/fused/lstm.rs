@@ -1,14 +1,17 @@
-//! The LSTM over a whole batch of sequences: forward and hand-written BPTT on packed buffers.
+//! The LSTM over a whole batch of sequences: forward and hand-written BPTT.
 //!
-//! Forward: one matmul projects every real token (`X·W_x + b`), then each step adds one fused
-//! recurrent matmul `h_{t−1}·W_h` for all gates and applies the gate math. Threads split the
-//! batch rows (interleaved), so each runs its rows' whole recurrence without synchronising.
-//! Backward walks the steps in reverse per thread, producing the pre-activation gradients `dP`;
-//! the parameter and input gradients are then whole-sequence matmuls (see `grads`).
+//! Forward: one matmul projects every token (`X·W_x`), then each step adds one fused recurrent
+//! matmul `h_{t−1}·W_h` for all gates and applies the gate math. Threads split the batch rows
+//! (interleaved by length order), so each runs its rows' whole recurrence without
+//! synchronising, keeping its rows' `h`/`C` in small contiguous state buffers. Backward walks
+//! the steps in reverse the same way and produces the pre-activation gradients `dP`; the
+//! parameter and input gradients are then whole-sequence matmuls (see `grads`).
 
 use super::activation::{sigmoid_slice, tanh, tanh_slice, with_simd};
 use super::gemm::{MatMut, MatRef, SharedMut, matmul};
+use super::kernel::{matmul_rows, transpose};
 use super::packing::Packing;
+use super::pool;
 use rayon::prelude::*;
 
 /// Which of the gates [input, forget, candidate, output] are computed, and their column block.
@@ -40,23 +43,38 @@ const FORGET: usize = 1;
 const CANDIDATE: usize = 2;
 const OUTPUT: usize = 3;
 
-/// Everything the forward keeps for the backward (all packed, one row per real token).
+/// Everything the forward keeps for the backward; per-token buffers are `(B·T, ·)`.
 pub(crate) struct LstmForward {
     pub packing: Packing,
     pub hidden: usize,
     pub gates: GateLayout,
-    /// Inputs `(N, E)`.
-    pub xp: Vec<f32>,
-    /// Activated gates `(N, G·H)`.
+    /// Inputs `(B·T, E)`.
+    pub x: Vec<f32>,
+    /// Activated gates `(B·T, G·H)`.
     pub act: Vec<f32>,
-    /// Previous cell state `(N, H)`.
+    /// Previous cell state `(B·T, H)`.
     pub cp: Vec<f32>,
-    /// `tanh(C_t)` `(N, H)`.
+    /// `tanh(C_t)` `(B·T, H)`.
     pub tc: Vec<f32>,
-    /// Previous hidden state `(N, H)`.
+    /// Previous hidden state `(B·T, H)`, 0 at padding.
     pub hp: Vec<f32>,
-    /// Outputs `(B, T, H)`, zero at padded positions.
+    /// Outputs `(B·T, H)`, 0 at padding.
     pub out: Vec<f32>,
+}
+
+impl Drop for LstmForward {
+    fn drop(&mut self) {
+        for v in [
+            &mut self.x,
+            &mut self.act,
+            &mut self.cp,
+            &mut self.tc,
+            &mut self.hp,
+            &mut self.out,
+        ] {
+            pool::give(std::mem::take(v));
+        }
+    }
 }
 
 /// Shapes and options of one call.
@@ -80,10 +98,10 @@ fn gate<'a>(act: &'a [f32], ones: &'a [f32], layout: &GateLayout, k: usize) -> &
     }
 }
 
-/// Runs the LSTM forward over `x` `(B, T, E)`.
+/// Runs the LSTM forward over `x` `(B·T, E)` (taken over, kept for the backward).
 pub(crate) fn forward(
     dims: LstmDims,
-    x: &[f32],
+    x: Vec<f32>,
     w_x: &[f32],
     w_h: &[f32],
     bias: &[f32],
@@ -99,80 +117,68 @@ pub(crate) fn forward(
         threads,
     } = dims;
     let gh = gates.count * h;
-    assert_eq!(x.len(), batch * seq_len * e);
+    let n = batch * seq_len;
+    assert_eq!(x.len(), n * e);
     assert_eq!((w_x.len(), w_h.len(), bias.len()), (e * gh, h * gh, gh));
     assert_eq!(lengths.len(), batch, "one length per batch row");
     let packing = Packing::new(lengths, seq_len, reverse);
-    let n = packing.total();
-    let xp = packing.gather(x, e);
-    let mut act: Vec<f32> = bias.iter().copied().cycle().take(n * gh).collect();
+    let mut act = pool::take(n * gh);
     // SAFETY: views in bounds; `act` is distinct from the inputs.
     unsafe {
         matmul(
             MatMut::rows_of(&mut act, 0, n, gh),
-            MatRef::rows_of(&xp, 0, n, e),
+            MatRef::rows_of(&x, 0, n, e),
             MatRef::rows_of(w_x, 0, e, gh),
-            true,
+            false,
             threads,
         );
     }
-    let mut cp = vec![0.0_f32; n * h];
-    let mut tc = vec![0.0_f32; n * h];
-    let mut hp = vec![0.0_f32; n * h];
-    let mut out = vec![0.0_f32; batch * seq_len * h];
+    let mut cp = pool::take(n * h);
+    let mut tc = pool::take(n * h);
+    let mut hp = pool::take(n * h);
+    let mut out = pool::take(n * h);
+    packing.zero_padding(&mut hp, h);
+    packing.zero_padding(&mut out, h);
     let p = threads.clamp(1, batch.max(1));
     let ptrs = [&mut act, &mut cp, &mut tc, &mut hp, &mut out].map(|v| SharedMut(v.as_mut_ptr()));
     let pk = &packing;
     (0..p).into_par_iter().for_each(|k| {
         let [act, cp, tc, hp, out] = ptrs;
         with_simd(|| {
+            let rows = pk.rows_of_thread(0, k, p);
             let ones = vec![1.0_f32; h];
-            let mut c = vec![0.0_f32; h];
+            let mut h_state = vec![0.0_f32; rows * h];
+            let mut c_state = vec![0.0_f32; rows * h];
+            let mut rec = vec![0.0_f32; rows * gh];
             for s in 0..pk.steps() {
                 let m = pk.rows_of_thread(s, k, p);
                 if m == 0 {
                     break;
                 }
-                let first = pk.offset[s] + k;
                 if s > 0 {
-                    // SAFETY: rows k, k+p, … of step s belong to this thread alone; the
-                    // views stay inside the packed buffers.
-                    unsafe {
-                        matmul(
-                            MatMut {
-                                ptr: act.0.add(first * gh),
-                                rows: m,
-                                cols: gh,
-                                rs: (p * gh) as isize,
-                                cs: 1,
-                            },
-                            MatRef {
-                                ptr: hp.0.add(first * h),
-                                rows: m,
-                                cols: h,
-                                rs: (p * h) as isize,
-                                cs: 1,
-                            },
-                            MatRef::rows_of(w_h, 0, h, gh),
-                            true,
-                            1,
-                        );
-                    }
+                    matmul_rows(&mut rec, &h_state, w_h, m, h, gh);
                 }
                 for i in 0..m {
-                    let r = k + i * p;
-                    let row = pk.offset[s] + r;
-                    // SAFETY: row `row` of the packed buffers and the output row of token
-                    // (s, r) are touched by this thread only.
-                    let (a, cprev, tcr, o) = unsafe {
+                    let row = pk.token(s, k + i * p);
+                    // SAFETY: token `row` belongs to sorted row k + i·p, which only this
+                    // thread handles.
+                    let (a, cprev, tcr, hprev, o) = unsafe {
                         (
                             act.slice(row * gh, gh),
                             cp.slice(row * h, h),
                             tc.slice(row * h, h),
-                            out.slice(pk.source_row(s, r) * h, h),
+                            hp.slice(row * h, h),
+                            out.slice(row * h, h),
                         )
                     };
+                    for ((a, r), b) in a.iter_mut().zip(&rec[i * gh..(i + 1) * gh]).zip(bias) {
+                        *a += r + b;
+                    }
                     activate_row(a, &gates, h);
+                    let hs = &mut h_state[i * h..(i + 1) * h];
+                    let cs = &mut c_state[i * h..(i + 1) * h];
+                    hprev.copy_from_slice(hs);
+                    cprev.copy_from_slice(cs);
                     let (ig, fg, gg, og) = (
                         gate(a, &ones, &gates, INPUT),
                         gate(a, &ones, &gates, FORGET),
@@ -180,18 +186,11 @@ pub(crate) fn forward(
                         gate(a, &ones, &gates, OUTPUT),
                     );
                     for j in 0..h {
-                        c[j] = fg[j] * cprev[j] + ig[j] * gg[j];
-                        tcr[j] = tanh(c[j]);
-                        o[j] = og[j] * tcr[j];
+                        cs[j] = fg[j] * cs[j] + ig[j] * gg[j];
+                        tcr[j] = tanh(cs[j]);
+                        hs[j] = og[j] * tcr[j];
                     }
-                    if r < pk.active_at(s + 1) {
-                        let next = (pk.offset[s + 1] + r) * h;
-                        // SAFETY: the next step's row r is also this thread's.
-                        unsafe {
-                            hp.slice(next, h).copy_from_slice(o);
-                            cp.slice(next, h).copy_from_slice(&c);
-                        }
-                    }
+                    o.copy_from_slice(hs);
                 }
             }
         })
@@ -200,7 +199,7 @@ pub(crate) fn forward(
         packing,
         hidden: h,
         gates,
-        xp,
+        x,
         act,
         cp,
         tc,
@@ -224,7 +223,8 @@ fn activate_row(a: &mut [f32], layout: &GateLayout, h: usize) {
     }
 }
 
-/// The pre-activation gradients `dP` `(N, G·H)` for the output gradient `grad_out` `(B, T, H)`.
+/// The pre-activation gradients `dP` `(B·T, G·H)` (0 at padding) for `grad_out` `(B·T, H)`.
+/// The buffer comes from the pool; hand it back with `pool::give`.
 pub(crate) fn backward_gates(
     fwd: &LstmForward,
     grad_out: &[f32],
@@ -236,40 +236,37 @@ pub(crate) fn backward_gates(
     let layout = fwd.gates;
     let gh = layout.count * h;
     let batch = pk.order.len();
-    assert_eq!(grad_out.len(), batch * pk.seq_len * h);
-    let n = pk.total();
-    let mut dp = vec![0.0_f32; n * gh];
-    // Carries from step s+1 into step s, indexed by sorted row.
-    let mut dh_carry = vec![0.0_f32; batch * h];
-    let mut dc_carry = vec![0.0_f32; batch * h];
+    let n = batch * pk.seq_len;
+    assert_eq!(grad_out.len(), n * h);
+    let mut dp = pool::take(n * gh);
+    pk.zero_padding(&mut dp, gh);
     let p = threads.clamp(1, batch.max(1));
-    let ptrs = [&mut dp, &mut dh_carry, &mut dc_carry].map(|v| SharedMut(v.as_mut_ptr()));
+    let w_h_t = transpose(w_h, h, gh);
+    let dp_ptr = SharedMut(dp.as_mut_ptr());
     (0..p).into_par_iter().for_each(|k| {
-        let [dp, dh_carry, dc_carry] = ptrs;
         with_simd(|| {
+            let rows = pk.rows_of_thread(0, k, p);
             let ones = vec![1.0_f32; h];
             let mut dh = vec![0.0_f32; h];
             let mut dc = vec![0.0_f32; h];
+            // Carries from step s+1 into step s for this thread's rows.
+            let mut dh_state = vec![0.0_f32; rows * h];
+            let mut dc_state = vec![0.0_f32; rows * h];
+            let mut dps = vec![0.0_f32; rows * gh];
             for s in (0..pk.steps()).rev() {
                 let m = pk.rows_of_thread(s, k, p);
                 if m == 0 {
                     continue;
                 }
                 for i in 0..m {
-                    let r = k + i * p;
-                    let row = pk.offset[s] + r;
+                    let row = pk.token(s, k + i * p);
                     let a = &fwd.act[row * gh..(row + 1) * gh];
                     let cprev = &fwd.cp[row * h..(row + 1) * h];
                     let tcr = &fwd.tc[row * h..(row + 1) * h];
-                    let go = &grad_out[pk.source_row(s, r) * h..][..h];
-                    // SAFETY: sorted row r and packed row `row` belong to this thread only.
-                    let (d, dhc, dcc) = unsafe {
-                        (
-                            dp.slice(row * gh, gh),
-                            dh_carry.slice(r * h, h),
-                            dc_carry.slice(r * h, h),
-                        )
-                    };
+                    let go = &grad_out[row * h..(row + 1) * h];
+                    let dhc = &dh_state[i * h..(i + 1) * h];
+                    let dcc = &mut dc_state[i * h..(i + 1) * h];
+                    let d = &mut dps[i * gh..(i + 1) * gh];
                     let (ig, fg, gg, og) = (
                         gate(a, &ones, &layout, INPUT),
                         gate(a, &ones, &layout, FORGET),
@@ -301,31 +298,11 @@ pub(crate) fn backward_gates(
                             *v = dc[j] * cprev[j] * fg[j] * (1.0 - fg[j]);
                         }
                     }
+                    // SAFETY: token `row` belongs to a sorted row only this thread handles.
+                    unsafe { dp_ptr.slice(row * gh, gh).copy_from_slice(d) };
                 }
                 if s > 0 {
-                    let first = pk.offset[s] + k;
-                    // SAFETY: this thread's rows of step s in `dp` and its carry rows.
-                    unsafe {
-                        matmul(
-                            MatMut {
-                                ptr: dh_carry.0.add(k * h),
-                                rows: m,
-                                cols: h,
-                                rs: (p * h) as isize,
-                                cs: 1,
-                            },
-                            MatRef {
-                                ptr: dp.0.add(first * gh),
-                                rows: m,
-                                cols: gh,
-                                rs: (p * gh) as isize,
-                                cs: 1,
-                            },
-                            MatRef::rows_of(w_h, 0, h, gh).t(),
-                            false,
-                            1,
-                        );
-                    }
+                    matmul_rows(&mut dh_state, &dps, &w_h_t, m, gh, h);
                 }
             }
         })

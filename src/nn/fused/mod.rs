@@ -13,9 +13,11 @@
 
 mod activation;
 mod gemm;
+mod kernel;
 mod grads;
 mod lstm;
 mod packing;
+mod pool;
 mod rnn;
 
 use dfdx::prelude::*;
@@ -26,6 +28,14 @@ use crate::nn::lstm::GateSet;
 /// The enabled mask in column order [input, forget, candidate, output].
 fn gate_mask(g: GateSet) -> [bool; 4] {
     [g.input, g.forget, true, g.output]
+}
+
+/// The input's values in a pooled buffer (dfdx exposes no borrowed view of a tensor's data).
+fn input_buffer<T>(x: &Tensor<(usize, usize, usize), f32, Cpu, T>) -> Vec<f32> {
+    let (b, t, e) = *x.shape();
+    let mut buf = pool::take(b * t * e);
+    x.copy_into(&mut buf);
+    buf
 }
 
 /// Number of threads the ops split rows and matmuls over (rayon's current pool).
@@ -77,15 +87,23 @@ pub fn lstm_sequence<T: Tape<f32, Cpu>>(
     let dev = x.device().clone();
     let (x, mut tape) = x.split_tape();
     let (wx, wh) = (w_x.as_vec(), w_h.as_vec());
-    let mut fwd = lstm::forward(dims, &x.as_vec(), &wx, &wh, &b.as_vec(), lengths, reverse);
+    let mut fwd = lstm::forward(
+        dims,
+        input_buffer(&x),
+        &wx,
+        &wh,
+        &b.as_vec(),
+        lengths,
+        reverse,
+    );
     let out = dev.tensor_from_vec(std::mem::take(&mut fwd.out), (batch, seq_len, hidden));
     if T::OWNS_TAPE {
         let (xg, wxg, whg, bg, og) = (x.ghost(), w_x.ghost(), w_h.ghost(), b.ghost(), out.ghost());
         tape.add_backward_op(move |grads| {
             let dp = lstm::backward_gates(&fwd, grads.get_or_alloc_mut(&og)?, &wh, threads);
             let saved = Saved {
-                packing: &fwd.packing,
-                xp: &fwd.xp,
+                tokens: batch * seq_len,
+                x: &fwd.x,
                 hp: &fwd.hp,
                 w_x: &wx,
                 e: embed,
@@ -94,8 +112,9 @@ pub fn lstm_sequence<T: Tape<f32, Cpu>>(
             };
             grads::accumulate_w_x(&saved, &dp, grads.get_or_alloc_mut(&wxg)?, threads);
             grads::accumulate_w_h(&saved, &dp, grads.get_or_alloc_mut(&whg)?, threads);
-            grads::accumulate_b(&saved, &dp, grads.get_or_alloc_mut(&bg)?, threads);
+            grads::accumulate_b(&saved, &dp, grads.get_or_alloc_mut(&bg)?);
             grads::accumulate_input(&saved, &dp, grads.get_or_alloc_mut(&xg)?, threads);
+            pool::give(dp);
             Ok(())
         });
     }
@@ -139,15 +158,29 @@ pub fn rnn_sequence<T: Tape<f32, Cpu>>(
     let dev = x.device().clone();
     let (x, mut tape) = x.split_tape();
     let (wx, wh) = (w_x.as_vec(), w_h.as_vec());
-    let mut fwd = rnn::forward(dims, &x.as_vec(), &wx, &wh, &b.as_vec(), lengths, reverse);
-    let out = dev.tensor_from_vec(std::mem::take(&mut fwd.out), (batch, seq_len, hidden));
+    let mut fwd = rnn::forward(
+        dims,
+        input_buffer(&x),
+        &wx,
+        &wh,
+        &b.as_vec(),
+        lengths,
+        reverse,
+    );
+    // The backward needs the outputs too, so a taped call hands dfdx a copy.
+    let out_vec = if T::OWNS_TAPE {
+        fwd.out.clone()
+    } else {
+        std::mem::take(&mut fwd.out)
+    };
+    let out = dev.tensor_from_vec(out_vec, (batch, seq_len, hidden));
     if T::OWNS_TAPE {
         let (xg, wxg, whg, bg, og) = (x.ghost(), w_x.ghost(), w_h.ghost(), b.ghost(), out.ghost());
         tape.add_backward_op(move |grads| {
             let dp = rnn::backward_gates(&fwd, grads.get_or_alloc_mut(&og)?, &wh, threads);
             let saved = Saved {
-                packing: &fwd.packing,
-                xp: &fwd.xp,
+                tokens: batch * seq_len,
+                x: &fwd.x,
                 hp: &fwd.hp,
                 w_x: &wx,
                 e: embed,
@@ -156,8 +189,9 @@ pub fn rnn_sequence<T: Tape<f32, Cpu>>(
             };
             grads::accumulate_w_x(&saved, &dp, grads.get_or_alloc_mut(&wxg)?, threads);
             grads::accumulate_w_h(&saved, &dp, grads.get_or_alloc_mut(&whg)?, threads);
-            grads::accumulate_b(&saved, &dp, grads.get_or_alloc_mut(&bg)?, threads);
+            grads::accumulate_b(&saved, &dp, grads.get_or_alloc_mut(&bg)?);
             grads::accumulate_input(&saved, &dp, grads.get_or_alloc_mut(&xg)?, threads);
+            pool::give(dp);
             Ok(())
         });
     }

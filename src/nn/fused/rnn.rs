@@ -1,24 +1,32 @@
-//! The tanh RNN over a whole batch of sequences: forward and hand-written BPTT on packed
-//! buffers, organised like the LSTM (one input-projection matmul, one recurrent matmul per
-//! step, batch rows split between threads).
+//! The tanh RNN over a whole batch of sequences: forward and hand-written BPTT, organised
+//! like the LSTM (one input-projection matmul, one recurrent matmul per step, batch rows
+//! split between threads).
 
 use super::activation::{tanh_slice, with_simd};
 use super::gemm::{MatMut, MatRef, SharedMut, matmul};
+use super::kernel::{matmul_rows, transpose};
 use super::packing::Packing;
+use super::pool;
 use rayon::prelude::*;
 
-/// Everything the forward keeps for the backward.
+/// Everything the forward keeps for the backward; per-token buffers are `(B·T, ·)`.
 pub(crate) struct RnnForward {
     pub packing: Packing,
     pub hidden: usize,
-    /// Inputs `(N, E)`.
-    pub xp: Vec<f32>,
-    /// Hidden states `h_t` `(N, H)`.
-    pub hs: Vec<f32>,
-    /// Previous hidden states `(N, H)`.
+    /// Inputs `(B·T, E)`.
+    pub x: Vec<f32>,
+    /// Previous hidden state `(B·T, H)`, 0 at padding.
     pub hp: Vec<f32>,
-    /// Outputs `(B, T, H)`, zero at padded positions.
+    /// Outputs `h_t` `(B·T, H)`, 0 at padding.
     pub out: Vec<f32>,
+}
+
+impl Drop for RnnForward {
+    fn drop(&mut self) {
+        for v in [&mut self.x, &mut self.hp, &mut self.out] {
+            pool::give(std::mem::take(v));
+        }
+    }
 }
 
 /// Shapes and options of one call.
@@ -31,10 +39,10 @@ pub(crate) struct RnnDims {
     pub threads: usize,
 }
 
-/// Runs the RNN forward over `x` `(B, T, E)`.
+/// Runs the RNN forward over `x` `(B·T, E)` (taken over, kept for the backward).
 pub(crate) fn forward(
     dims: RnnDims,
-    x: &[f32],
+    x: Vec<f32>,
     w_x: &[f32],
     w_h: &[f32],
     bias: &[f32],
@@ -48,73 +56,53 @@ pub(crate) fn forward(
         hidden: h,
         threads,
     } = dims;
-    assert_eq!(x.len(), batch * seq_len * e);
+    let n = batch * seq_len;
+    assert_eq!(x.len(), n * e);
     assert_eq!((w_x.len(), w_h.len(), bias.len()), (e * h, h * h, h));
     assert_eq!(lengths.len(), batch, "one length per batch row");
     let packing = Packing::new(lengths, seq_len, reverse);
-    let n = packing.total();
-    let xp = packing.gather(x, e);
-    let mut hs: Vec<f32> = bias.iter().copied().cycle().take(n * h).collect();
-    // SAFETY: views in bounds; `hs` is distinct from the inputs.
+    let mut out = pool::take(n * h);
+    // SAFETY: views in bounds; `out` is distinct from the inputs.
     unsafe {
         matmul(
-            MatMut::rows_of(&mut hs, 0, n, h),
-            MatRef::rows_of(&xp, 0, n, e),
+            MatMut::rows_of(&mut out, 0, n, h),
+            MatRef::rows_of(&x, 0, n, e),
             MatRef::rows_of(w_x, 0, e, h),
-            true,
+            false,
             threads,
         );
     }
-    let mut hp = vec![0.0_f32; n * h];
-    let mut out = vec![0.0_f32; batch * seq_len * h];
+    packing.zero_padding(&mut out, h);
+    let mut hp = pool::take(n * h);
+    packing.zero_padding(&mut hp, h);
     let p = threads.clamp(1, batch.max(1));
-    let ptrs = [&mut hs, &mut hp, &mut out].map(|v| SharedMut(v.as_mut_ptr()));
+    let ptrs = [&mut out, &mut hp].map(|v| SharedMut(v.as_mut_ptr()));
     let pk = &packing;
     (0..p).into_par_iter().for_each(|k| {
-        let [hs, hp, out] = ptrs;
+        let [out, hp] = ptrs;
         with_simd(|| {
+            let rows = pk.rows_of_thread(0, k, p);
+            let mut h_state = vec![0.0_f32; rows * h];
+            let mut rec = vec![0.0_f32; rows * h];
             for s in 0..pk.steps() {
                 let m = pk.rows_of_thread(s, k, p);
                 if m == 0 {
                     break;
                 }
-                let first = pk.offset[s] + k;
                 if s > 0 {
-                    // SAFETY: rows k, k+p, … of step s belong to this thread alone.
-                    unsafe {
-                        matmul(
-                            MatMut {
-                                ptr: hs.0.add(first * h),
-                                rows: m,
-                                cols: h,
-                                rs: (p * h) as isize,
-                                cs: 1,
-                            },
-                            MatRef {
-                                ptr: hp.0.add(first * h),
-                                rows: m,
-                                cols: h,
-                                rs: (p * h) as isize,
-                                cs: 1,
-                            },
-                            MatRef::rows_of(w_h, 0, h, h),
-                            true,
-                            1,
-                        );
-                    }
+                    matmul_rows(&mut rec, &h_state, w_h, m, h, h);
                 }
                 for i in 0..m {
-                    let r = k + i * p;
-                    let row = pk.offset[s] + r;
-                    // SAFETY: this token's rows are touched by this thread only.
-                    let hr = unsafe { hs.slice(row * h, h) };
-                    tanh_slice(hr);
-                    // SAFETY: as above (the output row of token (s, r)).
-                    unsafe { out.slice(pk.source_row(s, r) * h, h).copy_from_slice(hr) };
-                    if r < pk.active_at(s + 1) {
-                        // SAFETY: the next step's row r is also this thread's.
-                        unsafe { hp.slice((pk.offset[s + 1] + r) * h, h).copy_from_slice(hr) };
+                    let row = pk.token(s, k + i * p);
+                    // SAFETY: token `row` belongs to a sorted row only this thread handles.
+                    let (o, hprev) = unsafe { (out.slice(row * h, h), hp.slice(row * h, h)) };
+                    let hs = &mut h_state[i * h..(i + 1) * h];
+                    hprev.copy_from_slice(hs);
+                    for ((o, r), b) in o.iter_mut().zip(&rec[i * h..(i + 1) * h]).zip(bias) {
+                        *o += r + b;
                     }
+                    tanh_slice(o);
+                    hs.copy_from_slice(o);
                 }
             }
         })
@@ -122,71 +110,55 @@ pub(crate) fn forward(
     RnnForward {
         packing,
         hidden: h,
-        xp,
-        hs,
+        x,
         hp,
         out,
     }
 }
 
-/// The pre-activation gradients `dP` `(N, H)` for the output gradient `grad_out` `(B, T, H)`.
+/// The pre-activation gradients `dP` `(B·T, H)` (0 at padding) for `grad_out` `(B·T, H)`.
+/// The buffer comes from the pool.
 pub(crate) fn backward_gates(
     fwd: &RnnForward,
     grad_out: &[f32],
     w_h: &[f32],
     threads: usize,
 ) -> Vec<f32> {
+    let hs = &fwd.out;
     let pk = &fwd.packing;
     let h = fwd.hidden;
     let batch = pk.order.len();
-    assert_eq!(grad_out.len(), batch * pk.seq_len * h);
-    let mut dp = vec![0.0_f32; pk.total() * h];
-    let mut dh_carry = vec![0.0_f32; batch * h];
+    let n = batch * pk.seq_len;
+    assert_eq!((grad_out.len(), hs.len()), (n * h, n * h));
+    let mut dp = pool::take(n * h);
+    pk.zero_padding(&mut dp, h);
     let p = threads.clamp(1, batch.max(1));
-    let ptrs = [&mut dp, &mut dh_carry].map(|v| SharedMut(v.as_mut_ptr()));
+    let w_h_t = transpose(w_h, h, h);
+    let dp_ptr = SharedMut(dp.as_mut_ptr());
     (0..p).into_par_iter().for_each(|k| {
-        let [dp, dh_carry] = ptrs;
         with_simd(|| {
+            let rows = pk.rows_of_thread(0, k, p);
+            let mut dh_state = vec![0.0_f32; rows * h];
+            let mut dps = vec![0.0_f32; rows * h];
             for s in (0..pk.steps()).rev() {
                 let m = pk.rows_of_thread(s, k, p);
                 if m == 0 {
                     continue;
                 }
                 for i in 0..m {
-                    let r = k + i * p;
-                    let row = pk.offset[s] + r;
-                    let hr = &fwd.hs[row * h..(row + 1) * h];
-                    let go = &grad_out[pk.source_row(s, r) * h..][..h];
-                    // SAFETY: sorted row r and packed row `row` belong to this thread only.
-                    let (d, dhc) = unsafe { (dp.slice(row * h, h), dh_carry.slice(r * h, h)) };
+                    let row = pk.token(s, k + i * p);
+                    let hr = &hs[row * h..(row + 1) * h];
+                    let go = &grad_out[row * h..(row + 1) * h];
+                    let dhc = &dh_state[i * h..(i + 1) * h];
+                    let d = &mut dps[i * h..(i + 1) * h];
                     for j in 0..h {
                         d[j] = (go[j] + dhc[j]) * (1.0 - hr[j] * hr[j]);
                     }
+                    // SAFETY: token `row` belongs to a sorted row only this thread handles.
+                    unsafe { dp_ptr.slice(row * h, h).copy_from_slice(d) };
                 }
                 if s > 0 {
-                    let first = pk.offset[s] + k;
-                    // SAFETY: this thread's rows of step s in `dp` and its carry rows.
-                    unsafe {
-                        matmul(
-                            MatMut {
-                                ptr: dh_carry.0.add(k * h),
-                                rows: m,
-                                cols: h,
-                                rs: (p * h) as isize,
-                                cs: 1,
-                            },
-                            MatRef {
-                                ptr: dp.0.add(first * h),
-                                rows: m,
-                                cols: h,
-                                rs: (p * h) as isize,
-                                cs: 1,
-                            },
-                            MatRef::rows_of(w_h, 0, h, h).t(),
-                            false,
-                            1,
-                        );
-                    }
+                    matmul_rows(&mut dh_state, &dps, &w_h_t, m, h, h);
                 }
             }
         })

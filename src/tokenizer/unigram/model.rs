@@ -35,7 +35,9 @@ pub enum PieceKind {
 }
 
 /// Which float type path scores are accumulated in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ScoreAccumulation {
     /// `f32`, like SentencePiece (reproduces its segmentations bit for bit).
@@ -122,6 +124,8 @@ pub(crate) const UNK_NODE: u32 = u32::MAX;
 #[derive(Clone, Debug)]
 pub struct UnigramModel {
     pieces: Vec<Piece>,
+    /// Scores by id, dense (Viterbi reads them in its inner loop).
+    scores64: Vec<f64>,
     scores32: Vec<f32>,
     piece_ids: HashMap<String, u32>,
     trie: Trie,
@@ -184,7 +188,10 @@ impl UnigramModel {
                 _ => {}
             }
         }
-        let byte_ids = bytes.iter().all(|&b| b != u32::MAX).then(|| Box::new(bytes));
+        let byte_ids = bytes
+            .iter()
+            .all(|&b| b != u32::MAX)
+            .then(|| Box::new(bytes));
         if unk_id.is_none() && byte_ids.is_none() {
             return Err(ModelError::NoFallback);
         }
@@ -196,8 +203,10 @@ impl UnigramModel {
                 .map(|(i, p)| (p.text.as_str(), i as u32)),
         );
         let scores32 = pieces.iter().map(|p| p.score as f32).collect();
+        let scores64 = pieces.iter().map(|p| p.score).collect();
         Ok(UnigramModel {
             pieces,
+            scores64,
             scores32,
             piece_ids,
             trie,
@@ -274,7 +283,7 @@ impl UnigramModel {
             let mut single = false;
             self.trie.common_prefix_search(&bytes[start..], |len, id| {
                 single |= len == char_len;
-                f(start, start + len, id, self.pieces[id as usize].score);
+                f(start, start + len, id, self.scores64[id as usize]);
             });
             if !single {
                 f(start, start + char_len, UNK_NODE, self.unk_score);
@@ -355,8 +364,8 @@ macro_rules! viterbi_impl {
                 id.clear();
                 id.resize(n + 1, 0);
                 let score_of = $score;
-                self.for_each_node(text, |start, end, pid, _| {
-                    let cand: $t = best[start] + score_of(self, pid);
+                self.for_each_node(text, |start, end, pid, score| {
+                    let cand: $t = best[start] + score_of(self, pid, score);
                     if from[end] == u32::MAX || cand > best[end] {
                         best[end] = cand;
                         from[end] = start as u32;
@@ -376,14 +385,8 @@ macro_rules! viterbi_impl {
     };
 }
 
-viterbi_impl!(viterbi_f64, best64, f64, |m: &UnigramModel, pid: u32| {
-    if pid == UNK_NODE {
-        m.unk_score
-    } else {
-        m.pieces[pid as usize].score
-    }
-});
-viterbi_impl!(viterbi_f32, best32, f32, |m: &UnigramModel, pid: u32| {
+viterbi_impl!(viterbi_f64, best64, f64, |_: &UnigramModel, _: u32, score: f64| score);
+viterbi_impl!(viterbi_f32, best32, f32, |m: &UnigramModel, pid: u32, _: f64| {
     if pid == UNK_NODE {
         m.unk_score as f32
     } else {
@@ -408,7 +411,11 @@ mod tests {
 
     fn model(extra: &[(&str, f64)]) -> UnigramModel {
         let mut pieces = vec![Piece::new("<unk>", 0.0, PieceKind::Unknown)];
-        pieces.extend(extra.iter().map(|&(t, s)| Piece::new(t, s, PieceKind::Normal)));
+        pieces.extend(
+            extra
+                .iter()
+                .map(|&(t, s)| Piece::new(t, s, PieceKind::Normal)),
+        );
         UnigramModel::new(pieces, ScoreAccumulation::F64).unwrap()
     }
 
@@ -427,7 +434,10 @@ mod tests {
         ]);
         let mut ids = Vec::new();
         m.encode_ids("abcdacdxx", &mut ids);
-        let toks: Vec<_> = ids.iter().map(|&i| m.pieces()[i as usize].text.as_str()).collect();
+        let toks: Vec<_> = ids
+            .iter()
+            .map(|&i| m.pieces()[i as usize].text.as_str())
+            .collect();
         // "xx" is two unknown characters fused into one <unk>.
         assert_eq!(toks, vec!["abcd", "a", "cd", "<unk>"]);
     }

@@ -1,26 +1,37 @@
-//! A byte trie over the vocabulary's pieces, for common-prefix search during Viterbi.
+//! A double-array byte trie over the vocabulary's pieces, for common-prefix search in Viterbi.
 //!
-//! Nodes are flattened into arrays after construction: each node owns a contiguous, sorted run
-//! of `(byte, child)` edges, and the root has a dense 256-entry table because every search
-//! starts there.
+//! Double array (Aoe 1989, as SentencePiece's darts): the child of node `s` on byte `c` is unit
+//! `base[s] + c` if that unit's `check` is `s`. One array access per byte keeps the search
+//! cache-friendly, which matters: it is Viterbi's inner loop.
 
-/// Marks "no piece ends here" / "no child".
+use std::collections::BTreeMap;
+
+/// Marks "no piece ends here" / "unit unused".
 const NONE: u32 = u32::MAX;
+
+#[derive(Clone, Copy, Debug)]
+struct Unit {
+    base: u32,
+    check: u32,
+    value: u32,
+}
+
+const FREE: Unit = Unit {
+    base: 0,
+    check: NONE,
+    value: NONE,
+};
 
 /// An immutable byte trie mapping piece strings to ids.
 #[derive(Clone, Debug)]
 pub struct Trie {
-    root: Box<[u32; 256]>,
-    /// Per node: `(first edge, number of edges, id of the piece ending here or NONE)`.
-    nodes: Vec<(u32, u32, u32)>,
-    edge_bytes: Vec<u8>,
-    edge_targets: Vec<u32>,
+    units: Vec<Unit>,
 }
 
-/// A growable node used only while building.
+/// A pointer-based node used only while building.
 #[derive(Default)]
 struct BuildNode {
-    children: std::collections::BTreeMap<u8, usize>,
+    children: BTreeMap<u8, usize>,
     value: Option<u32>,
 }
 
@@ -43,61 +54,65 @@ impl Trie {
             }
             build[node].value.get_or_insert(id);
         }
-        // Node ids in the flat form equal build indices.
-        let mut nodes = Vec::with_capacity(build.len());
-        let mut edge_bytes = Vec::new();
-        let mut edge_targets = Vec::new();
-        for n in &build {
-            nodes.push((
-                edge_bytes.len() as u32,
-                n.children.len() as u32,
-                n.value.unwrap_or(NONE),
-            ));
-            for (&b, &c) in &n.children {
-                edge_bytes.push(b);
-                edge_targets.push(c as u32);
+        let mut units = vec![FREE; 256];
+        units[0] = Unit {
+            base: 0,
+            check: 0,
+            value: NONE,
+        };
+        // (build node, its unit), placed breadth-first.
+        let mut queue = std::collections::VecDeque::from([(0usize, 0usize)]);
+        let mut first_free = 1;
+        let mut high_water = 1;
+        while let Some((node, unit)) = queue.pop_front() {
+            units[unit].value = build[node].value.unwrap_or(NONE);
+            let labels: Vec<u8> = build[node].children.keys().copied().collect();
+            let Some(&lo) = labels.first() else { continue };
+            while units[first_free].check != NONE {
+                first_free += 1;
+            }
+            // A small base whose slots for all labels are free: a short scan from the first
+            // free unit, else past everything used so far (keeps building linear).
+            let start = first_free.saturating_sub(lo as usize).max(1);
+            let fits = |units: &[Unit], base: usize| {
+                labels.iter().all(|&c| units.get(base + c as usize).is_none_or(|u| u.check == NONE))
+            };
+            let base = (start..start + 64)
+                .find(|&b| fits(&units, b))
+                .unwrap_or(high_water);
+            if units.len() < base + 256 {
+                units.resize(base + 256, FREE);
+            }
+            high_water = high_water.max(base + *labels.last().unwrap() as usize + 1);
+            units[unit].base = base as u32;
+            for (&c, &child) in &build[node].children {
+                let t = base + c as usize;
+                units[t].check = unit as u32;
+                queue.push_back((child, t));
             }
         }
-        let mut root = Box::new([NONE; 256]);
-        for (&b, &c) in &build[0].children {
-            root[b as usize] = c as u32;
+        while units.last().is_some_and(|u| u.check == NONE) {
+            units.pop();
         }
-        Trie {
-            root,
-            nodes,
-            edge_bytes,
-            edge_targets,
-        }
-    }
-
-    fn child(&self, node: u32, byte: u8) -> u32 {
-        let (start, len, _) = self.nodes[node as usize];
-        let (start, end) = (start as usize, (start + len) as usize);
-        let bytes = &self.edge_bytes[start..end];
-        let found = if bytes.len() <= 8 {
-            bytes.iter().position(|&b| b == byte)
-        } else {
-            bytes.binary_search(&byte).ok()
-        };
-        found.map_or(NONE, |i| self.edge_targets[start + i])
+        Trie { units }
     }
 
     /// Calls `f(byte_len, id)` for every piece that is a prefix of `bytes`, shortest first.
     #[inline]
     pub fn common_prefix_search(&self, bytes: &[u8], mut f: impl FnMut(usize, u32)) {
-        let Some(&first) = bytes.first() else { return };
-        let mut node = self.root[first as usize];
-        let mut len = 1;
-        while node != NONE {
-            let value = self.nodes[node as usize].2;
-            if value != NONE {
-                f(len, value);
+        let units = &self.units[..];
+        let mut s = 0usize;
+        for (i, &b) in bytes.iter().enumerate() {
+            let t = units[s].base as usize + b as usize;
+            match units.get(t) {
+                Some(u) if u.check == s as u32 && t != 0 => {
+                    s = t;
+                    if u.value != NONE {
+                        f(i + 1, u.value);
+                    }
+                }
+                _ => return,
             }
-            match bytes.get(len) {
-                Some(&b) => node = self.child(node, b),
-                None => break,
-            }
-            len += 1;
         }
     }
 
@@ -119,12 +134,24 @@ mod tests {
 
     #[test]
     fn finds_all_prefixes_shortest_first() {
-        let t = Trie::new([("a", 0), ("ab", 1), ("abc", 2), ("b", 3), ("▁a", 4)]);
+        let t = Trie::new([("a", 0), ("ab", 1), ("abc", 2), ("b", 3), ("▁a", 4), ("\0", 5)]);
         let mut got = Vec::new();
         t.common_prefix_search(b"abd", |l, id| got.push((l, id)));
         assert_eq!(got, vec![(1, 0), (2, 1)]);
         assert_eq!(t.get("▁a"), Some(4));
         assert_eq!(t.get("▁"), None);
         assert_eq!(t.get("abc"), Some(2));
+        assert_eq!(t.get("\0"), Some(5));
+        assert_eq!(t.get("c"), None);
+    }
+
+    #[test]
+    fn every_piece_is_found() {
+        let words: Vec<String> = (0..3000u32).map(|i| format!("{}{}", i * 7919 % 1000, i)).collect();
+        let t = Trie::new(words.iter().enumerate().map(|(i, w)| (w.as_str(), i as u32)));
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(t.get(w), Some(i as u32), "{w}");
+        }
+        assert_eq!(t.get("x"), None);
     }
 }

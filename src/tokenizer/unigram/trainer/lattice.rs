@@ -147,3 +147,124 @@ pub fn viterbi(
     path.reverse();
     score
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// All segmentations of `0..chars` by the nodes, as lists of node indices.
+    fn segmentations(nodes: &[Node], chars: usize) -> Vec<Vec<usize>> {
+        fn go(
+            nodes: &[Node],
+            pos: usize,
+            chars: usize,
+            cur: &mut Vec<usize>,
+            out: &mut Vec<Vec<usize>>,
+        ) {
+            if pos == chars {
+                out.push(cur.clone());
+                return;
+            }
+            for (i, n) in nodes.iter().enumerate() {
+                if n.start as usize == pos {
+                    cur.push(i);
+                    go(nodes, n.end(), chars, cur, out);
+                    cur.pop();
+                }
+            }
+        }
+        let mut out = Vec::new();
+        go(nodes, 0, chars, &mut Vec::new(), &mut out);
+        out
+    }
+
+    /// Every substring of a 5-character word as a node (piece = node index), sorted by
+    /// start then length, with arbitrary probabilities.
+    fn full_lattice() -> (Vec<Node>, Vec<f64>) {
+        let mut nodes = Vec::new();
+        for start in 0..5u32 {
+            for len in 1..=(5 - start).min(3) {
+                nodes.push(Node {
+                    start,
+                    len,
+                    piece: nodes.len() as u32,
+                });
+            }
+        }
+        let logp = (0..nodes.len())
+            .map(|i| -1.0 - 0.37 * ((i * 7) % 11) as f64)
+            .collect();
+        (nodes, logp)
+    }
+
+    #[test]
+    fn expected_counts_match_brute_force_enumeration() {
+        let (nodes, logp) = full_lattice();
+        let probs: Vec<f64> = logp.iter().map(|l: &f64| l.exp()).collect();
+        let paths = segmentations(&nodes, 5);
+        let weight = |p: &Vec<usize>| p.iter().map(|&i| probs[i]).product::<f64>();
+        let z: f64 = paths.iter().map(weight).sum();
+        let mut want = vec![0.0; nodes.len()];
+        for p in &paths {
+            for &i in p {
+                want[i] += 3.0 * weight(p) / z;
+            }
+        }
+        let mut got = vec![0.0; nodes.len()];
+        let mut s = Scratch::default();
+        let log_z = add_expected(&nodes, 5, &probs, &logp, 3.0, &mut got, &mut s);
+        assert!((log_z - z.ln()).abs() < 1e-12);
+        let mut got_log = vec![0.0; nodes.len()];
+        let log_z2 = add_expected_log(&nodes, 5, &logp, 3.0, &mut got_log, &mut s);
+        assert!((log_z2 - z.ln()).abs() < 1e-12);
+        for i in 0..nodes.len() {
+            assert!(
+                (got[i] - want[i]).abs() < 1e-12,
+                "node {i}: {} vs {}",
+                got[i],
+                want[i]
+            );
+            assert!((got_log[i] - want[i]).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn viterbi_matches_brute_force_and_honours_skip_and_span() {
+        let (nodes, logp) = full_lattice();
+        let score = |p: &Vec<usize>| p.iter().map(|&i| logp[i]).sum::<f64>();
+        let best = segmentations(&nodes, 5)
+            .into_iter()
+            .map(|p| score(&p))
+            .fold(f64::NEG_INFINITY, f64::max);
+        let (mut path, mut s) = (Vec::new(), Scratch::default());
+        let got = viterbi(&nodes, 0, 5, &logp, None, &mut path, &mut s);
+        assert!((got - best).abs() < 1e-12);
+        assert!((path.iter().map(|&p| logp[p as usize]).sum::<f64>() - got).abs() < 1e-12);
+        // The span 1..4 without its own 3-character node (start 1, len 3).
+        let own = nodes
+            .iter()
+            .position(|n| n.start == 1 && n.len == 3)
+            .unwrap();
+        let sub: Vec<Node> = nodes
+            .iter()
+            .copied()
+            .filter(|n| n.start >= 1 && n.end() <= 4)
+            .collect();
+        let sub_best = segmentations(
+            &sub.iter()
+                .map(|n| Node {
+                    start: n.start - 1,
+                    ..*n
+                })
+                .collect::<Vec<_>>(),
+            3,
+        )
+        .into_iter()
+        .filter(|p| p.len() > 1)
+        .map(|p| p.iter().map(|&i| logp[sub[i].piece as usize]).sum::<f64>())
+        .fold(f64::NEG_INFINITY, f64::max);
+        let got = viterbi(&nodes, 1, 4, &logp, Some(own), &mut path, &mut s);
+        assert!((got - sub_best).abs() < 1e-12);
+        assert!(!path.contains(&(own as u32)));
+    }
+}

@@ -7,6 +7,8 @@
 //! frequency and substrings never cross a word start, so `▁` only begins a piece.
 
 use super::corpus::{Corpus, Node, Word};
+use rayon::prelude::*;
+
 use super::hash::FxHashMap;
 
 /// The seed pieces and the corpus lattices over them.
@@ -26,7 +28,8 @@ const LEFT_VARIES: u8 = 1;
 const RIGHT_VARIES: u8 = 2;
 const NO_PIECE: u32 = u32::MAX;
 
-struct Stat {
+struct Stat<'a> {
+    key: &'a str,
     count: u64,
     chars: u32,
     left: u32,
@@ -34,17 +37,29 @@ struct Stat {
     varies: u8,
 }
 
-/// Builds the seed vocabulary and the lattices of `words`, which must be valid (non-empty,
-/// `▁` only at the start, nonzero counts).
-pub fn seed(words: &[(&str, u64)], max_piece_len: usize, seed_size: usize) -> Seed {
-    let mut map: FxHashMap<&str, u32> = FxHashMap::default();
-    let mut stats: Vec<Stat> = Vec::new();
-    // Stat index of every (word, start, length) in enumeration order.
-    let mut occ: Vec<u32> = Vec::new();
-    let mut word_chars: Vec<usize> = Vec::with_capacity(words.len());
+/// Extends a substring's hash by one character. Substrings are hashed incrementally
+/// (start fixed, end growing), so all substrings of a word cost O(len × max_piece_len).
+#[inline]
+fn extend_hash(h: u64, c: u32) -> u64 {
+    (h.rotate_left(5) ^ u64::from(c)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+}
+
+#[inline]
+fn shard_of(h: u64, shards: usize) -> usize {
+    ((h >> 40) as usize) % shards
+}
+
+/// Calls `f(word, start, end, hash)` for every substring of at most `max_len` characters
+/// of every word, in (word, start, end) order. `chars` receives the word's characters and
+/// `bounds` their byte offsets (plus the end).
+fn for_each_substring(
+    words: &[(&str, u64)],
+    max_len: usize,
+    mut f: impl FnMut(usize, &[u32], &[usize], usize, usize, u64),
+) {
     let mut bounds: Vec<usize> = Vec::new();
     let mut chars: Vec<u32> = Vec::new();
-    for &(w, count) in words {
+    for (wi, &(w, _)) in words.iter().enumerate() {
         bounds.clear();
         chars.clear();
         for (i, c) in w.char_indices() {
@@ -53,39 +68,89 @@ pub fn seed(words: &[(&str, u64)], max_piece_len: usize, seed_size: usize) -> Se
         }
         bounds.push(w.len());
         let n = chars.len();
-        word_chars.push(n);
         for s in 0..n {
-            let left = if s == 0 { BOUNDARY } else { chars[s - 1] };
-            for e in s + 1..=n.min(s + max_piece_len) {
-                let right = if e == n { BOUNDARY } else { chars[e] };
-                let key = &w[bounds[s]..bounds[e]];
-                let idx = *map.entry(key).or_insert_with(|| {
-                    stats.push(Stat {
-                        count: 0,
-                        chars: (e - s) as u32,
-                        left,
-                        right,
-                        varies: 0,
-                    });
-                    (stats.len() - 1) as u32
-                });
-                let st = &mut stats[idx as usize];
-                st.count += count;
-                if left == BOUNDARY || left != st.left {
-                    st.varies |= LEFT_VARIES;
-                }
-                if right == BOUNDARY || right != st.right {
-                    st.varies |= RIGHT_VARIES;
-                }
-                occ.push(idx);
+            let mut h = 0;
+            for e in s + 1..=n.min(s + max_len) {
+                h = extend_hash(h, chars[e - 1]);
+                f(wi, &chars, &bounds, s, e, h);
             }
         }
     }
-    let mut keys: Vec<&str> = vec![""; stats.len()];
-    for (&k, &i) in &map {
-        keys[i as usize] = k;
+}
+
+/// Substring statistics of one hash shard, and the shard-local index of each of the
+/// shard's occurrences in enumeration order.
+struct Shard<'a> {
+    stats: Vec<Stat<'a>>,
+    occ: Vec<u32>,
+}
+
+/// Counts the substrings whose hash falls in shard `shard` of `shards`.
+fn count_shard<'a>(
+    words: &[(&'a str, u64)],
+    max_len: usize,
+    shard: usize,
+    shards: usize,
+) -> Shard<'a> {
+    let mut by_hash: FxHashMap<u64, u32> = FxHashMap::default();
+    // Substrings whose hash collides with a different substring's (astronomically rare).
+    let mut collided: FxHashMap<&'a str, u32> = FxHashMap::default();
+    let mut stats: Vec<Stat<'a>> = Vec::new();
+    let mut occ: Vec<u32> = Vec::new();
+    for_each_substring(words, max_len, |wi, chars, bounds, s, e, h| {
+        if shard_of(h, shards) != shard {
+            return;
+        }
+        let (w, count) = words[wi];
+        let key = &w[bounds[s]..bounds[e]];
+        let left = if s == 0 { BOUNDARY } else { chars[s - 1] };
+        let right = if e == chars.len() { BOUNDARY } else { chars[e] };
+        let new_stat = |stats: &mut Vec<Stat<'a>>| {
+            stats.push(Stat {
+                key,
+                count: 0,
+                chars: (e - s) as u32,
+                left,
+                right,
+                varies: 0,
+            });
+            (stats.len() - 1) as u32
+        };
+        let mut idx = *by_hash.entry(h).or_insert_with(|| new_stat(&mut stats));
+        if stats[idx as usize].key != key {
+            idx = *collided.entry(key).or_insert_with(|| new_stat(&mut stats));
+        }
+        let st = &mut stats[idx as usize];
+        st.count += count;
+        if left == BOUNDARY || left != st.left {
+            st.varies |= LEFT_VARIES;
+        }
+        if right == BOUNDARY || right != st.right {
+            st.varies |= RIGHT_VARIES;
+        }
+        occ.push(idx);
+    });
+    Shard { stats, occ }
+}
+
+/// Builds the seed vocabulary and the lattices of `words`, which must be valid (non-empty,
+/// `▁` only at the start, nonzero counts).
+pub fn seed(words: &[(&str, u64)], max_piece_len: usize, seed_size: usize) -> Seed {
+    // Substring counting is hash-sharded over the threads: each thread enumerates every
+    // substring but only counts its own shard, so no merging is needed.
+    let shards = rayon::current_num_threads().max(1);
+    let parts: Vec<Shard> = (0..shards)
+        .into_par_iter()
+        .map(|t| count_shard(words, max_piece_len, t, shards))
+        .collect();
+    let mut offsets = Vec::with_capacity(shards);
+    let mut stats: Vec<Stat> = Vec::new();
+    let mut occs = Vec::with_capacity(shards);
+    for part in parts {
+        offsets.push(stats.len() as u32);
+        stats.extend(part.stats);
+        occs.push(part.occ);
     }
-    drop(map);
 
     // Characters: all of them, most frequent first.
     let mut char_ids: Vec<u32> = (0..stats.len() as u32)
@@ -95,7 +160,7 @@ pub fn seed(words: &[(&str, u64)], max_piece_len: usize, seed_size: usize) -> Se
         stats[b as usize]
             .count
             .cmp(&stats[a as usize].count)
-            .then_with(|| keys[a as usize].cmp(keys[b as usize]))
+            .then_with(|| stats[a as usize].key.cmp(stats[b as usize].key))
     });
     // Substrings: maximal repeats, best freq × len first.
     let score = |i: u32| stats[i as usize].count * u64::from(stats[i as usize].chars);
@@ -108,7 +173,7 @@ pub fn seed(words: &[(&str, u64)], max_piece_len: usize, seed_size: usize) -> Se
     let order = |a: &u32, b: &u32| {
         score(*b)
             .cmp(&score(*a))
-            .then_with(|| keys[*a as usize].cmp(keys[*b as usize]))
+            .then_with(|| stats[*a as usize].key.cmp(stats[*b as usize].key))
     };
     if cand.len() > seed_size {
         cand.select_nth_unstable_by(seed_size, order);
@@ -122,20 +187,24 @@ pub fn seed(words: &[(&str, u64)], max_piece_len: usize, seed_size: usize) -> Se
     let mut weight = Vec::with_capacity(num_chars + cand.len());
     for (p, &i) in char_ids.iter().chain(&cand).enumerate() {
         piece_of[i as usize] = p as u32;
-        pieces.push(keys[i as usize].to_string());
+        pieces.push(stats[i as usize].key.to_string());
         weight.push(score(i) as f64);
     }
     let log_total = weight.iter().sum::<f64>().ln();
     let logp = weight.iter().map(|w| w.ln() - log_total).collect();
+    drop(stats);
 
-    let corpus = build_corpus(
-        words,
-        &word_chars,
-        &occ,
-        &piece_of,
-        pieces.len(),
-        max_piece_len,
-    );
+    // Shard-local occurrence indices → pieces, in the shared enumeration order.
+    let occs: Vec<Vec<u32>> = occs
+        .into_iter()
+        .zip(&offsets)
+        .map(|(occ, &off)| {
+            occ.into_iter()
+                .map(|i| piece_of[(off + i) as usize])
+                .collect()
+        })
+        .collect();
+    let corpus = build_corpus(words, &occs, pieces.len(), max_piece_len);
     Seed {
         pieces,
         logp,
@@ -144,43 +213,44 @@ pub fn seed(words: &[(&str, u64)], max_piece_len: usize, seed_size: usize) -> Se
     }
 }
 
-/// Replays the enumeration order of [`seed`] to turn substring occurrences into nodes.
+/// Replays the enumeration order of [`count_shard`] to turn substring occurrences
+/// (`occ_pieces[shard]`: the piece of each of that shard's occurrences, or `NO_PIECE`)
+/// into lattice nodes.
 fn build_corpus(
     words: &[(&str, u64)],
-    word_chars: &[usize],
-    occ: &[u32],
-    piece_of: &[u32],
+    occ_pieces: &[Vec<u32>],
     num_pieces: usize,
     max_piece_len: usize,
 ) -> Corpus {
+    let shards = occ_pieces.len();
+    let mut cursor = vec![0usize; shards];
     let mut nodes = Vec::new();
-    let mut out_words = Vec::with_capacity(words.len());
+    let mut out_words: Vec<Word> = Vec::with_capacity(words.len());
     let mut occurrence = vec![(u32::MAX, 0u32); num_pieces];
-    let mut k = 0;
-    for (wi, (&(_, count), &n)) in words.iter().zip(word_chars).enumerate() {
-        let begin = nodes.len();
-        for s in 0..n {
-            for len in 1..=max_piece_len.min(n - s) {
-                let piece = piece_of[occ[k] as usize];
-                k += 1;
-                if piece != NO_PIECE {
-                    nodes.push(Node {
-                        start: s as u32,
-                        len: len as u32,
-                        piece,
-                    });
-                    if occurrence[piece as usize].0 == u32::MAX {
-                        occurrence[piece as usize] = (wi as u32, s as u32);
-                    }
-                }
+    for_each_substring(words, max_piece_len, |wi, chars, _, s, e, h| {
+        if out_words.len() == wi {
+            let begin = out_words.last().map_or(0, |w| w.nodes.end);
+            out_words.push(Word {
+                nodes: begin..begin,
+                chars: chars.len(),
+                freq: words[wi].1 as f64,
+            });
+        }
+        let t = shard_of(h, shards);
+        let piece = occ_pieces[t][cursor[t]];
+        cursor[t] += 1;
+        if piece != NO_PIECE {
+            nodes.push(Node {
+                start: s as u32,
+                len: (e - s) as u32,
+                piece,
+            });
+            out_words[wi].nodes.end = nodes.len();
+            if occurrence[piece as usize].0 == u32::MAX {
+                occurrence[piece as usize] = (wi as u32, s as u32);
             }
         }
-        out_words.push(Word {
-            nodes: begin..nodes.len(),
-            chars: n,
-            freq: count as f64,
-        });
-    }
+    });
     Corpus {
         words: out_words,
         nodes,

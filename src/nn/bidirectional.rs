@@ -1,0 +1,96 @@
+//! A recurrent layer run forward and, optionally, backward over each row's real tokens.
+
+use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
+use dfdx::prelude::*;
+
+use super::backend::{Path, SequenceDevice};
+use super::params::{DynList, R2, R3};
+use super::sequence_layer::SequenceLayer;
+
+/// The per-direction outputs of one layer, each `(B, T, H)` aligned to input positions.
+pub struct Directions<E: Dtype, D: Device<E>, T> {
+    pub forward: R3<E, D, T>,
+    pub backward: Option<R3<E, D, T>>,
+}
+
+impl<E: Dtype, D: Device<E>, T: Tape<E, D>> Directions<E, D, T> {
+    /// `(B, T, H·directions)`: forward features first.
+    pub fn concat(self) -> R3<E, D, T> {
+        match self.backward {
+            Some(b) => (self.forward, b).concat_along(Axis::<2>),
+            None => self.forward,
+        }
+    }
+}
+
+/// A forward layer and an optional backward layer of the same kind.
+#[derive(Clone, Debug)]
+pub struct Bidirectional<L> {
+    pub forward: L,
+    /// Empty for a unidirectional layer, else the one backward layer.
+    pub backward: DynList<L>,
+}
+
+impl<L> Bidirectional<L> {
+    /// A forward layer, plus `backward` when given.
+    pub fn new(forward: L, backward: Option<L>) -> Self {
+        Self {
+            forward,
+            backward: DynList::new(backward.into_iter().collect()),
+        }
+    }
+
+    /// 1 or 2.
+    pub fn num_directions(&self) -> usize {
+        1 + self.backward.items.len()
+    }
+
+    /// Runs both directions over `x: (B, T, E)`. With `trace`, the forward direction runs on
+    /// the reference path and pushes its per-step hidden states.
+    pub fn forward<E, D, T>(
+        &self,
+        x: R3<E, D, T>,
+        lengths: &[usize],
+        path: Path,
+        trace: Option<&mut Vec<R2<E, D>>>,
+    ) -> Directions<E, D, T>
+    where
+        E: Dtype,
+        D: SequenceDevice<E>,
+        T: Tape<E, D>,
+        L: SequenceLayer<E, D>,
+    {
+        let backward = self
+            .backward
+            .items
+            .first()
+            .map(|layer| layer.run(x.retaped::<T>(), lengths, true, path));
+        let forward = match trace {
+            Some(trace) => self.forward.run_traced(x, lengths, false, trace),
+            None => self.forward.run(x, lengths, false, path),
+        };
+        Directions { forward, backward }
+    }
+}
+
+impl<E: Dtype, D: Device<E>, L: TensorCollection<E, D>> TensorCollection<E, D>
+    for Bidirectional<L>
+{
+    type To<E2: Dtype, D2: Device<E2>> = Bidirectional<L::To<E2, D2>>;
+
+    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
+        visitor: &mut V,
+    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
+        visitor.visit_fields(
+            (
+                Self::module("forward", |s| &s.forward, |s| &mut s.forward),
+                Self::module(
+                    "backward",
+                    |s| s.backward.announce(),
+                    |s| s.backward.announce_mut(),
+                ),
+            ),
+            |(forward, backward)| Bidirectional { forward, backward },
+        )
+    }
+}

@@ -1,0 +1,40 @@
+//! A small pool of large `f32` buffers reused across calls.
+//!
+//! The fused ops need several (B·T × G·H) buffers per step; fresh allocations of that size
+//! are mmap-backed, so every step would pay page faults and kernel zeroing for ~100 MB.
+
+use std::sync::Mutex;
+
+/// Buffers smaller than this are left to the allocator.
+const MIN_POOLED: usize = 1 << 16;
+/// At most this many idle buffers are kept.
+const MAX_IDLE: usize = 24;
+
+static IDLE: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
+
+/// A buffer of `len` elements with unspecified (but initialized) contents.
+pub(crate) fn take(len: usize) -> Vec<f32> {
+    if len >= MIN_POOLED {
+        let mut idle = IDLE.lock().unwrap_or_else(|e| e.into_inner());
+        let best = (0..idle.len())
+            .filter(|&i| idle[i].capacity() >= len)
+            .min_by_key(|&i| idle[i].capacity());
+        if let Some(i) = best {
+            let mut v = idle.swap_remove(i);
+            v.resize(len, 0.0);
+            v.truncate(len);
+            return v;
+        }
+    }
+    vec![0.0; len]
+}
+
+/// Returns a buffer to the pool.
+pub(crate) fn give(v: Vec<f32>) {
+    if v.capacity() >= MIN_POOLED {
+        let mut idle = IDLE.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push(v);
+        }
+    }
+}

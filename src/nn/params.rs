@@ -1,0 +1,126 @@
+//! Runtime-shaped parameters inside dfdx's `TensorCollection` machinery.
+//!
+//! dfdx 0.13 modules have compile-time sizes; ours are sized by a config at runtime. Two gaps
+//! are bridged here: [`runtime_options`] builds the `TensorOptions` that dfdx only offers for
+//! const shapes, and [`DynList`] visits a runtime number of sub-modules.
+
+use std::cell::Cell;
+use std::mem::MaybeUninit;
+
+use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
+use dfdx::prelude::*;
+use rand::Rng;
+use rand::rngs::StdRng;
+
+/// A runtime-shaped vector, matrix and rank-3 tensor.
+pub type R1<E, D, T = NoneTape> = Tensor<(usize,), E, D, T>;
+/// See [`R1`].
+pub type R2<E, D, T = NoneTape> = Tensor<(usize, usize), E, D, T>;
+/// See [`R1`].
+pub type R3<E, D, T = NoneTape> = Tensor<(usize, usize, usize), E, D, T>;
+
+/// Options for a trainable tensor of a runtime shape (reset = zeros; models are initialised
+/// by their constructors, not by `reset_params`).
+pub fn runtime_options<S: Shape + Default, E: Dtype, D: Device<E>>() -> TensorOptions<S, E, D> {
+    // `TensorOptions` is `#[non_exhaustive]` and its constructors demand a `ConstShape`, so
+    // it is written field by field; the 0.13 struct has exactly these three public fields.
+    const {
+        assert!(
+            size_of::<TensorOptions<(usize, usize), f32, Cpu>>()
+                == size_of::<(bool, fn(), (usize, usize))>()
+        )
+    };
+    let mut opts = MaybeUninit::<TensorOptions<S, E, D>>::uninit();
+    let p = opts.as_mut_ptr();
+    // SAFETY: every field of the struct is initialised before `assume_init`.
+    unsafe {
+        std::ptr::addr_of_mut!((*p).do_gradient_update).write(true);
+        std::ptr::addr_of_mut!((*p).reset).write(reset_to_zeros::<S, E, D>);
+        std::ptr::addr_of_mut!((*p).shape).write(S::default());
+        opts.assume_init()
+    }
+}
+
+fn reset_to_zeros<S: Shape, E: Dtype, D: Device<E>>(t: &mut Tensor<S, E, D>) -> Result<(), D::Err> {
+    t.try_fill_with_zeros()
+}
+
+thread_local! {
+    /// Length of the [`DynList`] whose field accessor ran last (see [`DynList::announce`]).
+    static ANNOUNCED_LEN: Cell<usize> = const { Cell::new(0) };
+}
+
+/// A runtime number of sub-modules, visitable by dfdx (optimizers, gradients, safetensors).
+///
+/// `TensorCollection::iter_tensors` is a static function: it cannot ask a list for its length.
+/// dfdx's walkers always call the parent's field accessor before visiting the field, so the
+/// parent declares the field with `|s| s.list.announce()` / `|s| s.list.announce_mut()`, which
+/// records the length for the `iter_tensors` call that follows. Walkers that never look at a
+/// module (building from nothing) see an empty list.
+#[derive(Clone, Debug, Default)]
+pub struct DynList<M> {
+    pub items: Vec<M>,
+}
+
+impl<M> DynList<M> {
+    /// Wraps `items`.
+    pub fn new(items: Vec<M>) -> Self {
+        Self { items }
+    }
+
+    /// Field accessor for `TensorCollection::module`: records the length, returns `self`.
+    pub fn announce(&self) -> &Self {
+        ANNOUNCED_LEN.set(self.items.len());
+        self
+    }
+
+    /// Mutable twin of [`DynList::announce`].
+    pub fn announce_mut(&mut self) -> &mut Self {
+        ANNOUNCED_LEN.set(self.items.len());
+        self
+    }
+}
+
+impl<E: Dtype, D: Device<E>, M: TensorCollection<E, D>> TensorCollection<E, D> for DynList<M> {
+    type To<E2: Dtype, D2: Device<E2>> = DynList<M::To<E2, D2>>;
+
+    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
+        visitor: &mut V,
+    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
+        let len = ANNOUNCED_LEN.replace(0);
+        let names: Vec<String> = (0..len).map(|i| i.to_string()).collect();
+        visitor.visit_fields(
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| Self::module(name, move |s| &s.items[i], move |s| &mut s.items[i]))
+                .collect::<Vec<_>>(),
+            |items| DynList { items },
+        )
+    }
+}
+
+/// A tensor of `shape` with entries drawn uniformly from `[-bound, bound]` (host-side sampling
+/// keeps it identical across devices and float types).
+pub fn uniform<S: Shape, E: Dtype, D: Device<E>>(
+    dev: &D,
+    shape: S,
+    bound: f64,
+    rng: &mut StdRng,
+) -> Tensor<S, E, D> {
+    let n = shape.num_elements();
+    let data: Vec<E> = (0..n)
+        .map(|_| from_f64(rng.gen_range(-bound..=bound)))
+        .collect();
+    dev.tensor_from_vec(data, shape)
+}
+
+/// Converts a host `f64` to the tensor float type.
+pub fn from_f64<E: Dtype>(x: f64) -> E {
+    E::from_f64(x).expect("f64 converts to every float dtype")
+}
+
+/// Converts a tensor float to `f64` (for host-side reference computations and reports).
+pub fn to_f64<E: Dtype>(x: E) -> f64 {
+    x.to_f64().expect("float dtypes convert to f64")
+}

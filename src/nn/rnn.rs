@@ -1,0 +1,83 @@
+//! The vanilla RNN layer: `h_t = tanh(W_x x_t + W_h h_{t−1} + b)`.
+
+use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
+use dfdx::prelude::*;
+use rand::rngs::StdRng;
+
+use super::backend::{Path, SequenceDevice};
+use super::params::{R1, R2, R3, runtime_options, uniform};
+use super::reference;
+
+/// One RNN layer; `w_x: (E, H)`, `w_h: (H, H)`, `b: (H,)`.
+#[derive(Clone, Debug)]
+pub struct Rnn<E: Dtype, D: Device<E>> {
+    pub w_x: R2<E, D>,
+    pub w_h: R2<E, D>,
+    pub b: R1<E, D>,
+}
+
+impl<E: Dtype, D: Device<E>> Rnn<E, D> {
+    /// Weights uniform in ±1/√H (PyTorch's default).
+    pub fn new(dev: &D, input: usize, hidden: usize, rng: &mut StdRng) -> Self {
+        let bound = 1.0 / (hidden as f64).sqrt();
+        Self {
+            w_x: uniform(dev, (input, hidden), bound, rng),
+            w_h: uniform(dev, (hidden, hidden), bound, rng),
+            b: uniform(dev, (hidden,), bound, rng),
+        }
+    }
+
+    /// Hidden size `H`.
+    pub fn hidden(&self) -> usize {
+        self.w_h.shape().0
+    }
+}
+
+impl<E: Dtype, D: SequenceDevice<E>> Rnn<E, D> {
+    /// `x: (B, T, E)` → `(B, T, H)`, zero at padding; see [`reference`] for the contract.
+    pub fn forward<T: Tape<E, D>>(
+        &self,
+        x: R3<E, D, T>,
+        lengths: &[usize],
+        reverse: bool,
+        path: Path,
+    ) -> R3<E, D, T> {
+        D::rnn_sequence(x, &self.w_x, &self.w_h, &self.b, lengths, reverse, path)
+    }
+
+    /// [`Rnn::forward`] on the reference path, pushing every step's `h_t` onto `trace`.
+    pub fn forward_traced<T: Tape<E, D>>(
+        &self,
+        x: R3<E, D, T>,
+        lengths: &[usize],
+        reverse: bool,
+        trace: &mut Vec<R2<E, D>>,
+    ) -> R3<E, D, T> {
+        reference::rnn_sequence_traced(
+            x,
+            &self.w_x,
+            &self.w_h,
+            &self.b,
+            lengths,
+            reverse,
+            Some(trace),
+        )
+    }
+}
+
+impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Rnn<E, D> {
+    type To<E2: Dtype, D2: Device<E2>> = Rnn<E2, D2>;
+
+    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
+        visitor: &mut V,
+    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
+        visitor.visit_fields(
+            (
+                Self::tensor("w_x", |s| &s.w_x, |s| &mut s.w_x, runtime_options()),
+                Self::tensor("w_h", |s| &s.w_h, |s| &mut s.w_h, runtime_options()),
+                Self::tensor("b", |s| &s.b, |s| &mut s.b, runtime_options()),
+            ),
+            |(w_x, w_h, b)| Rnn { w_x, w_h, b },
+        )
+    }
+}

@@ -1,0 +1,106 @@
+//! Stacked (optionally bidirectional) recurrent layers with dropout between them.
+
+use dfdx::nn::tensor_collection::{ModuleVisitor, ScalarOptions, TensorCollection};
+use dfdx::prelude::*;
+
+use super::backend::{Path, SequenceDevice};
+use super::bidirectional::{Bidirectional, Directions};
+use super::params::{DynList, R2, R3};
+use super::sequence_layer::SequenceLayer;
+
+/// `num_layers` recurrent layers; layer `l > 0` reads the concatenated directions of `l − 1`.
+#[derive(Clone, Debug)]
+pub struct RecurrentStack<L> {
+    pub layers: DynList<Bidirectional<L>>,
+    /// Dropout probability applied to each layer's output except the last (training only).
+    pub dropout: f64,
+}
+
+impl<L> RecurrentStack<L> {
+    /// Builds layer `l` with `make(l, input_size)`, where input_size is `input` for the first
+    /// layer and `hidden·directions` after it.
+    pub fn new(
+        num_layers: usize,
+        input: usize,
+        hidden: usize,
+        bidirectional: bool,
+        dropout: f64,
+        mut make: impl FnMut(usize) -> L,
+    ) -> Self {
+        let dirs = 1 + bidirectional as usize;
+        let layers = (0..num_layers)
+            .map(|l| {
+                let size = if l == 0 { input } else { hidden * dirs };
+                let forward = make(size);
+                let backward = bidirectional.then(|| make(size));
+                Bidirectional::new(forward, backward)
+            })
+            .collect();
+        Self {
+            layers: DynList::new(layers),
+            dropout,
+        }
+    }
+
+    /// Feature width of the last layer's concatenated directions.
+    pub fn output_size<E: Dtype, D: SequenceDevice<E>>(&self) -> usize
+    where
+        L: SequenceLayer<E, D>,
+    {
+        let last = self.layers.items.last().expect("at least one layer");
+        last.forward.hidden() * last.num_directions()
+    }
+
+    /// Runs the stack over `x: (B, T, E)`; returns the last layer's directions. With `trace`,
+    /// the last layer's forward direction records its per-step hidden states.
+    pub fn forward<E, D, T>(
+        &self,
+        mut x: R3<E, D, T>,
+        lengths: &[usize],
+        train: bool,
+        path: Path,
+        mut trace: Option<&mut Vec<R2<E, D>>>,
+    ) -> Directions<E, D, T>
+    where
+        E: Dtype,
+        D: SequenceDevice<E>,
+        T: Tape<E, D>,
+        L: SequenceLayer<E, D>,
+    {
+        let (last, below) = self.layers.items.split_last().expect("at least one layer");
+        for layer in below {
+            x = layer.forward(x, lengths, path, None).concat();
+            if train && self.dropout > 0.0 {
+                x = x.dropout(self.dropout);
+            }
+        }
+        last.forward(x, lengths, path, trace.take())
+    }
+}
+
+impl<E: Dtype, D: Device<E>, L: TensorCollection<E, D>> TensorCollection<E, D>
+    for RecurrentStack<L>
+{
+    type To<E2: Dtype, D2: Device<E2>> = RecurrentStack<L::To<E2, D2>>;
+
+    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
+        visitor: &mut V,
+    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
+        visitor.visit_fields(
+            (
+                Self::module(
+                    "layers",
+                    |s| s.layers.announce(),
+                    |s| s.layers.announce_mut(),
+                ),
+                Self::scalar(
+                    "dropout",
+                    |s| &s.dropout,
+                    |s| &mut s.dropout,
+                    ScalarOptions::from_default(0.0),
+                ),
+            ),
+            |(layers, dropout)| RecurrentStack { layers, dropout },
+        )
+    }
+}
