@@ -3,3 +3,4 @@
 pub mod baseline;
 pub mod experiments;
 pub mod results;
+pub mod yelp;
