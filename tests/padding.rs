@@ -107,6 +107,27 @@ proptest! {
     }
 
     #[test]
+    fn fused_f32_logits_do_not_depend_on_padding(
+        cfg in config(),
+        rows in rows(),
+        extra in 0usize..=3,
+        seed in any::<u64>(),
+    ) {
+        // The default path on the CPU in f32 runs the fused recurrent ops.
+        let dev = Dev::seed_from_u64(seed);
+        let model = Classifier::<f32, Dev>::new(&cfg, VOCAB as usize, &dev).unwrap();
+        let seq_len = rows.iter().map(Vec::len).max().unwrap() + extra;
+        let padded = model.forward_eval(&batch(&rows, seq_len, &[3, 9])).as_vec();
+        for (r, row) in rows.iter().enumerate() {
+            let alone = model.forward_eval(&batch(std::slice::from_ref(row), row.len(), &[0])).as_vec();
+            for c in 0..2 {
+                let (a, b) = (alone[c], padded[r * 2 + c]);
+                prop_assert!((a - b).abs() <= 1e-5 * (1.0 + a.abs()), "row {} class {}: alone {} padded {}", r, c, a, b);
+            }
+        }
+    }
+
+    #[test]
     fn stack_outputs_have_their_shape_and_zero_padding(
         lengths in prop::collection::vec(1usize..=6, 1..=4),
         extra in 0usize..=2,

@@ -6,7 +6,7 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 use super::bidirectional::Directions;
-use super::params::{DynList, R1, R2, R3, from_f64, runtime_options, to_f64, uniform};
+use super::params::{DynList, R1, R2, R3, UNSET, from_f64, runtime_options, to_f64, uniform};
 use super::sequence::{constant_index, last_index, neg_mask};
 
 /// How the per-position outputs become one feature vector; padding never contributes.
@@ -223,7 +223,7 @@ impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Pooling<E, D> {
                     "code",
                     |s| &s.code,
                     |s| &mut s.code,
-                    ScalarOptions::from_default(0),
+                    ScalarOptions::from_default(UNSET),
                 ),
                 Self::module("query", |s| s.query.announce(), |s| s.query.announce_mut()),
             ),
