@@ -37,18 +37,16 @@ struct HfOut {
     decoded: Option<String>,
 }
 
-/// The tokenizer under test.
+/// The tokenizer under test: 30,000 pieces trained on IMDb train.
 fn tokenizer() -> Option<Tokenizer> {
-    let pieces = tokenizer_support::oracle_normal_pieces()?;
-    Some(
-        Tokenizer::from_pieces(
-            pieces,
-            Default::default(),
-            Default::default(),
-            Default::default(),
-        )
-        .unwrap(),
-    )
+    let train = imdb("train")?;
+    let cfg = TokenizerTrainConfig {
+        vocab_size: 30_000,
+        ..Default::default()
+    };
+    let tok = Tokenizer::train(&train, &cfg, &|_| {}).unwrap();
+    assert_eq!(tok.vocab_size(), 30_000);
+    Some(tok)
 }
 
 #[test]

@@ -315,6 +315,10 @@ fn imdb_round_trip() {
         ..Default::default()
     };
     let tok = Tokenizer::train(&texts[..9788], &cfg, &|_| {}).unwrap();
+    // A trained tokenizer (long-decimal scores) also saves and loads exactly.
+    let dir = tempfile::tempdir().unwrap();
+    tok.save(dir.path().join("t.json")).unwrap();
+    assert_eq!(Tokenizer::from_file(dir.path().join("t.json")).unwrap(), tok);
     let ids = tok
         .encode_batch_ids(&texts, &EncodeOptions::default())
         .unwrap();
