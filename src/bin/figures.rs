@@ -41,7 +41,11 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let seeds_given = std::env::args().any(|a| a == "--seeds" || a.starts_with("--seeds="));
-    let seeds = if args.quick && !seeds_given { vec![0] } else { args.seeds };
+    let seeds = if args.quick && !seeds_given {
+        vec![0]
+    } else {
+        args.seeds
+    };
     let (out_dir, report_path) = match args.out_dir {
         Some(d) => (d.clone(), d.join("REPORT.md")),
         None => (PathBuf::from("figures"), PathBuf::from("REPORT.md")),
@@ -63,6 +67,9 @@ fn main() -> anyhow::Result<()> {
         quiet: args.quiet,
         command,
     })?;
-    eprintln!("[figures] done in {:.1} min", results.meta.wall_seconds / 60.0);
+    eprintln!(
+        "[figures] done in {:.1} min",
+        results.meta.wall_seconds / 60.0
+    );
     Ok(())
 }

@@ -19,7 +19,11 @@ pub fn length_edges(lengths: &[usize], buckets: usize) -> Vec<(usize, usize)> {
     let mut edges: Vec<(usize, usize)> = Vec::new();
     let mut lo = sorted[0];
     for b in 1..=buckets {
-        let hi = if b == buckets { sorted[n - 1] } else { sorted[(b * n / buckets).saturating_sub(1)] };
+        let hi = if b == buckets {
+            sorted[n - 1]
+        } else {
+            sorted[(b * n / buckets).saturating_sub(1)]
+        };
         if hi < lo {
             continue;
         }
@@ -30,17 +34,28 @@ pub fn length_edges(lengths: &[usize], buckets: usize) -> Vec<(usize, usize)> {
 }
 
 /// Accuracy of `predictions` in each length range of `edges`.
-pub fn bucket_accuracy(lengths: &[usize], labels: &[usize], predictions: &[usize], edges: &[(usize, usize)]) -> Vec<BucketAccuracy> {
+pub fn bucket_accuracy(
+    lengths: &[usize],
+    labels: &[usize],
+    predictions: &[usize],
+    edges: &[(usize, usize)],
+) -> Vec<BucketAccuracy> {
     edges
         .iter()
         .map(|&(lo, hi)| {
-            let idx: Vec<usize> = (0..lengths.len()).filter(|&i| (lo..=hi).contains(&lengths[i])).collect();
+            let idx: Vec<usize> = (0..lengths.len())
+                .filter(|&i| (lo..=hi).contains(&lengths[i]))
+                .collect();
             let correct = idx.iter().filter(|&&i| labels[i] == predictions[i]).count();
             BucketAccuracy {
                 min_tokens: lo,
                 max_tokens: hi,
                 count: idx.len(),
-                accuracy: if idx.is_empty() { 0.0 } else { correct as f32 / idx.len() as f32 },
+                accuracy: if idx.is_empty() {
+                    0.0
+                } else {
+                    correct as f32 / idx.len() as f32
+                },
             }
         })
         .collect()
@@ -86,7 +101,9 @@ pub fn grad_flow(model: &Classifier<f32, Cpu>, batches: &[Batch], max_distance: 
         }
     }
     let keep = count.iter().position(|&c| c == 0).unwrap_or(max_distance);
-    (0..keep).map(|d| (sum[d] / count[d] as f64) as f32).collect()
+    (0..keep)
+        .map(|d| (sum[d] / count[d] as f64) as f32)
+        .collect()
 }
 
 #[cfg(test)]
@@ -98,7 +115,12 @@ mod tests {
         let lengths: Vec<usize> = (1..=100).collect();
         let e = length_edges(&lengths, 4);
         assert_eq!(e, vec![(1, 25), (26, 50), (51, 75), (76, 100)]);
-        let acc = bucket_accuracy(&lengths, &vec![1; 100], &(0..100).map(|i| usize::from(i < 50)).collect::<Vec<_>>(), &e);
+        let acc = bucket_accuracy(
+            &lengths,
+            &vec![1; 100],
+            &(0..100).map(|i| usize::from(i < 50)).collect::<Vec<_>>(),
+            &e,
+        );
         assert_eq!(acc.iter().map(|b| b.count).sum::<usize>(), 100);
         assert_eq!(acc[0].accuracy, 1.0);
         assert_eq!(acc[3].accuracy, 0.0);

@@ -214,7 +214,10 @@ mod tests {
 }
 
 /// The configuration of a named model at the study's shared sizes.
-pub fn model_config(name: &str, s: &super::settings::StudySettings) -> Option<crate::nn::config::ModelConfig> {
+pub fn model_config(
+    name: &str,
+    s: &super::settings::StudySettings,
+) -> Option<crate::nn::config::ModelConfig> {
     use crate::nn::config::{ModelConfig, ModelKind};
     use crate::nn::gates::Gate;
     use crate::nn::pooling::Aggregation;
@@ -229,8 +232,15 @@ pub fn model_config(name: &str, s: &super::settings::StudySettings) -> Option<cr
         c
     };
     let lstm = || base(ModelKind::Lstm);
-    let gate = |g| ModelConfig { disabled_gate: Some(g), ..lstm() };
-    let bi = |a| ModelConfig { bidirectional: true, aggregation: a, ..lstm() };
+    let gate = |g| ModelConfig {
+        disabled_gate: Some(g),
+        ..lstm()
+    };
+    let bi = |a| ModelConfig {
+        bidirectional: true,
+        aggregation: a,
+        ..lstm()
+    };
     Some(match name {
         CNN => base(ModelKind::Cnn),
         RNN => base(ModelKind::Rnn),
@@ -238,7 +248,10 @@ pub fn model_config(name: &str, s: &super::settings::StudySettings) -> Option<cr
         LSTM_NO_FORGET => gate(Gate::Forget),
         LSTM_NO_INPUT => gate(Gate::Input),
         LSTM_NO_OUTPUT => gate(Gate::Output),
-        LSTM_2 => ModelConfig { num_layers: 2, ..lstm() },
+        LSTM_2 => ModelConfig {
+            num_layers: 2,
+            ..lstm()
+        },
         BI_CONCAT => bi(Aggregation::Final),
         BI_MEAN => bi(Aggregation::Mean),
         BI_MAX => bi(Aggregation::Max),

@@ -44,7 +44,9 @@ pub fn short_hash(value: &impl serde::Serialize) -> String {
 /// A stratified random subset of at most `limit` indices (all when `None`), sorted.
 fn subset(labels: &[usize], limit: Option<usize>, seed: u64) -> Vec<usize> {
     match limit {
-        Some(n) if n < labels.len() => stratified_split(labels, n as f64 / labels.len() as f64, seed).valid,
+        Some(n) if n < labels.len() => {
+            stratified_split(labels, n as f64 / labels.len() as f64, seed).valid
+        }
         _ => (0..labels.len()).collect(),
     }
 }
@@ -52,15 +54,27 @@ fn subset(labels: &[usize], limit: Option<usize>, seed: u64) -> Vec<usize> {
 /// Trains a Unigram tokenizer on `texts`. Uses [`Tokenizer::train`]; while that entry point
 /// is not wired to the trainer it calls the trainer directly with the same layout.
 pub fn train_tokenizer(texts: &[String], vocab_size: usize) -> anyhow::Result<Tokenizer> {
-    let cfg = TokenizerTrainConfig { vocab_size, ..TokenizerTrainConfig::default() };
+    let cfg = TokenizerTrainConfig {
+        vocab_size,
+        ..TokenizerTrainConfig::default()
+    };
     match Tokenizer::train(texts, &cfg, &|_| {}) {
         Ok(t) => Ok(t),
         Err(crate::tokenizer::TokenizerError::Training(msg)) if msg.contains("not available") => {
             let counts = word_counts(texts, &cfg.normalizer);
             let normal = vocab_size.saturating_sub(cfg.specials.all().len() + 256);
-            let tc = TrainerConfig { vocab_size: normal, ..TrainerConfig::default() };
-            let pieces = train_unigram(&counts, &tc, &|_| {}).map_err(|e| anyhow::anyhow!("tokenizer training: {e}"))?;
-            Ok(Tokenizer::from_pieces(pieces, cfg.specials, cfg.normalizer, cfg.accumulation)?)
+            let tc = TrainerConfig {
+                vocab_size: normal,
+                ..TrainerConfig::default()
+            };
+            let pieces = train_unigram(&counts, &tc, &|_| {})
+                .map_err(|e| anyhow::anyhow!("tokenizer training: {e}"))?;
+            Ok(Tokenizer::from_pieces(
+                pieces,
+                cfg.specials,
+                cfg.normalizer,
+                cfg.accumulation,
+            )?)
         }
         Err(e) => Err(e.into()),
     }
@@ -76,32 +90,65 @@ fn encode(tok: &Tokenizer, texts: Vec<String>, labels: Vec<usize>) -> anyhow::Re
 }
 
 /// Loads and encodes the study's data; the tokenizer is cached in `cache_dir`.
-pub fn prepare(root: &DataRoot, s: &StudySettings, cache_dir: &Path, log: &dyn Fn(&str)) -> anyhow::Result<Prepared> {
+pub fn prepare(
+    root: &DataRoot,
+    s: &StudySettings,
+    cache_dir: &Path,
+    log: &dyn Fn(&str),
+) -> anyhow::Result<Prepared> {
     let norm = TextNormalizer::yelp_style();
     let course = root.labeled(Corpus::ImdbTrain)?;
     let keep = subset(&course.labels, s.train_limit, s.split_seed);
     let course = course.subset(&keep);
     let split = stratified_split(&course.labels, s.val_fraction, s.split_seed);
     let pick = |idx: &[usize], texts: &[String], labels: &[usize]| -> (Vec<String>, Vec<usize>) {
-        (idx.iter().map(|&i| norm.normalize(&texts[i])).collect(), idx.iter().map(|&i| labels[i]).collect())
+        (
+            idx.iter().map(|&i| norm.normalize(&texts[i])).collect(),
+            idx.iter().map(|&i| labels[i]).collect(),
+        )
     };
     let (train_texts, train_labels) = pick(&split.train, &course.texts, &course.labels);
     let (val_texts, val_labels) = pick(&split.valid, &course.texts, &course.labels);
     let test = root.labeled(Corpus::ImdbTest)?;
-    let (test_texts, test_labels) = pick(&subset(&test.labels, s.test_limit, s.split_seed), &test.texts, &test.labels);
+    let (test_texts, test_labels) = pick(
+        &subset(&test.labels, s.test_limit, s.split_seed),
+        &test.texts,
+        &test.labels,
+    );
     let dev = root.labeled(Corpus::YelpDev)?;
-    let (dev_texts, dev_labels) = pick(&subset(&dev.labels, s.yelp_dev_limit, s.split_seed), &dev.texts, &dev.labels);
+    let (dev_texts, dev_labels) = pick(
+        &subset(&dev.labels, s.yelp_dev_limit, s.split_seed),
+        &dev.texts,
+        &dev.labels,
+    );
     let yelp = root.yelp_reviews()?;
     let yelp_texts: Vec<String> = yelp.texts.iter().map(|t| norm.normalize(t)).collect();
 
-    let key = short_hash(&(s.train_limit, s.val_fraction, s.split_seed, s.vocab_size, "tokenizer-v1"));
+    let key = short_hash(&(
+        s.train_limit,
+        s.val_fraction,
+        s.split_seed,
+        s.vocab_size,
+        "tokenizer-v1",
+    ));
     let path = cache_dir.join(format!("tokenizer-{key}.json"));
     let seconds_path = cache_dir.join(format!("tokenizer-{key}.seconds"));
     let (tokenizer, train_seconds) = if path.is_file() {
-        let secs = std::fs::read_to_string(&seconds_path).ok().and_then(|t| t.trim().parse().ok()).unwrap_or(0.0);
-        (Tokenizer::from_file(&path).with_context(|| format!("cached tokenizer {}", path.display()))?, secs)
+        let secs = std::fs::read_to_string(&seconds_path)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0.0);
+        (
+            Tokenizer::from_file(&path)
+                .with_context(|| format!("cached tokenizer {}", path.display()))?,
+            secs,
+        )
     } else {
-        log(&format!("training a {}-piece tokenizer on {} reviews", s.vocab_size, train_texts.len()));
+        log(&format!(
+            "training a {}-piece tokenizer on {} reviews",
+            s.vocab_size,
+            train_texts.len()
+        ));
         let t0 = Instant::now();
         let tok = train_tokenizer(&train_texts, s.vocab_size)?;
         let secs = t0.elapsed().as_secs_f64();
@@ -124,16 +171,29 @@ pub fn prepare(root: &DataRoot, s: &StudySettings, cache_dir: &Path, log: &dyn F
 }
 
 /// Question 1's numbers for the encoded training reviews.
-pub fn tokenizer_stats(tok: &Tokenizer, ids: &[Vec<u32>], max_len: usize, train_seconds: f64) -> TokenizerStats {
+pub fn tokenizer_stats(
+    tok: &Tokenizer,
+    ids: &[Vec<u32>],
+    max_len: usize,
+    train_seconds: f64,
+) -> TokenizerStats {
     let mut lengths: Vec<usize> = ids.iter().map(Vec::len).collect();
     let total: usize = lengths.iter().sum();
     let unk = tok.unk_id();
-    let unknown: usize = ids.iter().map(|r| r.iter().filter(|&&i| i == unk).count()).sum();
+    let unknown: usize = ids
+        .iter()
+        .map(|r| r.iter().filter(|&&i| i == unk).count())
+        .sum();
     let with_unknown = ids.iter().filter(|r| r.contains(&unk)).count();
     let n = ids.len().max(1);
     let original = lengths.clone();
     lengths.sort_unstable();
-    let q = |p: f64| lengths.get(((lengths.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0);
+    let q = |p: f64| {
+        lengths
+            .get(((lengths.len() as f64 - 1.0) * p).round() as usize)
+            .copied()
+            .unwrap_or(0)
+    };
     TokenizerStats {
         vocab_size: tok.vocab_size(),
         reviews: ids.len(),

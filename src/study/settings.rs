@@ -55,7 +55,13 @@ impl StudySettings {
             channels: 100,
             kernel_widths: vec![3, 4, 5],
             dropout: 0.5,
-            train: TrainConfig { lr: 2e-3, batch_size: 64, epochs: 5, clip_norm: Some(1.0), ..TrainConfig::default() },
+            train: TrainConfig {
+                lr: 2e-3,
+                batch_size: 64,
+                epochs: 5,
+                clip_norm: Some(1.0),
+                ..TrainConfig::default()
+            },
             length_buckets: 4,
             grad_flow_reviews: 256,
             grad_flow_distance: 128,
@@ -76,7 +82,13 @@ impl StudySettings {
             channels: 24,
             kernel_widths: vec![3, 5],
             dropout: 0.3,
-            train: TrainConfig { lr: 4e-3, batch_size: 32, epochs: 2, clip_norm: Some(1.0), ..TrainConfig::default() },
+            train: TrainConfig {
+                lr: 4e-3,
+                batch_size: 32,
+                epochs: 2,
+                clip_norm: Some(1.0),
+                ..TrainConfig::default()
+            },
             grad_flow_reviews: 64,
             grad_flow_distance: 64,
             ..Self::full()
