@@ -1,13 +1,16 @@
 //! The fused whole-sequence RNN/LSTM ops against an independent plain-Rust (f64) evaluation
 //! of the equations: outputs, and every gradient (x, w_x, w_h, b) against central finite
 //! differences of that f64 evaluation, for every gate setting, forward and reverse, ragged
-//! lengths (including length-1 and length-0 rows) and several thread counts. A directional
-//! finite-difference check runs through the fused op itself.
+//! lengths (including length-1 and length-0 rows) and several thread counts; the same against
+//! the op-by-op dfdx reference (`nn::reference`, autodiff gradients) at sizes that take the
+//! vectorized kernels' fast paths. A directional finite-difference check runs through the
+//! fused op itself.
 
 use dfdx::prelude::*;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use sentiment_rnn::nn::fused::{lstm_sequence, rnn_sequence};
 use sentiment_rnn::nn::lstm::GateSet;
+use sentiment_rnn::nn::reference;
 
 /// Problem sizes and inputs for one case (all values in f64; the op sees them as f32).
 #[derive(Clone, Debug)]
@@ -151,6 +154,11 @@ impl Case {
 
     /// Runs the fused op (f32) on the given parameters; returns (outputs, loss, grads of x, w_x, w_h, b).
     fn fused(&self, params: &[Vec<f64>; 4]) -> (Vec<f64>, f64, [Vec<f64>; 4]) {
+        self.run(params, false)
+    }
+
+    /// [`Self::fused`], or the op-by-op reference op when `op_by_op`.
+    fn run(&self, params: &[Vec<f64>; 4], op_by_op: bool) -> (Vec<f64>, f64, [Vec<f64>; 4]) {
         let dev = Cpu::default();
         let f = |v: &Vec<f64>| v.iter().map(|&a| a as f32).collect::<Vec<f32>>();
         let (e, h, gh) = (self.embed, self.hidden, self.gh());
@@ -159,24 +167,19 @@ impl Case {
         let w_h = dev.tensor_from_vec(f(&params[2]), (h, gh));
         let b = dev.tensor_from_vec(f(&params[3]), (gh,));
         let r = dev.tensor_from_vec(f(&self.r), (self.batch, self.seq, h));
-        let out = match self.gates {
-            Some(_) => lstm_sequence(
-                x.clone().leaky_traced(),
-                &w_x,
-                &w_h,
-                &b,
-                &self.lengths,
-                self.gate_set(),
-                self.reverse,
-            ),
-            None => rnn_sequence(
-                x.clone().leaky_traced(),
-                &w_x,
-                &w_h,
-                &b,
-                &self.lengths,
-                self.reverse,
-            ),
+        let (xt, lens, gates, rev) = (
+            x.clone().leaky_traced(),
+            &self.lengths,
+            self.gates,
+            self.reverse,
+        );
+        let out = match (gates, op_by_op) {
+            (Some(_), false) => lstm_sequence(xt, &w_x, &w_h, &b, lens, self.gate_set(), rev),
+            (Some(_), true) => {
+                reference::lstm_sequence(xt, &w_x, &w_h, &b, lens, self.gate_set(), rev)
+            }
+            (None, false) => rnn_sequence(xt, &w_x, &w_h, &b, lens, rev),
+            (None, true) => reference::rnn_sequence(xt, &w_x, &w_h, &b, lens, rev),
         };
         let out_untaped: Vec<f64> = out
             .retaped::<NoneTape>()
@@ -277,6 +280,45 @@ fn lstm_matches_reference_for_every_gate_setting_and_direction() {
 fn rnn_matches_reference_in_both_directions() {
     for reverse in [false, true] {
         check(&Case::new(11, 5, 6, 3, 4, LENGTHS.to_vec(), reverse, None));
+    }
+}
+
+/// H = 16 makes every recurrent matmul take the AVX2 kernel (widths G·H and H are multiples
+/// of 16); the op-by-op reference's autodiff is the independent check here.
+#[test]
+fn fused_ops_match_the_op_by_op_reference() {
+    let lengths = vec![9, 1, 4, 9, 7, 2, 9];
+    let mut cases: Vec<Case> = all_gate_settings()
+        .enumerate()
+        .flat_map(|(seed, gates)| {
+            [false, true].map(|reverse| {
+                Case::new(
+                    60 + seed as u64,
+                    7,
+                    9,
+                    8,
+                    16,
+                    lengths.clone(),
+                    reverse,
+                    Some(gates),
+                )
+            })
+        })
+        .collect();
+    cases.extend(
+        [false, true].map(|reverse| Case::new(70, 7, 9, 8, 16, lengths.clone(), reverse, None)),
+    );
+    for case in &cases {
+        let (out, _, grads) = case.run(&case.params(), false);
+        let (want_out, _, want_grads) = case.run(&case.params(), true);
+        let what = format!("gates {:?} reverse {}", case.gates, case.reverse);
+        assert_close(&format!("{what}: output"), &out, &want_out, 1e-5);
+        for (name, (g, w)) in ["x", "w_x", "w_h", "b"]
+            .iter()
+            .zip(grads.iter().zip(&want_grads))
+        {
+            assert_close(&format!("{what}: d{name}"), g, w, 1e-4);
+        }
     }
 }
 

@@ -19,6 +19,7 @@ use sentiment_rnn::nn::rnn::Rnn;
 use sentiment_rnn::nn::stack::RecurrentStack;
 
 type Dev = Cpu;
+type Seq = Tensor<(usize, usize, usize), f64, Dev>;
 const TOL: f64 = 1e-9;
 
 // ---------------------------------------------------------------- host-side references
@@ -138,11 +139,7 @@ fn rng() -> StdRng {
     StdRng::seed_from_u64(7)
 }
 
-fn random_input(
-    dev: &Dev,
-    dims: (usize, usize, usize),
-    rng: &mut StdRng,
-) -> (Vec<f64>, Tensor<(usize, usize, usize), f64, Dev>) {
+fn random_input(dev: &Dev, dims: (usize, usize, usize), rng: &mut StdRng) -> (Vec<f64>, Seq) {
     let v: Vec<f64> = (0..dims.0 * dims.1 * dims.2)
         .map(|_| rng.gen_range(-1.0..1.0))
         .collect();
@@ -479,11 +476,10 @@ fn host_pool(
     fwd_width: usize,
     q: &[f64],
 ) -> Vec<f64> {
-    let (b, t, f) = dims;
+    let (_, t, f) = dims;
     let at = |r: usize, p: usize, c: usize| x[(r * t + p) * f + c];
     let mut out = Vec::new();
-    for r in 0..b {
-        let len = lengths[r];
+    for (r, &len) in lengths.iter().enumerate() {
         for c in 0..f {
             out.push(match agg {
                 Aggregation::Final => at(r, if c < fwd_width { len - 1 } else { 0 }, c),
@@ -800,4 +796,86 @@ fn config_errors_name_the_field_and_allowed_values() {
         serde_json::from_str::<ModelConfig>(&serde_json::to_string(&cfg).unwrap()).unwrap(),
         cfg
     );
+}
+
+#[test]
+fn fused_cpu_path_matches_reference_path_in_f32() {
+    let dev = Cpu::seed_from_u64(4);
+    let mut rng = rng();
+    let b = batch(&[7, 3, 1, 5], 8, 23, &mut rng);
+    let gates = [
+        None,
+        Some(Gate::Forget),
+        Some(Gate::Input),
+        Some(Gate::Output),
+    ];
+    for (kind, gate) in gates
+        .iter()
+        .map(|&g| (ModelKind::Lstm, g))
+        .chain([(ModelKind::Rnn, None)])
+    {
+        let mut cfg = ModelConfig::new(kind);
+        cfg.embedding_dim = 5;
+        cfg.hidden_size = 6;
+        cfg.num_layers = 2;
+        cfg.bidirectional = true;
+        cfg.aggregation = Aggregation::Mean;
+        cfg.disabled_gate = gate;
+        let mut model = Classifier::<f32, Cpu>::new(&cfg, 23, &dev).unwrap();
+        let mut run = |path: Path| {
+            model.path = path;
+            let logits = model.forward_with_tape(&b, OwnedTape::default(), false);
+            let values = logits.as_vec();
+            let grads = logits.sum().backward();
+            (values, grads.get(&model.embedding.weight).as_vec())
+        };
+        let (fused, fused_grad) = run(Path::Fastest);
+        let (reference, reference_grad) = run(Path::Reference);
+        for (what, a, r) in [
+            ("logits", &fused, &reference),
+            ("embedding grad", &fused_grad, &reference_grad),
+        ] {
+            for (x, y) in a.iter().zip(r.iter()) {
+                assert!(
+                    (x - y).abs() <= 1e-5 * (1.0 + y.abs()),
+                    "{kind:?} {gate:?} {what}: fused {x} vs reference {y}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn device_and_dtype_conversions_keep_the_settings() {
+    let dev = Cpu::seed_from_u64(5);
+    let mut rng = rng();
+    let b = batch(&LENGTHS, 6, 13, &mut rng);
+    let mut cnn = ModelConfig::new(ModelKind::Cnn);
+    cnn.kernel_widths = vec![2, 3];
+    cnn.conv_padding = 1;
+    let mut lstm = ModelConfig::new(ModelKind::Lstm);
+    lstm.bidirectional = true;
+    lstm.aggregation = Aggregation::Attention;
+    lstm.disabled_gate = Some(Gate::Forget);
+    for cfg in [cnn, lstm] {
+        let mut small = cfg.clone();
+        small.embedding_dim = 4;
+        small.hidden_size = 3;
+        small.channels = 3;
+        let model = Classifier::<f32, Cpu>::new(&small, 13, &dev).unwrap();
+        let want = model.forward_eval(&b).as_vec();
+        let moved = model.to_device(&Cpu::default());
+        assert_eq!(moved.forward_eval(&b).as_vec(), want, "{:?}", cfg.kind);
+        let wide = model.to_dtype::<f64>();
+        for (x, y) in wide.forward_eval(&b).as_vec().iter().zip(&want) {
+            assert!(
+                (x - *y as f64).abs() < 1e-5,
+                "{:?}: f64 {x} vs f32 {y}",
+                cfg.kind
+            );
+        }
+        // dfdx's own conversion cannot see the settings; the model refuses to run.
+        let raw: Classifier<f32, Cpu> = ToDevice::to_device(&model, &Cpu::default());
+        assert!(raw.check_settings().unwrap_err().contains("lost"));
+    }
 }

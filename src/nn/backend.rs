@@ -51,8 +51,39 @@ pub trait SequenceDevice<E: Dtype>: Device<E> {
     }
 }
 
-// The fused CPU ops (`crate::nn::fused`) plug in here for `Cpu`/`f32` once they land.
-impl SequenceDevice<f32> for Cpu {}
+/// `Cpu`/`f32` runs the fused whole-sequence ops of [`super::fused`] on the fastest path.
+impl SequenceDevice<f32> for Cpu {
+    fn lstm_sequence<T: Tape<f32, Self>>(
+        x: R3<f32, Self, T>,
+        w_x: &R2<f32, Self>,
+        w_h: &R2<f32, Self>,
+        b: &R1<f32, Self>,
+        lengths: &[usize],
+        gates: GateSet,
+        reverse: bool,
+        path: Path,
+    ) -> R3<f32, Self, T> {
+        match path {
+            Path::Fastest => super::fused::lstm_sequence(x, w_x, w_h, b, lengths, gates, reverse),
+            Path::Reference => reference::lstm_sequence(x, w_x, w_h, b, lengths, gates, reverse),
+        }
+    }
+
+    fn rnn_sequence<T: Tape<f32, Self>>(
+        x: R3<f32, Self, T>,
+        w_x: &R2<f32, Self>,
+        w_h: &R2<f32, Self>,
+        b: &R1<f32, Self>,
+        lengths: &[usize],
+        reverse: bool,
+        path: Path,
+    ) -> R3<f32, Self, T> {
+        match path {
+            Path::Fastest => super::fused::rnn_sequence(x, w_x, w_h, b, lengths, reverse),
+            Path::Reference => reference::rnn_sequence(x, w_x, w_h, b, lengths, reverse),
+        }
+    }
+}
 impl SequenceDevice<f64> for Cpu {}
 #[cfg(feature = "cuda")]
 impl SequenceDevice<f32> for Cuda {}

@@ -13,7 +13,8 @@ use super::embedding::Embedding;
 use super::gates::GateSet;
 use super::linear::{Head, Logits};
 use super::lstm::Lstm;
-use super::params::{DynList, R2};
+use super::params::{DynList, R2, UNSET};
+use super::pooling::Aggregation;
 use super::pooling::Pooling;
 use super::rnn::Rnn;
 use super::sequence_layer::SequenceLayer;
@@ -185,6 +186,77 @@ impl<E: Dtype, D: SequenceDevice<E>> Classifier<E, D> {
         Traced { logits, states }
     }
 
+    /// Copies to another device, keeping the non-tensor settings (dfdx's own `ToDevice` resets
+    /// them to [`super::params::UNSET`]).
+    pub fn to_device<D2: SequenceDevice<E>>(&self, dev: &D2) -> Classifier<E, D2> {
+        let mut out = ToDevice::to_device(self, dev);
+        out.restore_settings(self);
+        out
+    }
+
+    /// Checks the non-tensor settings (see [`super::params::UNSET`]).
+    pub fn check_settings(&self) -> Result<(), String> {
+        let lost = "were lost (converted with dfdx's to_device/to_dtype or loaded from a file \
+                    without them); use Classifier::to_device/to_dtype or Classifier::new + \
+                    load_safetensors";
+        let mut ok = self.dropout.is_finite() && self.embedding_dropout.is_finite();
+        for cnn in &self.cnn.items {
+            ok &= cnn
+                .branches
+                .items
+                .iter()
+                .all(|c| c.kernel != UNSET && c.padding != UNSET);
+        }
+        for enc in &self.rnn.items {
+            ok &= enc.stack.dropout.is_finite() && enc.pooling.code < Aggregation::ALL.len();
+        }
+        for enc in &self.lstm.items {
+            ok &= enc.stack.dropout.is_finite() && enc.pooling.code < Aggregation::ALL.len();
+            for layer in &enc.stack.layers.items {
+                ok &= std::iter::once(&layer.forward)
+                    .chain(&layer.backward.items)
+                    .all(|l| l.gate_bits < 8);
+            }
+        }
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("model settings {lost}"))
+        }
+    }
+
+    /// Copies the non-tensor settings of a model of the same structure.
+    fn restore_settings<E0: Dtype, D0: Device<E0>>(&mut self, from: &Classifier<E0, D0>) {
+        self.dropout = from.dropout;
+        self.embedding_dropout = from.embedding_dropout;
+        self.path = from.path;
+        for (to, from) in self.cnn.items.iter_mut().zip(&from.cnn.items) {
+            for (to, from) in to.branches.items.iter_mut().zip(&from.branches.items) {
+                (to.kernel, to.padding) = (from.kernel, from.padding);
+            }
+        }
+        for (to, from) in self.rnn.items.iter_mut().zip(&from.rnn.items) {
+            to.stack.dropout = from.stack.dropout;
+            to.pooling.code = from.pooling.code;
+        }
+        for (to, from) in self.lstm.items.iter_mut().zip(&from.lstm.items) {
+            to.stack.dropout = from.stack.dropout;
+            to.pooling.code = from.pooling.code;
+            for (to, from) in to
+                .stack
+                .layers
+                .items
+                .iter_mut()
+                .zip(&from.stack.layers.items)
+            {
+                to.forward.gate_bits = from.forward.gate_bits;
+                for (to, from) in to.backward.items.iter_mut().zip(&from.backward.items) {
+                    to.gate_bits = from.gate_bits;
+                }
+            }
+        }
+    }
+
     /// Checks that `batch` is consistent and its ids fit the vocabulary.
     pub fn check_batch(&self, batch: &Batch) -> Result<(), String> {
         let (b, t) = (batch.batch_size, batch.seq_len);
@@ -215,7 +287,7 @@ impl<E: Dtype, D: SequenceDevice<E>> Classifier<E, D> {
         train: bool,
         trace: Option<&mut Vec<R2<E, D>>>,
     ) -> Logits<E, D, T> {
-        if let Err(e) = self.check_batch(batch) {
+        if let Err(e) = self.check_settings().and_then(|()| self.check_batch(batch)) {
             panic!("Classifier::forward: {e}");
         }
         let (b, t) = (batch.batch_size, batch.seq_len);
@@ -251,6 +323,25 @@ impl<E: Dtype, D: SequenceDevice<E>> Classifier<E, D> {
         self.head.forward(features)
     }
 }
+
+macro_rules! to_dtype {
+    ($from:ty) => {
+        impl<D: SequenceDevice<$from>> Classifier<$from, D> {
+            /// Converts to another float type, keeping the non-tensor settings (see
+            /// [`Classifier::to_device`]).
+            pub fn to_dtype<E2: Dtype>(&self) -> Classifier<E2, D>
+            where
+                D: SequenceDevice<E2>,
+            {
+                let mut out = ToDtype::to_dtype::<E2>(self);
+                out.restore_settings(self);
+                out
+            }
+        }
+    };
+}
+to_dtype!(f32);
+to_dtype!(f64);
 
 impl<E: Dtype, D: Device<E>, L: TensorCollection<E, D>> TensorCollection<E, D>
     for RecurrentEncoder<E, D, L>
@@ -290,13 +381,13 @@ impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Classifier<E, D> {
                         "dropout",
                         |s| &s.dropout,
                         |s| &mut s.dropout,
-                        ScalarOptions::from_default(0.0),
+                        ScalarOptions::from_default(f64::NAN),
                     ),
                     Self::scalar(
                         "embedding_dropout",
                         |s| &s.embedding_dropout,
                         |s| &mut s.embedding_dropout,
-                        ScalarOptions::from_default(0.0),
+                        ScalarOptions::from_default(f64::NAN),
                     ),
                 ),
             ),

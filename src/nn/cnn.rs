@@ -6,7 +6,7 @@ use dfdx::prelude::*;
 use super::conv1d::{Conv1d, WindowPlan};
 use super::embedding::Embedding;
 use super::params::{DynList, R2, R3};
-use super::sequence::neg_mask;
+use super::pooling::max_over_time;
 
 /// Parallel Conv1d branches whose pooled features are concatenated.
 #[derive(Clone, Debug)]
@@ -68,11 +68,7 @@ fn pool<E: Dtype, D: Device<E>, T: Tape<E, D>>(
     y: R3<E, D, T>,
     out_lengths: &[usize],
 ) -> R2<E, D, T> {
-    let shape = *y.shape();
-    let m = neg_mask::<E, D>(y.device(), out_lengths, shape.1);
-    (y + m.broadcast_like::<_, Axis<2>>(&shape))
-        .max::<_, Axis<1>>()
-        .relu()
+    max_over_time(y, out_lengths).relu()
 }
 
 fn concat_features<E: Dtype, D: Device<E>, T: Tape<E, D>>(parts: Vec<R2<E, D, T>>) -> R2<E, D, T> {

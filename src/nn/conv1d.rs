@@ -10,7 +10,7 @@ use dfdx::prelude::*;
 use rand::rngs::StdRng;
 
 use super::embedding::Embedding;
-use super::params::{R1, R2, R3, from_f64, runtime_options, uniform};
+use super::params::{R1, R2, R3, UNSET, from_f64, runtime_options, uniform};
 
 /// A convolution over time: `kernel` taps, `in_channels → out_channels`, `padding` zero steps on
 /// both ends of each sequence's real tokens.
@@ -191,13 +191,13 @@ impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Conv1d<E, D> {
                     "kernel",
                     |s| &s.kernel,
                     |s| &mut s.kernel,
-                    ScalarOptions::from_default(1),
+                    ScalarOptions::from_default(UNSET),
                 ),
                 Self::scalar(
                     "padding",
                     |s| &s.padding,
                     |s| &mut s.padding,
-                    ScalarOptions::from_default(0),
+                    ScalarOptions::from_default(UNSET),
                 ),
             ),
             |(weight, bias, kernel, padding)| Conv1d {

@@ -7,7 +7,7 @@ use rand::rngs::StdRng;
 pub use super::gates::{Block, Gate, GateSet};
 
 use super::backend::{Path, SequenceDevice};
-use super::params::{R1, R2, R3, from_f64, runtime_options, uniform};
+use super::params::{R1, R2, R3, UNSET, from_f64, runtime_options, uniform};
 use super::reference;
 
 /// One LSTM layer; `w_x: (E, G·H)`, `w_h: (H, G·H)`, `b: (G·H,)` with the gate blocks of
@@ -108,7 +108,7 @@ impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Lstm<E, D> {
                     "gate_bits",
                     |s| &s.gate_bits,
                     |s| &mut s.gate_bits,
-                    ScalarOptions::from_default(GateSet::ALL.to_bits()),
+                    ScalarOptions::from_default(UNSET),
                 ),
             ),
             |(w_x, w_h, b, gate_bits)| Lstm {

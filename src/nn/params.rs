@@ -45,6 +45,11 @@ fn reset_to_zeros<S: Shape, E: Dtype, D: Device<E>>(t: &mut Tensor<S, E, D>) -> 
     t.try_fill_with_zeros()
 }
 
+/// Default of the non-tensor settings (kernel width, gates, pooling) that dfdx walkers restore
+/// when they cannot read them, e.g. its `ToDevice`/`ToDtype`; the models refuse to run with it
+/// rather than silently using a wrong setting. Dropout settings use `NaN` likewise.
+pub const UNSET: usize = usize::MAX;
+
 thread_local! {
     /// Length of the [`DynList`] whose field accessor ran last (see [`DynList::announce`]).
     static ANNOUNCED_LEN: Cell<usize> = const { Cell::new(0) };

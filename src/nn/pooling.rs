@@ -6,7 +6,7 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 use super::bidirectional::Directions;
-use super::params::{DynList, R1, R2, R3, from_f64, runtime_options, uniform};
+use super::params::{DynList, R1, R2, R3, UNSET, from_f64, runtime_options, to_f64, uniform};
 use super::sequence::{constant_index, last_index, neg_mask};
 
 /// How the per-position outputs become one feature vector; padding never contributes.
@@ -150,9 +150,44 @@ pub fn max_pool<E: Dtype, D: Device<E>, T: Tape<E, D>>(
     x: R3<E, D, T>,
     lengths: &[usize],
 ) -> R2<E, D, T> {
-    let shape = *x.shape();
-    let m = neg_mask::<E, D>(x.device(), lengths, shape.1);
-    (x + m.broadcast_like::<_, Axis<2>>(&shape)).max::<_, Axis<1>>()
+    max_over_time(x, lengths)
+}
+
+/// Feature-wise max over the first `valid[r]` positions of each row of `x: (B, T, F)`; a row
+/// with no valid position yields 0.
+///
+/// The argmax is found on the host and the winner picked by `select`, so the gradient goes to
+/// exactly one position. dfdx's `max` sends the full gradient to every tied position, which
+/// doubles it whenever a token (CNN width 1) or a saturated state repeats.
+pub fn max_over_time<E: Dtype, D: Device<E>, T: Tape<E, D>>(
+    x: R3<E, D, T>,
+    valid: &[usize],
+) -> R2<E, D, T> {
+    let (b, t, f) = *x.shape();
+    let host = x.as_vec();
+    let mut winners = vec![0usize; b * f];
+    for (r, &len) in valid.iter().enumerate() {
+        for c in 0..f {
+            let value = |p: usize| to_f64(host[(r * t + p) * f + c]);
+            winners[r * f + c] =
+                (1..len.min(t)).fold(0, |best, p| if value(p) > value(best) { p } else { best });
+        }
+    }
+    let dev = x.device().clone();
+    let picked = x
+        .permute::<_, Axes3<0, 2, 1>>()
+        .select(dev.tensor_from_vec(winners, (b, f)));
+    if valid.iter().all(|&len| len > 0) {
+        return picked;
+    }
+    let rows: R1<E, D> = dev.tensor_from_vec(
+        valid
+            .iter()
+            .map(|&len| from_f64((len > 0) as u8 as f64))
+            .collect(),
+        (b,),
+    );
+    picked * rows.broadcast_like::<_, Axis<1>>(&(b, f))
 }
 
 /// `Σ_t softmax_t(⟨q, x_t⟩) x_t` over real positions of `x: (B, T, F)`.
@@ -188,7 +223,7 @@ impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Pooling<E, D> {
                     "code",
                     |s| &s.code,
                     |s| &mut s.code,
-                    ScalarOptions::from_default(0),
+                    ScalarOptions::from_default(UNSET),
                 ),
                 Self::module("query", |s| s.query.announce(), |s| s.query.announce_mut()),
             ),

@@ -97,7 +97,7 @@ impl<E: Dtype, D: Device<E>, L: TensorCollection<E, D>> TensorCollection<E, D>
                     "dropout",
                     |s| &s.dropout,
                     |s| &mut s.dropout,
-                    ScalarOptions::from_default(0.0),
+                    ScalarOptions::from_default(f64::NAN),
                 ),
             ),
             |(layers, dropout)| RecurrentStack { layers, dropout },

@@ -9,17 +9,31 @@ use super::gemm::{MatMut, MatRef, matmul};
 
 /// `c = a · b` for contiguous row-major `a` `(m, k)`, `b` `(k, n)`, `c` `(m, n)`.
 pub(crate) fn matmul_rows(c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) {
-    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "matmul_rows: buffers too small");
+    assert!(
+        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
+        "matmul_rows: buffers too small"
+    );
     #[cfg(target_arch = "x86_64")]
     {
-        if n % 16 == 0 && std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        if n % 16 == 0
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
             // SAFETY: the CPU has AVX2 and FMA (checked) and the buffers are large enough.
             unsafe { avx2::matmul(c.as_mut_ptr(), a.as_ptr(), b.as_ptr(), m, k, n) };
             return;
         }
     }
     // SAFETY: views in bounds (checked by `rows_of`); `c` does not alias the inputs.
-    unsafe { matmul(MatMut::rows_of(c, 0, m, n), MatRef::rows_of(a, 0, m, k), MatRef::rows_of(b, 0, k, n), false, 1) };
+    unsafe {
+        matmul(
+            MatMut::rows_of(c, 0, m, n),
+            MatRef::rows_of(a, 0, m, k),
+            MatRef::rows_of(b, 0, k, n),
+            false,
+            1,
+        )
+    };
 }
 
 /// The transpose `(cols, rows)` of a row-major `(rows, cols)` matrix.
@@ -43,7 +57,14 @@ mod avx2 {
     /// # Safety
     /// AVX2+FMA available; `n % 16 == 0`; the pointers cover `(m,k)`, `(k,n)`, `(m,n)`.
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn matmul(c: *mut f32, a: *const f32, b: *const f32, m: usize, k: usize, n: usize) {
+    pub(super) unsafe fn matmul(
+        c: *mut f32,
+        a: *const f32,
+        b: *const f32,
+        m: usize,
+        k: usize,
+        n: usize,
+    ) {
         for j0 in (0..n).step_by(16) {
             let mut i0 = 0;
             while i0 + MR <= m {
@@ -68,7 +89,15 @@ mod avx2 {
     /// Rows `i0 .. i0 + R`, columns `j0 .. j0 + 16` of `c`.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
-    unsafe fn block<const R: usize>(c: *mut f32, a: *const f32, b: *const f32, i0: usize, j0: usize, k: usize, n: usize) {
+    unsafe fn block<const R: usize>(
+        c: *mut f32,
+        a: *const f32,
+        b: *const f32,
+        i0: usize,
+        j0: usize,
+        k: usize,
+        n: usize,
+    ) {
         // SAFETY: all offsets stay inside the caller-guaranteed extents.
         unsafe {
             let mut acc = [[_mm256_setzero_ps(); 2]; R];
@@ -106,7 +135,10 @@ mod tests {
             for i in 0..m {
                 for j in 0..n {
                     let want: f32 = (0..k).map(|l| a[i * k + l] * b[l * n + j]).sum();
-                    assert!((c[i * n + j] - want).abs() < 1e-4, "({m},{k},{n}) at ({i},{j})");
+                    assert!(
+                        (c[i * n + j] - want).abs() < 1e-4,
+                        "({m},{k},{n}) at ({i},{j})"
+                    );
                 }
             }
         }

@@ -13,8 +13,8 @@
 
 mod activation;
 mod gemm;
-mod kernel;
 mod grads;
+mod kernel;
 mod lstm;
 mod packing;
 mod pool;

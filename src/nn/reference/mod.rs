@@ -25,6 +25,7 @@ use super::sequence::{constant_index, mask, reverse_index};
 /// Tape discipline: every taped value hands its tape to exactly one consumer (the path towards
 /// the outputs) and is re-taped empty for its other uses, so all recorded ops reach the stacked
 /// output once.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn recur<E, D, T, F>(
     x: R3<E, D, T>,
     w_x: &R2<E, D>,

@@ -1,0 +1,376 @@
+//! Finite-difference gradient checks in f64: every parameter entry (and layer inputs) of the
+//! layers and classifiers, against dfdx's backward through our op-by-op formulations.
+
+use dfdx::nn::tensor_collection::{
+    ModuleVisitor, RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut,
+    ViewTensorRef,
+};
+use dfdx::prelude::*;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sentiment_rnn::data::loader::Batch;
+use sentiment_rnn::nn::backend::Path;
+use sentiment_rnn::nn::bidirectional::Bidirectional;
+use sentiment_rnn::nn::classifier::Classifier;
+use sentiment_rnn::nn::config::{ModelConfig, ModelKind};
+use sentiment_rnn::nn::conv1d::Conv1d;
+use sentiment_rnn::nn::gates::{Gate, GateSet};
+use sentiment_rnn::nn::lstm::Lstm;
+use sentiment_rnn::nn::params::{R3, runtime_options};
+use sentiment_rnn::nn::pooling::Aggregation;
+use sentiment_rnn::nn::rnn::Rnn;
+use sentiment_rnn::nn::stack::RecurrentStack;
+
+type Dev = Cpu;
+type Tp = OwnedTape<f64, Dev>;
+const EPS: f64 = 1e-6;
+
+// ---------------------------------------------------------------- the checker
+
+/// Reads every tensor's values and gradient.
+struct Collect<'g> {
+    grads: &'g Gradients<f64, Dev>,
+    out: Vec<(Vec<f64>, Option<Vec<f64>>)>,
+}
+
+impl TensorVisitor<f64, Dev> for Collect<'_> {
+    type Viewer = ViewTensorRef;
+    type Err = <Dev as HasErr>::Err;
+    type E2 = f64;
+    type D2 = Dev;
+
+    fn visit<S: Shape>(
+        &mut self,
+        _: TensorOptions<S, f64, Dev>,
+        t: &Tensor<S, f64, Dev>,
+    ) -> Result<Option<Tensor<S, f64, Dev>>, Self::Err> {
+        let grads = self.grads;
+        let g =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| grads.get(t).as_vec())).ok();
+        self.out.push((t.as_vec(), g));
+        Ok(None)
+    }
+}
+
+/// Adds `delta` to entry `entry` of the `target`-th tensor.
+struct Perturb {
+    target: usize,
+    entry: usize,
+    delta: f64,
+    seen: usize,
+}
+
+impl TensorVisitor<f64, Dev> for Perturb {
+    type Viewer = ViewTensorMut;
+    type Err = <Dev as HasErr>::Err;
+    type E2 = f64;
+    type D2 = Dev;
+
+    fn visit<S: Shape>(
+        &mut self,
+        _: TensorOptions<S, f64, Dev>,
+        t: &mut Tensor<S, f64, Dev>,
+    ) -> Result<Option<Tensor<S, f64, Dev>>, Self::Err> {
+        if self.seen == self.target {
+            let mut v = t.as_vec();
+            v[self.entry] += self.delta;
+            t.copy_from(&v);
+        }
+        self.seen += 1;
+        Ok(None)
+    }
+}
+
+fn perturb<M: TensorCollection<f64, Dev>>(m: &mut M, target: usize, entry: usize, delta: f64) {
+    let mut p = Perturb {
+        target,
+        entry,
+        delta,
+        seen: 0,
+    };
+    M::iter_tensors(&mut RecursiveWalker { m, f: &mut p }).unwrap();
+}
+
+/// Compares backward's gradient of every entry of every tensor of `model` with central
+/// differences of `loss`, which must be deterministic (no dropout).
+fn gradcheck<M, F>(what: &str, model: &M, loss: F)
+where
+    M: TensorCollection<f64, Dev> + Clone,
+    F: Fn(&M, Tp) -> Tensor<(), f64, Dev, Tp>,
+{
+    let grads = loss(model, Tp::default()).backward();
+    let mut c = Collect {
+        grads: &grads,
+        out: Vec::new(),
+    };
+    M::iter_tensors(&mut RecursiveWalker {
+        m: model,
+        f: &mut c,
+    })
+    .unwrap();
+    let value = |m: &M| loss(m, Tp::default()).array();
+    let mut checked = 0;
+    let mut worst: f64 = 0.0;
+    for (k, (values, grad)) in c.out.iter().enumerate() {
+        let grad = grad
+            .as_ref()
+            .unwrap_or_else(|| panic!("{what}: tensor {k} got no gradient"));
+        for (i, &analytic) in grad.iter().enumerate().take(values.len()) {
+            let mut m = model.clone();
+            perturb(&mut m, k, i, EPS);
+            let up = value(&m);
+            perturb(&mut m, k, i, -2.0 * EPS);
+            let down = value(&m);
+            let numeric = (up - down) / (2.0 * EPS);
+            let err = (analytic - numeric).abs() / (1e-4 + numeric.abs().max(analytic.abs()));
+            worst = worst.max(err);
+            assert!(
+                err < 1e-5,
+                "{what}: tensor {k} entry {i}: backward {analytic} vs numeric {numeric}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "{what}: nothing checked");
+    println!("{what}: {checked} entries, worst relative error {worst:.2e}");
+}
+
+// ---------------------------------------------------------------- fixtures
+
+/// A layer plus its input, so that the input gradient is checked too.
+#[derive(Clone)]
+struct Probe<E: Dtype, D: Device<E>, L> {
+    x: R3<E, D>,
+    layer: L,
+}
+
+impl<E: Dtype, D: Device<E>, L: TensorCollection<E, D>> TensorCollection<E, D> for Probe<E, D, L> {
+    type To<E2: Dtype, D2: Device<E2>> = Probe<E2, D2, L::To<E2, D2>>;
+
+    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
+        visitor: &mut V,
+    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
+        visitor.visit_fields(
+            (
+                Self::tensor("x", |s| &s.x, |s| &mut s.x, runtime_options()),
+                Self::module("layer", |s| &s.layer, |s| &mut s.layer),
+            ),
+            |(x, layer)| Probe { x, layer },
+        )
+    }
+}
+
+const LENGTHS: [usize; 3] = [4, 1, 3];
+const DIMS: (usize, usize, usize) = (3, 4, 2);
+
+fn probe<L>(layer: L, rng: &mut StdRng) -> Probe<f64, Dev, L> {
+    let dev = Dev::default();
+    let n = DIMS.0 * DIMS.1 * DIMS.2;
+    let v = (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect();
+    Probe {
+        x: dev.tensor_from_vec(v, DIMS),
+        layer,
+    }
+}
+
+/// `Σ w ⊙ y` for fixed random weights `w`: every output entry matters.
+fn weighted_sum<S: Shape>(y: Tensor<S, f64, Dev, Tp>, seed: u64) -> Tensor<(), f64, Dev, Tp> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let shape = *y.shape();
+    let w: Vec<f64> = (0..shape.num_elements())
+        .map(|_| rng.gen_range(-1.0..1.0))
+        .collect();
+    let w = y.device().tensor_from_vec(w, shape);
+    (y * w).sum()
+}
+
+fn batch(lengths: &[usize], seq_len: usize, vocab: u32, rng: &mut StdRng) -> Batch {
+    let b = lengths.len();
+    let ids = (0..b * seq_len).map(|_| rng.gen_range(0..vocab)).collect();
+    let mask = lengths
+        .iter()
+        .flat_map(|&l| (0..seq_len).map(move |t| (t < l) as u8))
+        .collect();
+    Batch {
+        ids,
+        mask,
+        lengths: lengths.to_vec(),
+        labels: (0..b).map(|r| r % 2).collect(),
+        indices: (0..b).collect(),
+        batch_size: b,
+        seq_len,
+    }
+}
+
+fn classifier_loss(m: &Classifier<f64, Dev>, b: &Batch, tape: Tp) -> Tensor<(), f64, Dev, Tp> {
+    let logits = m.forward_with_tape(b, tape, false);
+    let targets: Vec<f64> = b
+        .labels
+        .iter()
+        .flat_map(|&l| [(l == 0) as u8 as f64, l as f64])
+        .collect();
+    let targets = logits
+        .device()
+        .tensor_from_vec(targets, (b.batch_size, Const::<2>));
+    cross_entropy_with_logits_loss(logits, targets)
+}
+
+// ---------------------------------------------------------------- layers
+
+#[test]
+fn conv1d_gradients() {
+    let dev = Dev::default();
+    let mut rng = StdRng::seed_from_u64(1);
+    for (k, p) in [(1, 0), (2, 0), (3, 1)] {
+        let conv = Conv1d::<f64, Dev>::new(&dev, k, 2, 3, p, &mut rng);
+        let probe = probe(conv, &mut rng);
+        gradcheck(&format!("conv1d k={k} p={p}"), &probe, |m, tape| {
+            let (y, out_lengths) = m.layer.forward(m.x.clone().put_tape(tape), &LENGTHS);
+            // Only valid positions are defined outputs.
+            let (b, l, c) = *y.shape();
+            let valid: Vec<f64> = out_lengths
+                .iter()
+                .flat_map(|&n| (0..l * c).map(move |i| ((i / c) < n) as u8 as f64))
+                .collect();
+            weighted_sum(y * dev.tensor_from_vec(valid, (b, l, c)), 5)
+        });
+    }
+}
+
+#[test]
+fn rnn_gradients_both_directions() {
+    let dev = Dev::default();
+    let mut rng = StdRng::seed_from_u64(2);
+    let rnn = Rnn::<f64, Dev>::new(&dev, 2, 3, &mut rng);
+    let probe = probe(rnn, &mut rng);
+    for reverse in [false, true] {
+        gradcheck(&format!("rnn reverse={reverse}"), &probe, |m, tape| {
+            let y = m.layer.forward(
+                m.x.clone().put_tape(tape),
+                &LENGTHS,
+                reverse,
+                Path::Reference,
+            );
+            weighted_sum(y, 6)
+        });
+    }
+}
+
+#[test]
+fn lstm_gradients_for_every_gate_setting() {
+    let dev = Dev::default();
+    let mut rng = StdRng::seed_from_u64(3);
+    for gates in [
+        GateSet::ALL,
+        GateSet::without(Gate::Forget),
+        GateSet::without(Gate::Input),
+        GateSet::without(Gate::Output),
+    ] {
+        let lstm = Lstm::<f64, Dev>::new(&dev, 2, 3, gates, &mut rng);
+        let probe = probe(lstm, &mut rng);
+        for reverse in [false, true] {
+            gradcheck(
+                &format!("lstm {gates:?} reverse={reverse}"),
+                &probe,
+                |m, tape| {
+                    let y = m.layer.forward(
+                        m.x.clone().put_tape(tape),
+                        &LENGTHS,
+                        reverse,
+                        Path::Reference,
+                    );
+                    weighted_sum(y, 7)
+                },
+            );
+        }
+    }
+}
+
+#[test]
+fn bidirectional_gradients() {
+    let dev = Dev::default();
+    let mut rng = StdRng::seed_from_u64(4);
+    let bi = Bidirectional::new(
+        Lstm::<f64, Dev>::new(&dev, 2, 3, GateSet::ALL, &mut rng),
+        Some(Lstm::<f64, Dev>::new(&dev, 2, 3, GateSet::ALL, &mut rng)),
+    );
+    let probe = probe(bi, &mut rng);
+    gradcheck("bidirectional lstm", &probe, |m, tape| {
+        let dirs = m
+            .layer
+            .forward(m.x.clone().put_tape(tape), &LENGTHS, Path::Reference, None);
+        weighted_sum(dirs.concat(), 8)
+    });
+}
+
+#[test]
+fn stacked_gradients() {
+    let dev = Dev::default();
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut make_rng = StdRng::seed_from_u64(6);
+    let stack = RecurrentStack::new(2, 2, 3, true, 0.0, |input| {
+        Rnn::<f64, Dev>::new(&dev, input, 3, &mut make_rng)
+    });
+    let probe = probe(stack, &mut rng);
+    gradcheck("2-layer bidirectional rnn", &probe, |m, tape| {
+        let dirs = m.layer.forward(
+            m.x.clone().put_tape(tape),
+            &LENGTHS,
+            false,
+            Path::Reference,
+            None,
+        );
+        weighted_sum(dirs.concat(), 9)
+    });
+}
+
+// ---------------------------------------------------------------- classifiers
+
+#[test]
+fn cnn_classifier_gradients_including_embedding() {
+    let dev = Dev::seed_from_u64(7);
+    let mut rng = StdRng::seed_from_u64(7);
+    let b = batch(&[5, 2, 1], 5, 6, &mut rng);
+    for (widths, pad) in [
+        (vec![2], 0),
+        (vec![1], 0),
+        (vec![2, 3], 0),
+        (vec![2], 1),
+        (vec![1, 2, 3], 1),
+    ] {
+        let mut cfg = ModelConfig::new(ModelKind::Cnn);
+        cfg.embedding_dim = 2;
+        cfg.kernel_widths = widths.clone();
+        cfg.channels = 3;
+        cfg.conv_padding = pad;
+        let model = Classifier::<f64, Dev>::new(&cfg, 6, &dev).unwrap();
+        gradcheck(
+            &format!("cnn classifier {widths:?} {pad}"),
+            &model,
+            |m, tape| classifier_loss(m, &b, tape),
+        );
+    }
+}
+
+#[test]
+fn recurrent_classifier_gradients_for_every_pooling() {
+    let dev = Dev::seed_from_u64(8);
+    let mut rng = StdRng::seed_from_u64(8);
+    let b = batch(&[4, 1, 3], 4, 5, &mut rng);
+    for kind in [ModelKind::Rnn, ModelKind::Lstm] {
+        for agg in Aggregation::ALL {
+            let mut cfg = ModelConfig::new(kind);
+            cfg.embedding_dim = 2;
+            cfg.hidden_size = 2;
+            cfg.num_layers = 2;
+            cfg.bidirectional = true;
+            cfg.aggregation = agg;
+            let model = Classifier::<f64, Dev>::new(&cfg, 5, &dev).unwrap();
+            gradcheck(
+                &format!("{kind:?} classifier {agg:?}"),
+                &model,
+                |m, tape| classifier_loss(m, &b, tape),
+            );
+        }
+    }
+}
