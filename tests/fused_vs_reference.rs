@@ -8,7 +8,7 @@
 
 use dfdx::prelude::*;
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use sentiment_rnn::nn::fused::{lstm_sequence, rnn_sequence};
+use sentiment_rnn::nn::fused::{conv1d_max_relu, embedding_lookup, lstm_sequence, rnn_sequence};
 use sentiment_rnn::nn::lstm::GateSet;
 use sentiment_rnn::nn::reference;
 
@@ -425,4 +425,185 @@ fn empty_and_all_padding_batches_give_zero_outputs_and_gradients() {
     let (out, _, grads) = case.fused(&case.params());
     assert!(out.iter().all(|&v| v == 0.0));
     assert!(grads.iter().all(|g| g.iter().all(|&v| v == 0.0)));
+}
+
+/// Runs one CNN branch: fused, or op-by-op (`nn::conv1d::Conv1d` + masked max + ReLU) when
+/// `op_by_op`. Returns (outputs, grads of x, weight, bias) for loss = Σ out ⊙ r.
+#[allow(clippy::type_complexity)]
+fn conv_branch(
+    x: &[f32],
+    shape: (usize, usize, usize),
+    weight: &[f32],
+    bias: &[f32],
+    lengths: &[usize],
+    kernel: usize,
+    padding: usize,
+    r: &[f32],
+    op_by_op: bool,
+) -> (Vec<f32>, [Vec<f32>; 3]) {
+    use sentiment_rnn::nn::conv1d::Conv1d;
+    use sentiment_rnn::nn::sequence::neg_mask;
+    let dev = Cpu::default();
+    let channels = bias.len();
+    let x = dev.tensor_from_vec(x.to_vec(), shape);
+    let w = dev.tensor_from_vec(weight.to_vec(), (kernel * shape.2, channels));
+    let b = dev.tensor_from_vec(bias.to_vec(), (channels,));
+    let out = if op_by_op {
+        let conv = Conv1d {
+            weight: w.clone(),
+            bias: b.clone(),
+            kernel,
+            padding,
+        };
+        let (y, out_lengths) = conv.forward(x.clone().leaky_traced(), lengths);
+        let ys = *y.shape();
+        let m = neg_mask::<f32, Cpu>(&dev, &out_lengths, ys.1);
+        (y + m.broadcast_like::<_, Axis<2>>(&ys))
+            .max::<_, Axis<1>>()
+            .relu()
+    } else {
+        conv1d_max_relu(x.clone().leaky_traced(), &w, &b, lengths, kernel, padding)
+    };
+    let values = out.retaped::<NoneTape>().as_vec();
+    let rt = dev.tensor_from_vec(r.to_vec(), (shape.0, channels));
+    let g = (out * rt).sum().backward();
+    (
+        values,
+        [g.get(&x).as_vec(), g.get(&w).as_vec(), g.get(&b).as_vec()],
+    )
+}
+
+#[test]
+fn conv_branch_matches_the_op_by_op_cnn() {
+    let (batch, seq, embed, channels) = (6, 11, 5, 16);
+    let lengths = [11, 1, 4, 7, 11, 2];
+    let mut rng = StdRng::seed_from_u64(80);
+    let mut u = |n: usize| {
+        (0..n)
+            .map(|_| rng.gen_range(-1.0_f32..1.0))
+            .collect::<Vec<f32>>()
+    };
+    let x = u(batch * seq * embed);
+    let r = u(batch * channels);
+    for (kernel, padding) in [(3, 0), (5, 0), (3, 1), (4, 2), (1, 0)] {
+        let weight = u(kernel * embed * channels);
+        let bias = u(channels);
+        let run = |op_by_op| {
+            conv_branch(
+                &x,
+                (batch, seq, embed),
+                &weight,
+                &bias,
+                &lengths,
+                kernel,
+                padding,
+                &r,
+                op_by_op,
+            )
+        };
+        let (out, grads) = run(false);
+        let (want, want_grads) = run(true);
+        let to64 = |v: &[f32]| v.iter().map(|&a| f64::from(a)).collect::<Vec<f64>>();
+        let what = format!("kernel {kernel} padding {padding}");
+        assert_close(&format!("{what}: output"), &to64(&out), &to64(&want), 1e-5);
+        for (name, (g, w)) in ["x", "weight", "bias"]
+            .iter()
+            .zip(grads.iter().zip(&want_grads))
+        {
+            assert_close(&format!("{what}: d{name}"), &to64(g), &to64(w), 1e-5);
+        }
+    }
+}
+
+#[test]
+fn conv_branch_backward_matches_directional_finite_difference() {
+    let (batch, seq, embed, channels, kernel, padding) = (4, 9, 4, 16, 3, 1);
+    let lengths = [9, 3, 1, 6];
+    let mut rng = StdRng::seed_from_u64(81);
+    let mut u = |n: usize| {
+        (0..n)
+            .map(|_| rng.gen_range(-1.0_f32..1.0))
+            .collect::<Vec<f32>>()
+    };
+    let (x, weight, bias, r) = (
+        u(batch * seq * embed),
+        u(kernel * embed * channels),
+        u(channels),
+        u(batch * channels),
+    );
+    let dir = [u(x.len()), u(weight.len()), u(bias.len())];
+    let loss = |s: f32| {
+        let shift = |v: &[f32], d: &[f32]| {
+            v.iter()
+                .zip(d)
+                .map(|(a, b)| a + s * b)
+                .collect::<Vec<f32>>()
+        };
+        let (out, _) = conv_branch(
+            &shift(&x, &dir[0]),
+            (batch, seq, embed),
+            &shift(&weight, &dir[1]),
+            &shift(&bias, &dir[2]),
+            &lengths,
+            kernel,
+            padding,
+            &r,
+            false,
+        );
+        out.iter()
+            .zip(&r)
+            .map(|(o, r)| f64::from(o * r))
+            .sum::<f64>()
+    };
+    let (_, grads) = conv_branch(
+        &x,
+        (batch, seq, embed),
+        &weight,
+        &bias,
+        &lengths,
+        kernel,
+        padding,
+        &r,
+        false,
+    );
+    let analytic: f64 = (0..3)
+        .map(|p| {
+            grads[p]
+                .iter()
+                .zip(&dir[p])
+                .map(|(g, d)| f64::from(g * d))
+                .sum::<f64>()
+        })
+        .sum();
+    let eps = 1e-3;
+    let numeric = (loss(eps) - loss(-eps)) / (2.0 * f64::from(eps));
+    assert!(
+        (numeric - analytic).abs() <= 2e-3 * (1.0 + analytic.abs()),
+        "numeric {numeric} vs analytic {analytic}"
+    );
+}
+
+#[test]
+fn embedding_lookup_matches_dfdx_gather() {
+    let dev = Cpu::default();
+    let (vocab, dim, batch, seq) = (7, 3, 2, 4);
+    let table: Vec<f32> = (0..vocab * dim).map(|v| v as f32 * 0.5 - 3.0).collect();
+    let ids = vec![3, 3, 0, 6, 1, 3, 6, 2];
+    let weight = dev.tensor_from_vec(table, (vocab, dim));
+    let r = dev.tensor_from_vec(
+        (0..batch * seq * dim)
+            .map(|v| (v % 5) as f32 - 2.0)
+            .collect(),
+        (batch, seq, dim),
+    );
+    let fused = embedding_lookup(weight.clone().leaky_traced(), &ids, batch, seq);
+    let idx = dev.tensor_from_vec(ids.clone(), (batch, seq));
+    let gathered = weight.clone().leaky_traced().gather(idx);
+    assert_eq!(
+        fused.retaped::<NoneTape>().as_vec(),
+        gathered.retaped::<NoneTape>().as_vec()
+    );
+    let g1 = (fused * r.clone()).sum().backward();
+    let g2 = (gathered * r).sum().backward();
+    assert_eq!(g1.get(&weight).as_vec(), g2.get(&weight).as_vec());
 }

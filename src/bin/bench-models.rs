@@ -17,15 +17,22 @@ use dfdx::optim::Adam;
 use dfdx::prelude::*;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
 use sentiment_rnn::data::loader::Batch as TokenBatch;
 use sentiment_rnn::nn::backend::Path;
 use sentiment_rnn::nn::classifier::Classifier;
 use sentiment_rnn::nn::config::{ModelConfig, ModelKind};
-use sentiment_rnn::nn::fused::{lstm_sequence, rnn_sequence};
+use sentiment_rnn::nn::fused::{conv1d_max_relu, embedding_lookup, lstm_sequence, rnn_sequence};
 use sentiment_rnn::nn::lstm::GateSet;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Instant;
+
+/// The project's current op-by-op models, timed through the `Classifier` for comparison.
+const REFERENCE_MODELS: [&str; 2] = ["lstm_reference", "cnn_reference"];
+
+/// Output channels of each CNN branch (k = 3 and 5), as in the PyTorch anchor.
+const CNN_CHANNELS: usize = 128;
 
 /// Every model the benchmark knows, in report order.
 const ALL_MODELS: [&str; 5] = ["rnn", "lstm", "lstm_2layer", "bilstm", "cnn"];
@@ -48,7 +55,8 @@ struct Args {
     /// Worker threads (rayon pool used by the ops and matmuls).
     #[arg(long, default_value_t = 2)]
     threads: usize,
-    /// Comma-separated subset of: rnn, lstm, lstm_2layer, bilstm, cnn.
+    /// Comma-separated subset of: rnn, lstm, lstm_2layer, bilstm, cnn, lstm_reference,
+    /// cnn_reference (default: all).
     #[arg(long, value_delimiter = ',')]
     models: Vec<String>,
     #[arg(long, default_value_t = 64)]
@@ -113,8 +121,8 @@ fn main() -> Result<()> {
     let names: Vec<String> = if args.models.is_empty() {
         ALL_MODELS
             .iter()
+            .chain(&REFERENCE_MODELS)
             .map(|s| s.to_string())
-            .chain(["lstm_reference".to_string()])
             .collect()
     } else {
         args.models.clone()
@@ -258,7 +266,8 @@ fn run_model(args: &Args, name: &str) -> Result<ModelResult> {
     let tokens: Vec<usize> = (0..b * t).map(|_| rng.gen_range(0..args.vocab)).collect();
     let labels: Vec<usize> = (0..b).map(|_| rng.gen_range(0..2)).collect();
     let batch = Batch {
-        tokens: dev.tensor_from_vec(tokens, (b, t)),
+        tokens: dev.tensor_from_vec(tokens.clone(), (b, t)),
+        ids: tokens,
         lengths: vec![t; b],
         targets: dev.tensor_from_vec(
             labels
@@ -268,7 +277,7 @@ fn run_model(args: &Args, name: &str) -> Result<ModelResult> {
             (b, 2),
         ),
     };
-    let use_classifier = matches!(name, "cnn" | "lstm_reference") || args.via_classifier;
+    let use_classifier = name.ends_with("_reference") || args.via_classifier;
     let mut model: Box<dyn TrainStep> = if use_classifier {
         Box::new(ClassifierModel::new(name, args, &dev, &batch)?)
     } else {
@@ -333,13 +342,15 @@ impl ClassifierModel {
     /// `lstm_reference` (the op-by-op LSTM), or the recurrent models on the fastest path.
     fn new(name: &str, args: &Args, dev: &Cpu, batch: &Batch) -> Result<Self> {
         let (kind, layers, bidirectional) = match name {
-            "cnn" => (ModelKind::Cnn, 1, false),
+            "cnn" | "cnn_reference" => (ModelKind::Cnn, 1, false),
             "rnn" => (ModelKind::Rnn, 1, false),
             "lstm" | "lstm_reference" => (ModelKind::Lstm, 1, false),
             "lstm_2layer" => (ModelKind::Lstm, 2, false),
             "bilstm" => (ModelKind::Lstm, 1, true),
             other => {
-                bail!("unknown model {other:?}; expected one of {ALL_MODELS:?} or lstm_reference")
+                bail!(
+                    "unknown model {other:?}; expected one of {ALL_MODELS:?} or {REFERENCE_MODELS:?}"
+                )
             }
         };
         let mut cfg = ModelConfig::new(kind);
@@ -420,6 +431,7 @@ impl TrainStep for ClassifierModel {
 /// One fixed batch of random tokens (all rows full length, like the PyTorch anchor).
 struct Batch {
     tokens: Tensor<(usize, usize), usize, Cpu>,
+    ids: Vec<usize>,
     lengths: Vec<usize>,
     targets: Tensor<(usize, usize), f32, Cpu>,
 }
@@ -442,7 +454,10 @@ struct FusedModel {
     /// Stacked layers (each feeding the next), or for `bidirectional` the two directions.
     layers: Vec<Recurrent>,
     bidirectional: bool,
-    /// One head matrix `(H, 2)` per final state (the concat head split by blocks).
+    /// CNN branches: weight `(k·E, C)`, bias `(C,)`, width `k`.
+    convs: Vec<(Mat, Vec1, usize)>,
+    /// One head matrix `(H, 2)` (or `(C, 2)`) per final state or branch (the concat head
+    /// split by blocks).
     heads: Vec<Mat>,
     head_b: Vec1,
     adam: Vec<AdamState>,
@@ -468,7 +483,26 @@ impl FusedModel {
                 b: dev.zeros_like(&(g * h,)),
             }
         };
+        let conv = |width: usize, rng: &mut StdRng| {
+            let kc = 1.0 / ((width * e) as f32).sqrt();
+            let w = dev.tensor_from_vec(
+                (0..width * e * CNN_CHANNELS)
+                    .map(|_| rng.gen_range(-kc..kc))
+                    .collect(),
+                (width * e, CNN_CHANNELS),
+            );
+            let b = dev.tensor_from_vec(
+                (0..CNN_CHANNELS).map(|_| rng.gen_range(-kc..kc)).collect(),
+                (CNN_CHANNELS,),
+            );
+            (w, b, width)
+        };
+        let mut convs = Vec::new();
         let (layers, bidirectional) = match name {
+            "cnn" => {
+                convs = vec![conv(3, rng), conv(5, rng)];
+                (vec![], false)
+            }
             "rnn" => (vec![layer(false, false, e, rng)], false),
             "lstm" => (vec![layer(true, false, e, rng)], false),
             "lstm_2layer" => (
@@ -480,14 +514,23 @@ impl FusedModel {
                 true,
             ),
             other => {
-                bail!("unknown model {other:?}; expected one of {ALL_MODELS:?} or lstm_reference")
+                bail!(
+                    "unknown model {other:?}; expected one of {ALL_MODELS:?} or {REFERENCE_MODELS:?}"
+                )
             }
         };
-        let n_heads = if bidirectional { 2 } else { 1 };
-        let kh = 1.0 / ((n_heads * h) as f32).sqrt();
+        let (n_heads, width) = if !convs.is_empty() {
+            (convs.len(), CNN_CHANNELS)
+        } else {
+            (if bidirectional { 2 } else { 1 }, h)
+        };
+        let kh = 1.0 / ((n_heads * width) as f32).sqrt();
         let heads = (0..n_heads)
             .map(|_| {
-                dev.tensor_from_vec((0..h * 2).map(|_| rng.gen_range(-kh..kh)).collect(), (h, 2))
+                dev.tensor_from_vec(
+                    (0..width * 2).map(|_| rng.gen_range(-kh..kh)).collect(),
+                    (width, 2),
+                )
             })
             .collect();
         let embedding = dev.tensor_from_vec(
@@ -500,6 +543,7 @@ impl FusedModel {
             embedding,
             layers,
             bidirectional,
+            convs,
             heads,
             head_b: dev.zeros_like(&(2,)),
             adam: Vec::new(),
@@ -518,6 +562,9 @@ impl FusedModel {
                 ParamRef::Vec(&l.b),
             ]);
         }
+        for (w, b, _) in &self.convs {
+            v.extend([ParamRef::Mat(w), ParamRef::Vec(b)]);
+        }
         v.extend(self.heads.iter().map(ParamRef::Mat));
         v.push(ParamRef::Vec(&self.head_b));
         v
@@ -525,11 +572,13 @@ impl FusedModel {
 
     fn train_step(&mut self, batch: &Batch, dev: &Cpu) -> f32 {
         let (b, _) = *batch.tokens.shape();
-        let x = self
-            .embedding
-            .clone()
-            .traced(Gradients::leaky())
-            .gather(batch.tokens.clone());
+        let (_, t) = *batch.tokens.shape();
+        let x = embedding_lookup(
+            self.embedding.clone().traced(Gradients::leaky()),
+            &batch.ids,
+            b,
+            t,
+        );
         let last = dev.tensor_from_vec(
             batch.lengths.iter().map(|&l| l - 1).collect::<Vec<_>>(),
             (b,),
@@ -552,7 +601,17 @@ impl FusedModel {
                 }
             };
         let finals: Vec<Tensor<(usize, usize), f32, Cpu, OwnedTape<f32, Cpu>>> =
-            if self.bidirectional {
+            if !self.convs.is_empty() {
+                let (x, tape) = x.split_tape();
+                let mut tape = Some(tape);
+                self.convs
+                    .iter()
+                    .map(|(w, b, k)| {
+                        let xi = x.clone().put_tape(tape.take().unwrap_or_default());
+                        conv1d_max_relu(xi, w, b, &batch.lengths, *k, 0)
+                    })
+                    .collect()
+            } else if self.bidirectional {
                 let fwd = run(&self.layers[0], x.with_empty_tape());
                 let bwd = run(&self.layers[1], x);
                 vec![fwd.select(last), bwd.select(first)]
@@ -592,6 +651,10 @@ impl FusedModel {
             step(&mut l.w_x);
             step(&mut l.w_h);
             step(&mut l.b);
+        }
+        for (w, b, _) in &mut self.convs {
+            step(w);
+            step(b);
         }
         for w in &mut self.heads {
             step(w);
@@ -660,17 +723,20 @@ impl AdamState {
         let c1 = 1.0 - b1.powi(self.t);
         let c2 = 1.0 - b2.powi(self.t);
         let g = p.grad(grads);
-        for (((x, m), v), &g) in self
-            .values
-            .iter_mut()
-            .zip(&mut self.m)
-            .zip(&mut self.v)
-            .zip(g)
-        {
-            *m = b1 * *m + (1.0 - b1) * g;
-            *v = b2 * *v + (1.0 - b2) * g * g;
-            *x -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
-        }
+        // Element-wise, so chunks run on the pool's threads (the embedding has V·E entries).
+        const CHUNK: usize = 1 << 14;
+        self.values
+            .par_chunks_mut(CHUNK)
+            .zip(self.m.par_chunks_mut(CHUNK))
+            .zip(self.v.par_chunks_mut(CHUNK))
+            .zip(g.par_chunks(CHUNK))
+            .for_each(|(((x, m), v), g)| {
+                for (((x, m), v), &g) in x.iter_mut().zip(m).zip(v).zip(g) {
+                    *m = b1 * *m + (1.0 - b1) * g;
+                    *v = b2 * *v + (1.0 - b2) * g * g;
+                    *x -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+                }
+            });
         p.set(&self.values);
     }
 }

@@ -5,6 +5,7 @@
 //! gradient is one large matmul over all tokens, accumulated straight into dfdx's buffers.
 
 use super::gemm::{MatMut, MatRef, matmul};
+use rayon::prelude::*;
 
 /// What a layer's backward needs besides `dP`.
 pub(crate) struct Saved<'a> {
@@ -53,13 +54,17 @@ pub(crate) fn accumulate_w_h(saved: &Saved<'_>, dp: &[f32], grad: &mut [f32], th
     accumulate_t(saved, saved.hp, saved.h, dp, grad, threads);
 }
 
-/// `db += Σ_tokens dP` into `grad` `(G·H,)`.
+/// `db += Σ_tokens dP` into `grad` `(G·H,)`; threads own column blocks.
 pub(crate) fn accumulate_b(saved: &Saved<'_>, dp: &[f32], grad: &mut [f32]) {
-    for row in dp.chunks_exact(saved.gh) {
-        for (g, d) in grad.iter_mut().zip(row) {
-            *g += d;
+    const COLS: usize = 64;
+    grad.par_chunks_mut(COLS).enumerate().for_each(|(blk, g)| {
+        let start = blk * COLS;
+        for row in dp.chunks_exact(saved.gh) {
+            for (g, d) in g.iter_mut().zip(&row[start..]) {
+                *g += d;
+            }
         }
-    }
+    });
 }
 
 /// `dX += dP·W_xᵀ` into `grad` `(B·T, E)`.

@@ -9,18 +9,35 @@ use super::gemm::{MatMut, MatRef, matmul};
 
 /// `c = a · b` for contiguous row-major `a` `(m, k)`, `b` `(k, n)`, `c` `(m, n)`.
 pub(crate) fn matmul_rows(c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) {
+    matmul_strided(c, a, k, b, m, k, n);
+}
+
+/// [`matmul_rows`] where row `i` of `a` starts at `a[i · lda]` (rows may overlap, as the
+/// sliding windows of a convolution do).
+pub(crate) fn matmul_strided(
+    c: &mut [f32],
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
     assert!(
-        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
-        "matmul_rows: buffers too small"
+        a.len() >= (m - 1) * lda + k && b.len() >= k * n && c.len() >= m * n,
+        "matmul_strided: buffers too small"
     );
     #[cfg(target_arch = "x86_64")]
     {
-        if n % 16 == 0
+        if n.is_multiple_of(16)
             && std::arch::is_x86_feature_detected!("avx2")
             && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: the CPU has AVX2 and FMA (checked) and the buffers are large enough.
-            unsafe { avx2::matmul(c.as_mut_ptr(), a.as_ptr(), b.as_ptr(), m, k, n) };
+            unsafe { avx2::matmul(c.as_mut_ptr(), a.as_ptr(), lda, b.as_ptr(), m, k, n) };
             return;
         }
     }
@@ -28,7 +45,13 @@ pub(crate) fn matmul_rows(c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usiz
     unsafe {
         matmul(
             MatMut::rows_of(c, 0, m, n),
-            MatRef::rows_of(a, 0, m, k),
+            MatRef {
+                ptr: a.as_ptr(),
+                rows: m,
+                cols: k,
+                rs: lda as isize,
+                cs: 1,
+            },
             MatRef::rows_of(b, 0, k, n),
             false,
             1,
@@ -60,6 +83,7 @@ mod avx2 {
     pub(super) unsafe fn matmul(
         c: *mut f32,
         a: *const f32,
+        lda: usize,
         b: *const f32,
         m: usize,
         k: usize,
@@ -69,18 +93,18 @@ mod avx2 {
             let mut i0 = 0;
             while i0 + MR <= m {
                 // SAFETY: forwarded from the caller.
-                unsafe { block::<MR>(c, a, b, i0, j0, k, n) };
+                unsafe { block::<MR>(c, a, lda, b, [i0, j0, k, n]) };
                 i0 += MR;
             }
             // SAFETY: as above, for the remaining rows.
             unsafe {
                 match m - i0 {
                     0 => {}
-                    1 => block::<1>(c, a, b, i0, j0, k, n),
-                    2 => block::<2>(c, a, b, i0, j0, k, n),
-                    3 => block::<3>(c, a, b, i0, j0, k, n),
-                    4 => block::<4>(c, a, b, i0, j0, k, n),
-                    _ => block::<5>(c, a, b, i0, j0, k, n),
+                    1 => block::<1>(c, a, lda, b, [i0, j0, k, n]),
+                    2 => block::<2>(c, a, lda, b, [i0, j0, k, n]),
+                    3 => block::<3>(c, a, lda, b, [i0, j0, k, n]),
+                    4 => block::<4>(c, a, lda, b, [i0, j0, k, n]),
+                    _ => block::<5>(c, a, lda, b, [i0, j0, k, n]),
                 }
             }
         }
@@ -92,12 +116,11 @@ mod avx2 {
     unsafe fn block<const R: usize>(
         c: *mut f32,
         a: *const f32,
+        lda: usize,
         b: *const f32,
-        i0: usize,
-        j0: usize,
-        k: usize,
-        n: usize,
+        dims: [usize; 4],
     ) {
+        let [i0, j0, k, n] = dims;
         // SAFETY: all offsets stay inside the caller-guaranteed extents.
         unsafe {
             let mut acc = [[_mm256_setzero_ps(); 2]; R];
@@ -106,7 +129,7 @@ mod avx2 {
                 let b0 = _mm256_loadu_ps(bp);
                 let b1 = _mm256_loadu_ps(bp.add(8));
                 for (r, acc) in acc.iter_mut().enumerate() {
-                    let av = _mm256_broadcast_ss(&*a.add((i0 + r) * k + kk));
+                    let av = _mm256_broadcast_ss(&*a.add((i0 + r) * lda + kk));
                     acc[0] = _mm256_fmadd_ps(av, b0, acc[0]);
                     acc[1] = _mm256_fmadd_ps(av, b1, acc[1]);
                 }
@@ -124,6 +147,23 @@ mod avx2 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strided_rows_match_a_naive_product() {
+        let (m, k, n, lda) = (9, 12, 32, 4);
+        let a: Vec<f32> = (0..(m - 1) * lda + k)
+            .map(|i| (i % 11) as f32 - 5.0)
+            .collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i % 3) as f32 - 1.0).collect();
+        let mut c = vec![f32::NAN; m * n];
+        matmul_strided(&mut c, &a, lda, &b, m, k, n);
+        for i in 0..m {
+            for j in 0..n {
+                let want: f32 = (0..k).map(|l| a[i * lda + l] * b[l * n + j]).sum();
+                assert_eq!(c[i * n + j], want, "({i},{j})");
+            }
+        }
+    }
 
     #[test]
     fn matches_a_naive_product() {
