@@ -151,14 +151,17 @@ fn measure_variants() {
                 ..BaselineConfig::default()
             };
             let m = TfidfLogReg::fit(&train.texts, &train.labels, &config).unwrap();
+            let (imdb_acc, yelp_acc) = (
+                m.accuracy(&test.texts, &test.labels),
+                m.accuracy(&dev.texts, &dev.labels),
+            );
             eprintln!(
-                "n={max_ngram} normalized={} C={}: features {} IMDb test {:.4} Yelp/dev {:.4}",
+                "n={max_ngram} normalized={} C={}: features {} IMDb test {imdb_acc:.4} Yelp/dev {yelp_acc:.4}",
                 normalizer.is_some(),
                 best.1,
                 m.vectorizer().num_features(),
-                m.accuracy(&test.texts, &test.labels),
-                m.accuracy(&dev.texts, &dev.labels)
             );
+            assert!(imdb_acc > 0.86 && yelp_acc > 0.75);
         }
     }
 }

@@ -12,7 +12,7 @@ use sentiment_rnn::data::download::{
     DATA_URL_ENV, DownloadError, Source, course_sources, ensure_course_data, ensure_files,
     sha256_file,
 };
-use sentiment_rnn::data::{DataError, DataRoot, RootOrigin};
+use sentiment_rnn::data::{Corpus, DataError, DataRoot, RootOrigin};
 use sha2::{Digest, Sha256};
 
 /// What the server answers for a path.
@@ -233,14 +233,18 @@ fn course_data_is_fetched_from_the_base_url_and_matches_the_pinned_checksums() {
     // Everything present now: nothing more is fetched, and the loaders read the files.
     assert!(ensure_course_data(&root).unwrap().is_empty());
     assert_eq!(server.requests.load(Ordering::SeqCst), 5);
-    let train = root
-        .labeled(sentiment_rnn::data::Corpus::ImdbTrain)
-        .unwrap();
+    let train = root.labeled(Corpus::ImdbTrain).unwrap();
     assert_eq!(train.len(), 4950 + 4838);
+    // A loader fetches only its own files.
+    std::fs::remove_file(root.join("IMDb/test/negative")).unwrap();
+    std::fs::remove_file(root.join("Yelp/reviews.txt")).unwrap();
+    assert_eq!(root.labeled(Corpus::ImdbTest).unwrap().len(), 4940 + 4823);
+    assert_eq!(server.requests.load(Ordering::SeqCst), 6);
+    assert!(!root.join("Yelp/reviews.txt").exists());
+    assert_eq!(root.yelp_reviews().unwrap().texts.len(), 4000);
+    assert_eq!(server.requests.load(Ordering::SeqCst), 7);
     // Yelp/dev has no pinned download: a clear "not found" with how to get it.
-    let err = root
-        .labeled(sentiment_rnn::data::Corpus::YelpDev)
-        .unwrap_err();
+    let err = root.labeled(Corpus::YelpDev).unwrap_err();
     assert!(matches!(err, DataError::Missing { .. }), "{err:?}");
     assert!(err.to_string().contains("no pinned single-file download"));
 }

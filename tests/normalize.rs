@@ -195,36 +195,3 @@ proptest! {
         prop_assert!(out.chars().all(|c| !c.is_uppercase() || c.to_lowercase().next() == Some(c)));
     }
 }
-
-#[test]
-#[ignore]
-fn speed() {
-    let root = sentiment_rnn::data::DataRoot::resolve(
-        None,
-        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/datasets")),
-    );
-    let train = root
-        .labeled(sentiment_rnn::data::Corpus::ImdbTrain)
-        .unwrap();
-    let mut variants = vec![
-        ("all", TextNormalizer::yelp_style()),
-        ("none", TextNormalizer::none()),
-    ];
-    for k in 0..6 {
-        let mut n = TextNormalizer::none();
-        match k {
-            0 => n.lowercase = true,
-            1 => n.br_to_space = true,
-            2 => n.split_punct = true,
-            3 => n.numbers = true,
-            4 => n.strip_bpe_marks = true,
-            _ => n.collapse_whitespace = true,
-        }
-        variants.push(("one", n));
-    }
-    for (name, n) in variants {
-        let t = std::time::Instant::now();
-        let total: usize = train.texts.iter().map(|x| n.normalize(x).len()).sum();
-        eprintln!("{name} {n:?}: {:?} ({total})", t.elapsed());
-    }
-}

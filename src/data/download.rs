@@ -236,8 +236,20 @@ pub fn ensure_files(
 /// Makes sure the course files (`IMDb/*`, `Yelp/reviews.txt`) exist under `root`, downloading
 /// the missing ones from [`base_url`]. Returns the paths downloaded (empty when all were there).
 pub fn ensure_course_data(root: &DataRoot) -> Result<Vec<PathBuf>, DataError> {
-    let sources = course_sources();
-    if sources.iter().all(|s| root.join(&s.path).is_file()) {
+    ensure_course_files(root, |_| true)
+}
+
+/// [`ensure_course_data`] for the course files whose relative path passes `wanted` only (so a
+/// loader needing `IMDb/train/*` does not fail offline for lack of `Yelp/reviews.txt`).
+pub fn ensure_course_files(
+    root: &DataRoot,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<Vec<PathBuf>, DataError> {
+    let sources: Vec<Source> = course_sources()
+        .into_iter()
+        .filter(|s| wanted(&s.path) && !root.join(&s.path).is_file())
+        .collect();
+    if sources.is_empty() {
         return Ok(Vec::new());
     }
     let written = ensure_files(&root.path, &base_url(), &sources)?;

@@ -252,10 +252,11 @@ impl DataRoot {
     /// The labeled split `corpus`. Course files that are missing are downloaded first
     /// (see [`super::download::ensure_course_data`]).
     pub fn labeled(&self, corpus: Corpus) -> Result<LabeledSplit, DataError> {
-        if corpus.is_course() {
-            super::download::ensure_course_data(self)?;
-        }
         let dir = corpus.dir();
+        if corpus.is_course() {
+            let prefix = format!("{dir}/");
+            super::download::ensure_course_files(self, |p| p.starts_with(&prefix))?;
+        }
         if !self.join(dir).is_dir() {
             return Err(self.missing(dir));
         }
@@ -266,7 +267,7 @@ impl DataRoot {
 
     /// The course's unlabeled Yelp sentences (`Yelp/reviews.txt`), downloaded when missing.
     pub fn yelp_reviews(&self) -> Result<LineFile, DataError> {
-        super::download::ensure_course_data(self)?;
+        super::download::ensure_course_files(self, |p| p == YELP_REVIEWS)?;
         self.read_lines(YELP_REVIEWS)
     }
 

@@ -294,7 +294,14 @@ fn split_chunk(chunk: &str, ctx: &mut SplitCtx, out: &mut Vec<String>) {
         match c {
             '"' => {
                 flush(&mut word, out);
-                out.push(if ctx.quotes % 2 == 0 { "``" } else { "''" }.to_string());
+                out.push(
+                    if ctx.quotes.is_multiple_of(2) {
+                        "``"
+                    } else {
+                        "''"
+                    }
+                    .to_string(),
+                );
                 ctx.quotes += 1;
             }
             _ if is_lone_punct(c) => {

@@ -172,7 +172,7 @@ impl TfidfVectorizer {
     }
 
     /// The text's TF-IDF vector, L2-normalized; n-grams outside the vocabulary are ignored.
-    pub fn transform(&self, text: &str) -> SparseRow {
+    pub fn transform(&self, text: &str) -> Vec<(u32, f64)> {
         // Unknown words get ids past the vocabulary: their n-grams match no feature.
         let unknown = self.words.len() as u32;
         let ids: Vec<u32> = tokens(text, &self.config)
