@@ -1,5 +1,6 @@
-//! Our `tokenizer.json` in HuggingFace `tokenizers` (Python): same ids on every IMDb test
-//! review, and HuggingFace decodes them back to the original text.
+//! Our `tokenizer.json` in HuggingFace `tokenizers` (Python): a 30,000-piece tokenizer trained
+//! on IMDb train gives the same ids on every IMDb test review in both libraries, and
+//! HuggingFace decodes them back to the original text.
 //!
 //! The interpreter is env `SENTIMENT_RNN_PYTHON` (default `python3`) with the `tokenizers`
 //! wheel. Without it the test says so and passes, except under `CI=true`, where it fails.
@@ -8,7 +9,7 @@ mod tokenizer_support;
 
 use std::process::Command;
 
-use sentiment_rnn::tokenizer::{EncodeOptions, Tokenizer};
+use sentiment_rnn::tokenizer::{EncodeOptions, Tokenizer, TokenizerTrainConfig};
 use tokenizer_support::{imdb, skip_unless_ci};
 
 const SCRIPT: &str = r#"
@@ -36,13 +37,16 @@ struct HfOut {
     decoded: Option<String>,
 }
 
-/// The tokenizer under test.
+/// The tokenizer under test: 30,000 pieces trained on IMDb train.
 fn tokenizer() -> Option<Tokenizer> {
-    let pieces = tokenizer_support::oracle_normal_pieces()?;
-    Some(
-        Tokenizer::from_pieces(pieces, Default::default(), Default::default(), Default::default())
-            .unwrap(),
-    )
+    let train = imdb("train")?;
+    let cfg = TokenizerTrainConfig {
+        vocab_size: 30_000,
+        ..Default::default()
+    };
+    let tok = Tokenizer::train(&train, &cfg, &|_| {}).unwrap();
+    assert_eq!(tok.vocab_size(), 30_000);
+    Some(tok)
 }
 
 #[test]
@@ -51,13 +55,16 @@ fn hf_tokenizers_gives_identical_ids_on_imdb_test() {
         return skip_unless_ci("IMDb test files missing");
     };
     let Some(tok) = tokenizer() else {
-        return skip_unless_ci("tokenizer vocabulary fixture missing");
+        return skip_unless_ci("IMDb train files missing");
     };
     let dir = tempfile::tempdir().unwrap();
     let tok_path = dir.path().join("tokenizer.json");
     tok.save(&tok_path).unwrap();
     let texts_path = dir.path().join("texts.jsonl");
-    let lines: Vec<String> = texts.iter().map(|t| serde_json::to_string(t).unwrap()).collect();
+    let lines: Vec<String> = texts
+        .iter()
+        .map(|t| serde_json::to_string(t).unwrap())
+        .collect();
     std::fs::write(&texts_path, lines.join("\n") + "\n").unwrap();
     let out_path = dir.path().join("hf.jsonl");
 
@@ -89,13 +96,19 @@ fn hf_tokenizers_gives_identical_ids_on_imdb_test() {
         .collect();
     assert_eq!(hf.len(), texts.len() + 50.min(texts.len()));
 
-    let ours = tok.encode_batch_ids(&texts, &EncodeOptions::default()).unwrap();
+    let ours = tok
+        .encode_batch_ids(&texts, &EncodeOptions::default())
+        .unwrap();
     let mut mismatches = Vec::new();
     for (i, (text, (mine, theirs))) in texts.iter().zip(ours.iter().zip(&hf)).enumerate() {
         if *mine != theirs.ids {
             mismatches.push(i);
         }
-        assert_eq!(theirs.decoded.as_deref(), Some(text.as_str()), "HF decode of text {i}");
+        assert_eq!(
+            theirs.decoded.as_deref(),
+            Some(text.as_str()),
+            "HF decode of text {i}"
+        );
     }
     eprintln!(
         "hf_interop: {}/{} IMDb test reviews with identical ids",

@@ -13,7 +13,11 @@ fn fixture_dir() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let near = manifest.join("../shared/oracles/unigram");
     let far = manifest.join("../../shared/oracles/unigram");
-    if !near.exists() && far.exists() { far } else { near }
+    if !near.exists() && far.exists() {
+        far
+    } else {
+        near
+    }
 }
 
 fn missing(what: &str) {

@@ -54,7 +54,7 @@ pub enum TokenizerError {
     #[error(transparent)]
     Model(#[from] ModelError),
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    #[error("cannot read or write {path}")]
     Io {
         /// The file.
         path: PathBuf,

@@ -122,7 +122,6 @@ pub fn from_json(text: &str, origin: &Path) -> Result<Tokenizer> {
             )));
         }
     };
-    check_pipeline(&doc).map_err(&bad)?;
 
     // Special added tokens, by id.
     let mut special_ids = Vec::new();
@@ -175,6 +174,7 @@ pub fn from_json(text: &str, origin: &Path) -> Result<Tokenizer> {
         };
         pieces.push(Piece::new(text, score, kind));
     }
+    check_pipeline(&doc).map_err(&bad)?;
     let specials = special_roles(&doc, &pieces, unk_id, &special_ids).map_err(&bad)?;
     let model = UnigramModel::new(pieces, accumulation).map_err(|e| bad(e.to_string()))?;
     Tokenizer::from_model(model, specials, Normalizer::default()).map_err(|e| bad(e.to_string()))

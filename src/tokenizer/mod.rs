@@ -126,13 +126,18 @@ impl std::fmt::Debug for Tokenizer {
 impl Tokenizer {
     /// A tokenizer over `normal` pieces (text, log-prob score), laid out as specials, the 256
     /// byte pieces, then `normal` in the given order. Normal pieces whose text equals a special
-    /// or byte piece are dropped (their characters still encode).
+    /// or byte piece are dropped (their characters still encode). Scores are rounded to 12
+    /// significant digits (see [`snap_score`]).
     pub fn from_pieces(
         normal: Vec<(String, f64)>,
         specials: SpecialTokens,
         normalizer: Normalizer,
         accumulation: ScoreAccumulation,
     ) -> Result<Self> {
+        let normal: Vec<(String, f64)> = normal
+            .into_iter()
+            .map(|(t, s)| (t, snap_score(s)))
+            .collect();
         let min = normal.iter().map(|p| p.1).fold(0.0, f64::min);
         let mut pieces: Vec<Piece> = specials
             .all()
@@ -552,6 +557,14 @@ impl Tokenizer {
         })?;
         Self::from_json_str(&json, path)
     }
+}
+
+/// Rounds a score to 12 significant digits, so that every JSON reader parses the saved
+/// decimal back to exactly this `f64`: a 17-digit shortest representation can come back one
+/// ulp off from a fast parser (serde_json's default one, which HuggingFace also uses), and one
+/// ulp decides exact ties between segmentations.
+pub fn snap_score(score: f64) -> f64 {
+    format!("{score:.11e}").parse().unwrap_or(score)
 }
 
 /// Appends pending byte-fallback bytes as text.

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::normalizer::{Normalizer, words};
+use super::unigram::trainer::{self, TrainProgress, TrainerConfig};
 use super::{Result, ScoreAccumulation, SpecialTokens, Tokenizer, TokenizerError};
 
 /// Settings for [`Tokenizer::train`].
@@ -19,6 +20,8 @@ pub struct TokenizerTrainConfig {
     pub normalizer: Normalizer,
     /// Score accumulation of the resulting model.
     pub accumulation: ScoreAccumulation,
+    /// The Unigram trainer's settings (its `vocab_size` is set from ours).
+    pub trainer: TrainerConfig,
 }
 
 impl Default for TokenizerTrainConfig {
@@ -28,12 +31,14 @@ impl Default for TokenizerTrainConfig {
             specials: SpecialTokens::default(),
             normalizer: Normalizer::default(),
             accumulation: ScoreAccumulation::default(),
+            trainer: TrainerConfig::default(),
         }
     }
 }
 
 /// Counts of the normalized words (`"▁word"`) of `texts`, most frequent first (ties by text,
-/// so the result is deterministic).
+/// so the result is deterministic). Words containing NUL are left out (the trainer reserves
+/// it); their characters still encode, through byte fallback.
 pub fn word_counts<S: AsRef<str> + Sync>(
     texts: &[S],
     normalizer: &Normalizer,
@@ -43,7 +48,7 @@ pub fn word_counts<S: AsRef<str> + Sync>(
         .fold(HashMap::<String, u64>::new, |mut m, t| {
             let t = t.as_ref();
             if !t.is_empty() {
-                for w in words(&normalizer.normalize(t)) {
+                for w in words(&normalizer.normalize(t)).filter(|w| !w.contains('\0')) {
                     match m.get_mut(w) {
                         Some(c) => *c += 1,
                         None => {
@@ -84,24 +89,12 @@ pub fn distinct_chars(word_counts: &[(String, u64)]) -> usize {
     chars.len()
 }
 
-/// Progress of training, for progress bars.
-pub type Progress<'a> = &'a (dyn Fn(TrainProgressInfo) + Sync);
-
-/// A training progress report.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TrainProgressInfo {
-    /// What is happening.
-    pub stage: String,
-    /// Current vocabulary size.
-    pub vocab_size: usize,
-}
-
 impl Tokenizer {
     /// Trains a tokenizer on `texts`.
     pub fn train<S: AsRef<str> + Sync>(
         texts: &[S],
         cfg: &TokenizerTrainConfig,
-        progress: Progress<'_>,
+        progress: &dyn Fn(TrainProgress),
     ) -> Result<Tokenizer> {
         let counts = word_counts(texts, &cfg.normalizer);
         if counts.is_empty() {
@@ -118,7 +111,12 @@ impl Tokenizer {
                 chars,
             });
         }
-        let pieces = run_trainer(&counts, cfg.vocab_size - specials - 256, progress)?;
+        let pieces = run_trainer(
+            &counts,
+            &cfg.trainer,
+            cfg.vocab_size - specials - 256,
+            progress,
+        )?;
         Tokenizer::from_pieces(
             pieces,
             cfg.specials.clone(),
@@ -128,13 +126,16 @@ impl Tokenizer {
     }
 }
 
-/// Calls the Unigram trainer (not merged yet).
+/// Calls the Unigram trainer for `normal_pieces` pieces.
 fn run_trainer(
-    _counts: &[(String, u64)],
-    _normal_pieces: usize,
-    _progress: Progress<'_>,
+    counts: &[(String, u64)],
+    cfg: &TrainerConfig,
+    normal_pieces: usize,
+    progress: &dyn Fn(TrainProgress),
 ) -> Result<Vec<(String, f64)>> {
-    Err(TokenizerError::Training(
-        "the Unigram trainer is not available yet".into(),
-    ))
+    let cfg = TrainerConfig {
+        vocab_size: normal_pieces,
+        ..cfg.clone()
+    };
+    trainer::train(counts, &cfg, progress).map_err(|e| TokenizerError::Training(e.to_string()))
 }

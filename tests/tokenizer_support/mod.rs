@@ -16,7 +16,11 @@ pub fn shared_path(rel: &str) -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let near = manifest.join("../shared").join(rel);
     let far = manifest.join("../../shared").join(rel);
-    if !near.exists() && far.exists() { far } else { near }
+    if !near.exists() && far.exists() {
+        far
+    } else {
+        near
+    }
 }
 
 /// Whether we run in CI, where missing fixtures are failures.
@@ -39,15 +43,15 @@ pub fn read_texts(path: &Path) -> std::io::Result<Vec<String>> {
         .split('\n')
         .enumerate()
         .filter(|(_, l)| !l.is_empty())
-        .map(|(i, line)| {
-            match line.strip_prefix('"').and_then(|l| l.strip_suffix('"')) {
+        .map(
+            |(i, line)| match line.strip_prefix('"').and_then(|l| l.strip_suffix('"')) {
                 Some(inner) => inner.replace("\"\"", "\""),
                 None => {
                     assert!(!line.contains('"'), "{path:?}:{}: unquoted '\"'", i + 1);
                     line.to_string()
                 }
-            }
-        })
+            },
+        )
         .collect())
 }
 
@@ -74,4 +78,36 @@ pub fn oracle_normal_pieces() -> Option<Vec<(String, f64)>> {
             })
             .collect(),
     )
+}
+
+/// A small fixed tokenizer: `▁`, lowercase letters, digits and a few common chunks; anything
+/// else (capitals, punctuation, non-ASCII, a literal `▁`) goes through byte fallback.
+pub fn tiny_tokenizer() -> sentiment_rnn::tokenizer::Tokenizer {
+    let mut pieces: Vec<(String, f64)> = vec![("▁".into(), -2.0)];
+    for (i, c) in ('a'..='z').chain('0'..='9').enumerate() {
+        pieces.push((c.to_string(), -3.0 - i as f64 * 0.1));
+    }
+    for (p, s) in [
+        ("▁the", -3.0),
+        ("▁a", -3.5),
+        ("th", -4.0),
+        ("he", -4.2),
+        ("in", -4.5),
+        ("▁in", -4.6),
+        ("ing", -5.0),
+        ("▁movie", -5.5),
+        ("▁film", -5.6),
+        ("▁good", -6.0),
+        (".", -4.0),
+        (",", -4.1),
+    ] {
+        pieces.push((p.into(), s));
+    }
+    sentiment_rnn::tokenizer::Tokenizer::from_pieces(
+        pieces,
+        Default::default(),
+        Default::default(),
+        Default::default(),
+    )
+    .unwrap()
 }

@@ -385,14 +385,24 @@ macro_rules! viterbi_impl {
     };
 }
 
-viterbi_impl!(viterbi_f64, best64, f64, |_: &UnigramModel, _: u32, score: f64| score);
-viterbi_impl!(viterbi_f32, best32, f32, |m: &UnigramModel, pid: u32, _: f64| {
-    if pid == UNK_NODE {
-        m.unk_score as f32
-    } else {
-        m.scores32[pid as usize]
+viterbi_impl!(
+    viterbi_f64,
+    best64,
+    f64,
+    |_: &UnigramModel, _: u32, score: f64| score
+);
+viterbi_impl!(
+    viterbi_f32,
+    best32,
+    f32,
+    |m: &UnigramModel, pid: u32, _: f64| {
+        if pid == UNK_NODE {
+            m.unk_score as f32
+        } else {
+            m.scores32[pid as usize]
+        }
     }
-});
+);
 
 /// Length of the UTF-8 sequence starting with `lead`.
 #[inline]

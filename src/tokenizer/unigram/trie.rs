@@ -75,7 +75,9 @@ impl Trie {
             // free unit, else past everything used so far (keeps building linear).
             let start = first_free.saturating_sub(lo as usize).max(1);
             let fits = |units: &[Unit], base: usize| {
-                labels.iter().all(|&c| units.get(base + c as usize).is_none_or(|u| u.check == NONE))
+                labels
+                    .iter()
+                    .all(|&c| units.get(base + c as usize).is_none_or(|u| u.check == NONE))
             };
             let base = (start..start + 64)
                 .find(|&b| fits(&units, b))
@@ -134,7 +136,14 @@ mod tests {
 
     #[test]
     fn finds_all_prefixes_shortest_first() {
-        let t = Trie::new([("a", 0), ("ab", 1), ("abc", 2), ("b", 3), ("▁a", 4), ("\0", 5)]);
+        let t = Trie::new([
+            ("a", 0),
+            ("ab", 1),
+            ("abc", 2),
+            ("b", 3),
+            ("▁a", 4),
+            ("\0", 5),
+        ]);
         let mut got = Vec::new();
         t.common_prefix_search(b"abd", |l, id| got.push((l, id)));
         assert_eq!(got, vec![(1, 0), (2, 1)]);
@@ -147,8 +156,15 @@ mod tests {
 
     #[test]
     fn every_piece_is_found() {
-        let words: Vec<String> = (0..3000u32).map(|i| format!("{}{}", i * 7919 % 1000, i)).collect();
-        let t = Trie::new(words.iter().enumerate().map(|(i, w)| (w.as_str(), i as u32)));
+        let words: Vec<String> = (0..3000u32)
+            .map(|i| format!("{}{}", i * 7919 % 1000, i))
+            .collect();
+        let t = Trie::new(
+            words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (w.as_str(), i as u32)),
+        );
         for (i, w) in words.iter().enumerate() {
             assert_eq!(t.get(w), Some(i as u32), "{w}");
         }
