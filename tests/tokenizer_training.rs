@@ -102,6 +102,14 @@ fn imdb_slice_gives_requested_size_and_wellformed_pieces() {
         let pieces = train(counts, &cfg, &quiet).expect("trains");
         check_vocab(counts, &cfg, &pieces);
     }
+    // Pruning straight to the target: the M-step must not drop pieces below it.
+    let cfg = TrainerConfig {
+        overshoot: 1.0,
+        final_em_iterations: 0,
+        ..config(3000)
+    };
+    let pieces = train(counts, &cfg, &quiet).expect("trains");
+    check_vocab(counts, &cfg, &pieces);
 }
 
 #[test]

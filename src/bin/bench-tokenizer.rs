@@ -45,6 +45,16 @@ struct Args {
     /// Pruning stops at vocab × overshoot.
     #[arg(long)]
     overshoot: Option<f64>,
+    /// Fraction of pieces each pruning round keeps.
+    #[arg(long)]
+    shrinking_factor: Option<f64>,
+    /// Stop after training (for profiling the trainer); prints the training time only.
+    #[arg(long)]
+    train_only: bool,
+    /// Instead of training, take the normal pieces of a SentencePiece vocabulary in the
+    /// oracle's JSONL format (`[id, piece, score, type]` per line), to compare bits/char.
+    #[arg(long)]
+    pieces_jsonl: Option<PathBuf>,
     /// Where to write the JSON object.
     #[arg(long, default_value = "figures/bench_tokenizer.json")]
     out: PathBuf,
@@ -120,6 +130,27 @@ fn bits_per_char(tok: &Tokenizer, texts: &[String], encodings: &[Vec<u32>]) -> f
     nats / std::f64::consts::LN_2 / chars as f64
 }
 
+/// The normal pieces of a vocabulary in SentencePiece oracle JSONL format.
+fn read_pieces_jsonl(path: &Path) -> Result<Vec<(String, f64)>> {
+    let raw =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in raw.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
+        let (_, piece, score, kind): (u32, String, f64, String) = serde_json::from_str(line)
+            .with_context(|| {
+                format!(
+                    "{}:{}: expected [id, piece, score, type]",
+                    path.display(),
+                    i + 1
+                )
+            })?;
+        if kind == "normal" {
+            out.push((piece, score));
+        }
+    }
+    Ok(out)
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
     let threads = args
@@ -143,23 +174,30 @@ fn main() -> Result<()> {
     if let Some(v) = args.final_em {
         cfg.final_em_iterations = v;
     }
+    if let Some(v) = args.shrinking_factor {
+        cfg.shrinking_factor = v;
+    }
     if let Some(v) = args.overshoot {
         cfg.overshoot = v;
     }
     let t0 = Instant::now();
     let counts = word_counts(&train_texts, &norm);
-    let pieces = train(&counts, &cfg, &|p| {
-        eprintln!(
-            "[{:7.3}s] {:?} round {} iter {}: {} pieces (target {}), obj {:.4}",
-            t0.elapsed().as_secs_f64(),
-            p.stage,
-            p.round,
-            p.sub_iteration,
-            p.pieces,
-            p.target,
-            p.objective
-        )
-    })?;
+    let pieces = if let Some(path) = &args.pieces_jsonl {
+        read_pieces_jsonl(path)?
+    } else {
+        train(&counts, &cfg, &|p| {
+            eprintln!(
+                "[{:7.3}s] {:?} round {} iter {}: {} pieces (target {}), obj {:.4}",
+                t0.elapsed().as_secs_f64(),
+                p.stage,
+                p.round,
+                p.sub_iteration,
+                p.pieces,
+                p.target,
+                p.objective
+            )
+        })?
+    };
     let tok = Tokenizer::from_pieces(
         pieces,
         SpecialTokens::default(),
@@ -167,6 +205,10 @@ fn main() -> Result<()> {
         ScoreAccumulation::default(),
     )?;
     let train_seconds = t0.elapsed().as_secs_f64();
+    if args.train_only {
+        println!("{}", serde_json::json!({ "train_seconds": train_seconds }));
+        return Ok(());
+    }
 
     // Encoding throughput over train+test with a fresh tokenizer (empty word cache), on
     // all threads and on one.

@@ -9,7 +9,7 @@
 //! 1. [`seed`]: all characters plus the `seed_size` best frequent substrings;
 //! 2. rounds of `num_sub_iterations` EM steps ([`em`]: forward–backward expected counts
 //!    over each word's lattice, digamma M-step dropping pieces expected less than
-//!    `min_expected_count` times), each followed by pruning ([`prune`]) to
+//!    `min_expected_count` times, but never below `vocab_size` pieces), each followed by pruning ([`prune`]) to
 //!    `shrinking_factor` × the current size, until at most `vocab_size` × `overshoot`
 //!    pieces remain;
 //! 3. the best `vocab_size` pieces by score (all characters always kept), re-estimated by
@@ -223,6 +223,7 @@ pub fn train(
                 num_chars,
                 cfg.min_expected_count,
                 floor,
+                target,
                 &mut alive,
                 &mut logp,
             );
@@ -258,7 +259,9 @@ pub fn train(
     for it in 0..cfg.final_em_iterations {
         let (expected, objective) = em::e_step(&corpus, &logp);
         // No pieces are dropped now: the vocabulary has its final size.
-        em::m_step(&expected, num_chars, 0.0, floor, &mut alive, &mut logp);
+        em::m_step(
+            &expected, num_chars, 0.0, floor, target, &mut alive, &mut logp,
+        );
         report(TrainStage::FinalEm, round, it, target, objective);
     }
 

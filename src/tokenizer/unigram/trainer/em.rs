@@ -46,30 +46,37 @@ pub fn e_step(corpus: &Corpus, logp: &[f64]) -> (Vec<f64>, f64) {
 }
 
 /// The M-step. Pieces (other than single characters, which are always kept) whose expected
-/// count is below `min_count` are dropped (`alive` false, log-probability −∞). The others
-/// get ψ(c) − ψ(Σc): the variational-Bayes update with a sparse Dirichlet prior, which
-/// pushes rare pieces further down than plain ln(c/Σc). Characters' counts are floored at
-/// `floor` so that a character always has a finite score.
+/// count is below `min_count` are dropped (`alive` false, log-probability −∞), the rarest
+/// first, but never so many that fewer than `keep_at_least` pieces remain. The others get
+/// ψ(c) − ψ(Σc): the variational-Bayes update with a sparse Dirichlet prior, which pushes
+/// rare pieces further down than plain ln(c/Σc). Counts are floored at `floor` so that
+/// every kept piece (a character above all) has a finite score.
 pub fn m_step(
     expected: &[f64],
     num_chars: usize,
     min_count: f64,
     floor: f64,
+    keep_at_least: usize,
     alive: &mut [bool],
     logp: &mut [f64],
 ) {
-    let mut sum = 0.0;
-    for (id, &c) in expected.iter().enumerate() {
-        if !alive[id] {
-            continue;
-        }
-        if id >= num_chars && c < min_count {
-            alive[id] = false;
-            logp[id] = f64::NEG_INFINITY;
-            continue;
-        }
-        sum += c.max(floor);
+    let mut rare: Vec<usize> = (num_chars..expected.len())
+        .filter(|&id| alive[id] && expected[id] < min_count)
+        .collect();
+    let live = alive.iter().filter(|&&a| a).count();
+    let droppable = live.saturating_sub(keep_at_least);
+    if rare.len() > droppable {
+        rare.sort_by(|&a, &b| expected[a].total_cmp(&expected[b]).then(a.cmp(&b)));
+        rare.truncate(droppable);
     }
+    for id in rare {
+        alive[id] = false;
+        logp[id] = f64::NEG_INFINITY;
+    }
+    let sum: f64 = (0..expected.len())
+        .filter(|&id| alive[id])
+        .map(|id| expected[id].max(floor))
+        .sum();
     let log_sum = digamma(sum);
     for (id, &c) in expected.iter().enumerate() {
         if alive[id] {

@@ -30,6 +30,9 @@ const NO_PIECE: u32 = u32::MAX;
 
 struct Stat<'a> {
     key: &'a str,
+    /// A second, independent hash of `key`: comparing it (instead of the strings, which
+    /// live elsewhere in memory) detects collisions of the map's hash.
+    check: u64,
     count: u64,
     chars: u32,
     left: u32,
@@ -40,8 +43,11 @@ struct Stat<'a> {
 /// Extends a substring's hash by one character. Substrings are hashed incrementally
 /// (start fixed, end growing), so all substrings of a word cost O(len × max_piece_len).
 #[inline]
-fn extend_hash(h: u64, c: u32) -> u64 {
-    (h.rotate_left(5) ^ u64::from(c)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+fn extend_hash((h, g): (u64, u64), c: u32) -> (u64, u64) {
+    let c = u64::from(c);
+    let h = (h.rotate_left(5) ^ c).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    let g = (g ^ c).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h, g ^ (g >> 29))
 }
 
 #[inline]
@@ -55,7 +61,7 @@ fn shard_of(h: u64, shards: usize) -> usize {
 fn for_each_substring(
     words: &[(&str, u64)],
     max_len: usize,
-    mut f: impl FnMut(usize, &[u32], &[usize], usize, usize, u64),
+    mut f: impl FnMut(usize, &[u32], &[usize], usize, usize, (u64, u64)),
 ) {
     let mut bounds: Vec<usize> = Vec::new();
     let mut chars: Vec<u32> = Vec::new();
@@ -69,7 +75,7 @@ fn for_each_substring(
         bounds.push(w.len());
         let n = chars.len();
         for s in 0..n {
-            let mut h = 0;
+            let mut h = (0, 0);
             for e in s + 1..=n.min(s + max_len) {
                 h = extend_hash(h, chars[e - 1]);
                 f(wi, &chars, &bounds, s, e, h);
@@ -93,11 +99,11 @@ fn count_shard<'a>(
     shards: usize,
 ) -> Shard<'a> {
     let mut by_hash: FxHashMap<u64, u32> = FxHashMap::default();
-    // Substrings whose hash collides with a different substring's (astronomically rare).
+    // Substrings whose hash collides with a different substring's (rare).
     let mut collided: FxHashMap<&'a str, u32> = FxHashMap::default();
     let mut stats: Vec<Stat<'a>> = Vec::new();
     let mut occ: Vec<u32> = Vec::new();
-    for_each_substring(words, max_len, |wi, chars, bounds, s, e, h| {
+    for_each_substring(words, max_len, |wi, chars, bounds, s, e, (h, check)| {
         if shard_of(h, shards) != shard {
             return;
         }
@@ -108,6 +114,7 @@ fn count_shard<'a>(
         let new_stat = |stats: &mut Vec<Stat<'a>>| {
             stats.push(Stat {
                 key,
+                check,
                 count: 0,
                 chars: (e - s) as u32,
                 left,
@@ -117,7 +124,7 @@ fn count_shard<'a>(
             (stats.len() - 1) as u32
         };
         let mut idx = *by_hash.entry(h).or_insert_with(|| new_stat(&mut stats));
-        if stats[idx as usize].key != key {
+        if stats[idx as usize].check != check {
             idx = *collided.entry(key).or_insert_with(|| new_stat(&mut stats));
         }
         let st = &mut stats[idx as usize];
@@ -227,7 +234,7 @@ fn build_corpus(
     let mut nodes = Vec::new();
     let mut out_words: Vec<Word> = Vec::with_capacity(words.len());
     let mut occurrence = vec![(u32::MAX, 0u32); num_pieces];
-    for_each_substring(words, max_piece_len, |wi, chars, _, s, e, h| {
+    for_each_substring(words, max_piece_len, |wi, chars, _, s, e, (h, _)| {
         if out_words.len() == wi {
             let begin = out_words.last().map_or(0, |w| w.nodes.end);
             out_words.push(Word {
