@@ -65,7 +65,7 @@ fn compare(a: &ModelSummary, b: &ModelSummary) -> String {
         "equal"
     };
     let spread = if a.test.n < 2 || b.test.n < 2 {
-        "(one seed each, so seed noise is not measured)".to_string()
+        "with one seed each, so seed noise is not measured".to_string()
     } else if d.abs() > 2.0 * noise {
         format!("more than twice the larger seed std ({:.2})", noise * 100.0)
     } else {
@@ -75,10 +75,10 @@ fn compare(a: &ModelSummary, b: &ModelSummary) -> String {
         )
     };
     if dir == "equal" {
-        format!("equal to {}'s", b.model)
+        format!("equal to {}", b.model)
     } else {
         format!(
-            "{dir} than {}'s {}% by {}, {spread}",
+            "{dir} than {} ({}%) by {}, {spread}",
             b.model,
             pct(b.test.mean),
             points(d)
@@ -297,12 +297,12 @@ fn conclusion(
         }
         Question::Rnn | Question::Lstm => {
             let mut s = format!(
-                "The {} reaches {}% test accuracy.",
+                "The {} reaches {} % test accuracy.",
                 first.model,
                 first.test.percent()
             );
             for other in rows.iter().skip(1) {
-                let _ = write!(s, " Its accuracy is {}.", compare(first, other));
+                let _ = write!(s, " It is {}.", compare(first, other));
             }
             if let Some(flow) = grad_flow_sentence(r) {
                 if q == Question::Rnn {
@@ -574,4 +574,49 @@ pub fn write_report(
     let text = render(results, inputs, dir);
     std::fs::write(report_path, text)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", report_path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::figures::tests::synthetic;
+
+    #[test]
+    fn report_from_synthetic_results_is_stable() {
+        let text = render(&synthetic(), &ReportInputs::default(), Path::new("."));
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn conclusions_follow_the_numbers() {
+        let mut r = synthetic();
+        let text = render(&r, &ReportInputs::default(), Path::new("."));
+        assert!(
+            text.contains(
+                "The LSTM reaches 87.40 ± 0.40 % test accuracy. It is higher than RNN (70.40%)"
+            ),
+            "{text}"
+        );
+        // Swap the two models' numbers: the sentence must flip.
+        for run in &mut r.runs {
+            if run.model == "RNN" {
+                run.test_accuracy += 0.3;
+            }
+        }
+        let text = render(&r, &ReportInputs::default(), Path::new("."));
+        assert!(text.contains("It is lower than RNN (100.40%)"), "{text}");
+        assert!(text.contains("## 8. Generalisation to Yelp\n\n_The best IMDb model labels every Yelp review line; how well does it transfer?_\n\nNot run in this invocation."));
+    }
+
+    #[test]
+    fn benchmark_json_becomes_a_table() {
+        let mut o = String::new();
+        let v = serde_json::json!({"machine": "x", "rows": [{"model": "lstm", "ms": 1.5}, {"model": "cnn", "ms": 2.0}]});
+        bench_section(&mut o, "Model benchmark", Some(&v));
+        assert!(
+            o.contains("| model | ms |\n|---|---|\n| lstm | 1.500 |\n| cnn | 2 |"),
+            "{o}"
+        );
+        assert!(o.contains("machine: x"));
+    }
 }

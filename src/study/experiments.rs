@@ -212,3 +212,50 @@ mod tests {
         assert_eq!(m, vec![names::RNN, names::LSTM, names::CNN]);
     }
 }
+
+/// The configuration of a named model at the study's shared sizes.
+pub fn model_config(
+    name: &str,
+    s: &super::settings::StudySettings,
+) -> Option<crate::nn::config::ModelConfig> {
+    use crate::nn::config::{ModelConfig, ModelKind};
+    use crate::nn::gates::Gate;
+    use crate::nn::pooling::Aggregation;
+    use names::*;
+    let base = |kind| {
+        let mut c = ModelConfig::new(kind);
+        c.embedding_dim = s.embedding_dim;
+        c.hidden_size = s.hidden_size;
+        c.channels = s.channels;
+        c.kernel_widths = s.kernel_widths.clone();
+        c.dropout = s.dropout;
+        c
+    };
+    let lstm = || base(ModelKind::Lstm);
+    let gate = |g| ModelConfig {
+        disabled_gate: Some(g),
+        ..lstm()
+    };
+    let bi = |a| ModelConfig {
+        bidirectional: true,
+        aggregation: a,
+        ..lstm()
+    };
+    Some(match name {
+        CNN => base(ModelKind::Cnn),
+        RNN => base(ModelKind::Rnn),
+        LSTM => lstm(),
+        LSTM_NO_FORGET => gate(Gate::Forget),
+        LSTM_NO_INPUT => gate(Gate::Input),
+        LSTM_NO_OUTPUT => gate(Gate::Output),
+        LSTM_2 => ModelConfig {
+            num_layers: 2,
+            ..lstm()
+        },
+        BI_CONCAT => bi(Aggregation::Final),
+        BI_MEAN => bi(Aggregation::Mean),
+        BI_MAX => bi(Aggregation::Max),
+        BI_ATTENTION => bi(Aggregation::Attention),
+        _ => return None,
+    })
+}
