@@ -56,6 +56,13 @@ fn sentence_pieces_inherit_their_review_label() {
         .map(String::from)
     );
     assert_eq!(owner, [0, 0, 0, 1, 1, 1]);
+    // Multi-byte whitespace before a full stop (U+0085 occurs in IMDb) splits cleanly.
+    let (s2, _, _) = sentence_pieces(
+        &["make it.\u{85}She was.\u{a0}x. y".to_string()],
+        &[1],
+        &TextNormalizer::yelp_style(),
+    );
+    assert!(!s2.is_empty() && s2.iter().all(|t| !t.is_empty()), "{s2:?}");
     for (lab, r) in l.iter().zip(&owner) {
         assert_eq!(*lab, labels[*r], "a sentence has its review's label");
     }

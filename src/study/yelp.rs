@@ -790,6 +790,13 @@ pub struct YelpOutcome {
     pub positive_fraction: f32,
 }
 
+fn log_run(r: &YelpRun) {
+    eprintln!(
+        "yelp: {} (seed {}): Yelp/dev {:.3}, IMDb test {:.3} (sentence mean {:.3}), {:.0}s",
+        r.label, r.seed, r.yelp_dev, r.imdb_test, r.imdb_test_sentences, r.total_seconds
+    );
+}
+
 /// Trains the recipe (each seed), optionally the ablation, writes
 /// `out_dir/yelp_predictions.txt` from the chosen run and `out_dir/yelp_ablation.csv`.
 pub fn run_yelp_study(opts: &YelpStudyOptions) -> Result<YelpOutcome> {
@@ -798,6 +805,7 @@ pub fn run_yelp_study(opts: &YelpStudyOptions) -> Result<YelpOutcome> {
     let mut best: Option<FittedRecipe> = None;
     for &seed in &opts.seeds {
         let f = fit_recipe(&opts.recipe, &opts.budget, &data, seed, "full recipe")?;
+        log_run(&f.run);
         runs.push(f.run.clone());
         if best
             .as_ref()
@@ -810,9 +818,13 @@ pub fn run_yelp_study(opts: &YelpStudyOptions) -> Result<YelpOutcome> {
     if opts.ablation {
         let seed = opts.seeds[0];
         for (label, r) in ablation_recipes(&opts.recipe).into_iter().skip(1) {
-            runs.push(fit_recipe(&r, &opts.budget, &data, seed, &label)?.run);
+            let run = fit_recipe(&r, &opts.budget, &data, seed, &label)?.run;
+            log_run(&run);
+            runs.push(run);
         }
-        runs.push(fit_anchor(&opts.budget, &data)?);
+        let anchor = fit_anchor(&opts.budget, &data)?;
+        log_run(&anchor);
+        runs.push(anchor);
     }
     let predictions_path = opts.out_dir.join("yelp_predictions.txt");
     write_predictions(&predictions_path, &best.predictions)?;
