@@ -9,8 +9,6 @@ use sha2::{Digest, Sha256};
 use super::results::TokenizerStats;
 use super::settings::StudySettings;
 use crate::data::{Corpus, DataRoot, TextNormalizer, stratified_split};
-use crate::tokenizer::training::word_counts;
-use crate::tokenizer::unigram::trainer::{TrainerConfig, train as train_unigram};
 use crate::tokenizer::{EncodeOptions, Tokenizer, TokenizerTrainConfig};
 
 /// Encoded reviews of one split with their labels (empty labels for unlabeled text).
@@ -51,33 +49,13 @@ fn subset(labels: &[usize], limit: Option<usize>, seed: u64) -> Vec<usize> {
     }
 }
 
-/// Trains a Unigram tokenizer on `texts`. Uses [`Tokenizer::train`]; while that entry point
-/// is not wired to the trainer it calls the trainer directly with the same layout.
+/// Trains a Unigram tokenizer of `vocab_size` entries on `texts`.
 pub fn train_tokenizer(texts: &[String], vocab_size: usize) -> anyhow::Result<Tokenizer> {
     let cfg = TokenizerTrainConfig {
         vocab_size,
         ..TokenizerTrainConfig::default()
     };
-    match Tokenizer::train(texts, &cfg, &|_| {}) {
-        Ok(t) => Ok(t),
-        Err(crate::tokenizer::TokenizerError::Training(msg)) if msg.contains("not available") => {
-            let counts = word_counts(texts, &cfg.normalizer);
-            let normal = vocab_size.saturating_sub(cfg.specials.all().len() + 256);
-            let tc = TrainerConfig {
-                vocab_size: normal,
-                ..TrainerConfig::default()
-            };
-            let pieces = train_unigram(&counts, &tc, &|_| {})
-                .map_err(|e| anyhow::anyhow!("tokenizer training: {e}"))?;
-            Ok(Tokenizer::from_pieces(
-                pieces,
-                cfg.specials,
-                cfg.normalizer,
-                cfg.accumulation,
-            )?)
-        }
-        Err(e) => Err(e.into()),
-    }
+    Ok(Tokenizer::train(texts, &cfg, &|_| {})?)
 }
 
 fn encode(tok: &Tokenizer, texts: Vec<String>, labels: Vec<usize>) -> anyhow::Result<Encoded> {
