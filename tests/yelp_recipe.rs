@@ -3,7 +3,7 @@
 //! Yelp/dev. The full ablation is `#[ignore]`d (minutes per recipe):
 //!
 //! ```sh
-//! YELP_SEEDS=0,1 cargo test --release --test yelp_recipe -- --ignored --nocapture
+//! YELP_SEEDS=0,1 [YELP_ABLATION=0] [YELP_OUT=dir] [YELP_BUDGET=json] [YELP_RECIPE=json] cargo test --release --test yelp_recipe -- --ignored --nocapture
 //! ```
 
 use std::path::Path;
@@ -113,10 +113,9 @@ fn ablation() {
         .split(',')
         .map(|s| s.trim().parse().unwrap())
         .collect();
-    let mut opts = YelpStudyOptions::new(
-        root(),
-        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/figures")),
-    );
+    let out = std::env::var("YELP_OUT")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/figures").to_string());
+    let mut opts = YelpStudyOptions::new(root(), out);
     opts.seeds = seeds;
     opts.ablation = std::env::var("YELP_ABLATION").map_or(true, |v| v != "0");
     if let Ok(j) = std::env::var("YELP_RECIPE") {

@@ -435,11 +435,9 @@ pub fn fit_recipe(
     let start = Instant::now();
     let norm = recipe.normalizer();
     // The validation split is the same for every recipe and seed.
-    let all: Vec<usize> = (0..data.imdb_train.len()).collect();
     let split = crate::data::stratified_split(&data.imdb_train.labels, budget.valid_fraction, 0);
     let train_idx = balanced(&data.imdb_train, &split.train, budget.train_reviews / 2);
     let val_idx = spread(&split.valid, budget.valid_reviews);
-    drop(all);
     let train = data.imdb_train.subset(&train_idx);
     let val = data.imdb_train.subset(&val_idx);
     let test_idx: Vec<usize> = spread(
