@@ -118,6 +118,11 @@ fn ablation() {
     let mut opts = YelpStudyOptions::new(root(), out);
     opts.seeds = seeds;
     opts.ablation = std::env::var("YELP_ABLATION").map_or(true, |v| v != "0");
+    if opts.ablation {
+        // Each ingredient off from the all-on CNN recipe, at the smaller budget.
+        opts.recipe = YelpRecipe::full();
+        opts.budget = YelpBudget::ablation();
+    }
     if let Ok(j) = std::env::var("YELP_RECIPE") {
         opts.recipe = serde_json::from_str(&j).unwrap();
     }

@@ -85,6 +85,16 @@ impl YelpRecipe {
         }
     }
 
+    /// The recipe whose predictions are handed in: every ingredient on, with a BiLSTM and
+    /// max pooling. At the final budget it scored 84.7% on Yelp/dev against 84.0% for a
+    /// one-way LSTM read at its final state and 81.8% for CNN max (one seed each).
+    pub fn chosen() -> Self {
+        Self {
+            model: YelpModel::BiLstmMax,
+            ..Self::full()
+        }
+    }
+
     /// Every ingredient off: raw whole reviews, LSTM final state, last epoch.
     pub fn plain() -> Self {
         Self {
@@ -155,7 +165,7 @@ pub struct YelpBudget {
 }
 
 impl Default for YelpBudget {
-    /// The ablation's budget: a few minutes per recipe on 2 shared cores.
+    /// The final budget: all IMDb train reviews, 96-dim, 4 epochs (~8 min on 2 busy cores).
     fn default() -> Self {
         Self {
             train_reviews: 0,
@@ -163,19 +173,33 @@ impl Default for YelpBudget {
             valid_reviews: 0,
             test_reviews: 0,
             epochs: 4,
-            vocab_size: 12_000,
+            vocab_size: 8000,
             sentence_max_len: 64,
             review_max_len: 400,
             batch_size: 64,
             lr: 2e-3,
-            embedding_dim: 128,
-            width: 100,
+            embedding_dim: 96,
+            width: 96,
             dropout: 0.5,
         }
     }
 }
 
 impl YelpBudget {
+    /// The ablation's budget: 3000 reviews, 64-dim, 3 epochs, 2000 test reviews (2–5 min a
+    /// recipe on 2 busy cores).
+    pub fn ablation() -> Self {
+        Self {
+            train_reviews: 3000,
+            valid_reviews: 500,
+            test_reviews: 2000,
+            epochs: 3,
+            embedding_dim: 64,
+            width: 64,
+            ..Self::default()
+        }
+    }
+
     /// A budget small enough for a test (well under a minute).
     pub fn tiny() -> Self {
         Self {
@@ -644,9 +668,15 @@ pub fn ablation_recipes(full: &YelpRecipe) -> Vec<(String, YelpRecipe)> {
     off("token dropout", &|r| r.token_dropout = 0.0);
     off("subword sampling", &|r| r.subword_alpha = None);
     off("early stopping", &|r| r.early_stopping = false);
-    off("max pooling (LSTM final state)", &|r| {
-        r.model = YelpModel::LstmFinal
-    });
+    if full.model == YelpModel::LstmFinal {
+        off("LSTM final state (CNN max pooling instead)", &|r| {
+            r.model = YelpModel::CnnMax
+        });
+    } else {
+        off("max pooling (LSTM final state)", &|r| {
+            r.model = YelpModel::LstmFinal
+        });
+    }
     v
 }
 
@@ -768,7 +798,7 @@ impl YelpStudyOptions {
         Self {
             data_root,
             out_dir: out_dir.into(),
-            recipe: YelpRecipe::full(),
+            recipe: YelpRecipe::chosen(),
             budget: YelpBudget::default(),
             seeds: vec![0],
             ablation: false,
