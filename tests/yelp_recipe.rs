@@ -140,3 +140,28 @@ fn ablation() {
         out.positive_fraction
     );
 }
+
+#[test]
+fn ablation_table_is_stable() {
+    use sentiment_rnn::study::yelp::YelpRun;
+    let run = |label: &str, recipe: &YelpRecipe, yelp: f32, sent: f32| YelpRun {
+        label: label.into(),
+        switches: recipe.switches(),
+        seed: 3,
+        yelp_dev: yelp,
+        imdb_test: 0.8505,
+        imdb_test_sentences: sent,
+        imdb_val: 0.842,
+        best_epoch: 2,
+        epochs: 3,
+        train_examples: 21125,
+        params: 561730,
+        train_seconds: 107.8,
+        total_seconds: 119.0,
+    };
+    let md = ablation_markdown(&[
+        run("full recipe", &YelpRecipe::full(), 0.8125, 0.8725),
+        run("plain", &YelpRecipe::plain(), 0.701, f32::NAN),
+    ]);
+    insta::assert_snapshot!(md);
+}
