@@ -399,3 +399,28 @@ fn trained_segmentation_snapshot() {
     }
     insta::assert_snapshot!(out);
 }
+
+/// Two tokenizers used in turn on one thread never see each other's cached words.
+#[test]
+fn tokenizers_do_not_share_cached_words() {
+    let chars_only = Tokenizer::from_pieces(
+        "▁abcdefghijklmnopqrstuvwxyz"
+            .chars()
+            .map(|c| (c.to_string(), -3.0))
+            .collect(),
+        Default::default(),
+        Default::default(),
+        Default::default(),
+    )
+    .unwrap();
+    let text = "the movie in the film";
+    let (a, b) = (
+        TINY.encode_ids(text).unwrap(),
+        chars_only.encode_ids(text).unwrap(),
+    );
+    assert_ne!(a, b);
+    for _ in 0..3 {
+        assert_eq!(TINY.encode_ids(text).unwrap(), a);
+        assert_eq!(chars_only.encode_ids(text).unwrap(), b);
+    }
+}

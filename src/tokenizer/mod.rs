@@ -289,7 +289,7 @@ impl Tokenizer {
     /// Appends the ids of one word (`"▁" + body`), from the caches when possible.
     #[inline]
     fn word_ids(&self, front: &mut cache::FrontCache, body: &str, out: &mut Vec<u32>) {
-        let hash = cache::fx_hash(body);
+        let hash = cache::owner_hash(body, self.cache_owner);
         if front.extend_into(body, hash, out) {
             return;
         }
@@ -323,7 +323,7 @@ impl Tokenizer {
             return Err(TokenizerError::EmptyText);
         }
         let (text, _) = self.normalizer.prepare(text);
-        cache::with_front(self.cache_owner, |front| {
+        cache::with_front(|front| {
             for w in self.normalizer.word_spans(&text) {
                 self.word_ids(front, w.body, out);
             }
@@ -358,7 +358,7 @@ impl Tokenizer {
         let mut ids = Vec::with_capacity(text.len() / 3);
         let mut offsets = Vec::with_capacity(text.len() / 3);
         let meta_len = META.len_utf8();
-        cache::with_front(self.cache_owner, |front| {
+        cache::with_front(|front| {
             for w in self.normalizer.word_spans(text) {
                 let first = ids.len();
                 self.word_ids(front, w.body, &mut ids);
