@@ -184,7 +184,9 @@ pub fn render(results: &StudyResults, inputs: &ReportInputs, report_dir: &Path) 
         let _ = writeln!(o, "## {}. {}\n", q.number, q.title);
         let _ = writeln!(o, "_{}_\n", q.prompt);
         let rows: Vec<ModelSummary> = q.models.iter().filter_map(|n| get(n)).collect();
+        let ran = m.questions.is_empty() || m.questions.iter().any(|k| k == q.key);
         match q.id {
+            _ if !ran => o.push_str("Not run in this invocation.\n\n"),
             Question::Tokenizer => tokenizer_section(&mut o, results),
             Question::Yelp => yelp_section(&mut o, results),
             Question::Baseline => baseline_section(&mut o, results, &all),
@@ -194,6 +196,9 @@ pub fn render(results: &StudyResults, inputs: &ReportInputs, report_dir: &Path) 
                 o.push_str(&conclusion(q.id, &rows, results, &all));
                 o.push_str("\n\n");
             }
+        }
+        if !ran {
+            continue;
         }
         for f in q.figures {
             image(&mut o, inputs, report_dir, f);

@@ -352,6 +352,11 @@ pub fn run_study(o: &StudyOptions) -> anyhow::Result<StudyResults> {
     let results = StudyResults {
         meta: RunMeta {
             command: o.command.clone(),
+            questions: experiments::questions()
+                .iter()
+                .filter(|q| selected.contains(&q.id))
+                .map(|q| q.key.to_string())
+                .collect(),
             seeds: o.seeds.clone(),
             epochs: s.train.epochs,
             quick: o.quick,
