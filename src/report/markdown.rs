@@ -45,7 +45,7 @@ fn params(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -309,11 +309,11 @@ fn conclusion(
             for other in rows.iter().skip(1) {
                 let _ = write!(s, " It is {}.", compare(first, other));
             }
-            if let Some(flow) = grad_flow_sentence(r) {
-                if q == Question::Rnn {
-                    s.push(' ');
-                    s.push_str(&flow);
-                }
+            if q == Question::Rnn
+                && let Some(flow) = grad_flow_sentence(r)
+            {
+                s.push(' ');
+                s.push_str(&flow);
             }
             s
         }

@@ -113,14 +113,14 @@ fn run_model(
         dir: dir.clone(),
     };
     let result_path = dir.join("result.json");
-    if let Ok(text) = std::fs::read_to_string(&result_path) {
-        if let Ok(r) = serde_json::from_str::<RunResult>(&text) {
-            log(&format!(
-                "{name} seed {seed}: cached ({:.2}% test)",
-                r.test_accuracy * 100.0
-            ));
-            return Ok((r, handle));
-        }
+    if let Ok(text) = std::fs::read_to_string(&result_path)
+        && let Ok(r) = serde_json::from_str::<RunResult>(&text)
+    {
+        log(&format!(
+            "{name} seed {seed}: cached ({:.2}% test)",
+            r.test_accuracy * 100.0
+        ));
+        return Ok((r, handle));
     }
     let pad = p.tokenizer.pad_id();
     let dev = Cpu::seed_from_u64(seed);
