@@ -32,12 +32,10 @@ struct Case {
 }
 
 impl Case {
+    /// A random case of shape `(batch, seq, embed, hidden)`.
     fn new(
         seed: u64,
-        batch: usize,
-        seq: usize,
-        embed: usize,
-        hidden: usize,
+        (batch, seq, embed, hidden): (usize, usize, usize, usize),
         lengths: Vec<usize>,
         reverse: bool,
         gates: Option<[bool; 4]>,
@@ -264,10 +262,7 @@ fn lstm_matches_reference_for_every_gate_setting_and_direction() {
         for reverse in [false, true] {
             check(&Case::new(
                 seed as u64,
-                5,
-                6,
-                3,
-                4,
+                (5, 6, 3, 4),
                 LENGTHS.to_vec(),
                 reverse,
                 Some(gates),
@@ -279,7 +274,13 @@ fn lstm_matches_reference_for_every_gate_setting_and_direction() {
 #[test]
 fn rnn_matches_reference_in_both_directions() {
     for reverse in [false, true] {
-        check(&Case::new(11, 5, 6, 3, 4, LENGTHS.to_vec(), reverse, None));
+        check(&Case::new(
+            11,
+            (5, 6, 3, 4),
+            LENGTHS.to_vec(),
+            reverse,
+            None,
+        ));
     }
 }
 
@@ -294,10 +295,7 @@ fn fused_ops_match_the_op_by_op_reference() {
             [false, true].map(|reverse| {
                 Case::new(
                     60 + seed as u64,
-                    7,
-                    9,
-                    8,
-                    16,
+                    (7, 9, 8, 16),
                     lengths.clone(),
                     reverse,
                     Some(gates),
@@ -306,7 +304,7 @@ fn fused_ops_match_the_op_by_op_reference() {
         })
         .collect();
     cases.extend(
-        [false, true].map(|reverse| Case::new(70, 7, 9, 8, 16, lengths.clone(), reverse, None)),
+        [false, true].map(|reverse| Case::new(70, (7, 9, 8, 16), lengths.clone(), reverse, None)),
     );
     for case in &cases {
         let (out, _, grads) = case.run(&case.params(), false);
@@ -326,15 +324,12 @@ fn fused_ops_match_the_op_by_op_reference() {
 fn results_do_not_depend_on_the_thread_count() {
     let lstm = Case::new(
         21,
-        7,
-        5,
-        3,
-        3,
+        (7, 5, 3, 3),
         vec![5, 2, 1, 5, 4, 1, 3],
         true,
         Some([true; 4]),
     );
-    let rnn = Case::new(22, 7, 5, 3, 3, vec![1, 5, 2, 3, 5, 4, 1], false, None);
+    let rnn = Case::new(22, (7, 5, 3, 3), vec![1, 5, 2, 3, 5, 4, 1], false, None);
     for threads in [1, 3, 4] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -351,10 +346,7 @@ fn results_do_not_depend_on_the_thread_count() {
 fn untaped_forward_equals_taped_forward() {
     let case = Case::new(
         31,
-        4,
-        5,
-        3,
-        4,
+        (4, 5, 3, 4),
         vec![5, 4, 2, 1],
         false,
         Some([true, false, true, true]),
@@ -383,7 +375,7 @@ fn untaped_forward_equals_taped_forward() {
 #[test]
 fn fused_backward_matches_directional_finite_difference() {
     for gates in [Some([true; 4]), Some([false, true, true, false]), None] {
-        let case = Case::new(41, 4, 6, 5, 6, vec![6, 3, 1, 6], false, gates);
+        let case = Case::new(41, (4, 6, 5, 6), vec![6, 3, 1, 6], false, gates);
         let (_, _, grads) = case.fused(&case.params());
         let mut rng = StdRng::seed_from_u64(42);
         let dir: [Vec<f64>; 4] = std::array::from_fn(|p| {
@@ -421,7 +413,7 @@ fn fused_backward_matches_directional_finite_difference() {
 
 #[test]
 fn empty_and_all_padding_batches_give_zero_outputs_and_gradients() {
-    let case = Case::new(51, 3, 4, 2, 3, vec![0, 0, 0], false, Some([true; 4]));
+    let case = Case::new(51, (3, 4, 2, 3), vec![0, 0, 0], false, Some([true; 4]));
     let (out, _, grads) = case.fused(&case.params());
     assert!(out.iter().all(|&v| v == 0.0));
     assert!(grads.iter().all(|g| g.iter().all(|&v| v == 0.0)));
@@ -606,4 +598,28 @@ fn embedding_lookup_matches_dfdx_gather() {
     let g1 = (fused * r.clone()).sum().backward();
     let g2 = (gathered * r).sum().backward();
     assert_eq!(g1.get(&weight).as_vec(), g2.get(&weight).as_vec());
+}
+
+/// A permuted (strided) input gives the same result as its contiguous copy.
+#[test]
+fn strided_inputs_are_read_in_logical_order() {
+    let dev = Cpu::default();
+    let (b, t, e, h) = (3, 4, 2, 16);
+    let mut rng = StdRng::seed_from_u64(90);
+    let mut u = |n: usize| {
+        (0..n)
+            .map(|_| rng.gen_range(-1.0_f32..1.0))
+            .collect::<Vec<f32>>()
+    };
+    let x_bet = dev.tensor_from_vec(u(b * e * t), (b, e, t));
+    let x_perm = x_bet.clone().permute::<_, Axes3<0, 2, 1>>();
+    let x_copy = dev.tensor_from_vec(x_perm.as_vec(), (b, t, e));
+    let w_x = dev.tensor_from_vec(u(e * 4 * h), (e, 4 * h));
+    let w_h = dev.tensor_from_vec(u(h * 4 * h), (h, 4 * h));
+    let bias = dev.tensor_from_vec(u(4 * h), (4 * h,));
+    let lengths = [4, 2, 3];
+    let run = |x: Tensor<(usize, usize, usize), f32, Cpu>| {
+        lstm_sequence(x, &w_x, &w_h, &bias, &lengths, GateSet::ALL, false).as_vec()
+    };
+    assert_eq!(run(x_perm), run(x_copy));
 }

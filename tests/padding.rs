@@ -5,7 +5,7 @@ use dfdx::prelude::*;
 use proptest::prelude::*;
 use sentiment_rnn::data::loader::Batch;
 use sentiment_rnn::nn::backend::Path;
-use sentiment_rnn::nn::classifier::Classifier;
+use sentiment_rnn::nn::classifier::{Classifier, state_grad_norms};
 use sentiment_rnn::nn::config::{ModelConfig, ModelKind};
 use sentiment_rnn::nn::gates::{Gate, GateSet};
 use sentiment_rnn::nn::lstm::Lstm;
@@ -199,16 +199,7 @@ fn state_gradients_are_readable_and_vanish_after_the_last_token() {
     let b = batch(&[vec![1, 2, 3, 4], vec![5, 6]], 4, &[7]);
     let traced = model.forward_traced(&b, OwnedTape::default(), false);
     let grads = traced.logits.sum().backward();
-    let norms: Vec<Vec<f64>> = traced
-        .states
-        .iter()
-        .map(|s| {
-            let g = grads.get(s).as_vec();
-            g.chunks(4)
-                .map(|row| row.iter().map(|v| v * v).sum::<f64>().sqrt())
-                .collect()
-        })
-        .collect();
+    let norms = state_grad_norms(&traced.states, &grads);
     // Row 1 has 2 tokens: its states at t = 2, 3 (padding) get no gradient; t ≤ 1 do.
     assert!(norms[0][1] > 0.0 && norms[1][1] > 0.0);
     assert_eq!((norms[2][1], norms[3][1]), (0.0, 0.0));

@@ -6,8 +6,8 @@ mod tokenizer_support;
 use proptest::prelude::*;
 use sentiment_rnn::tokenizer::unigram::lattice::Lattice;
 use sentiment_rnn::tokenizer::{
-    EncodeOptions, META, Padding, Piece, PieceKind, ScoreAccumulation, Tokenizer, TokenizerError,
-    TokenizerTrainConfig, UnigramModel,
+    BrHandling, EncodeOptions, META, Normalizer, Padding, Piece, PieceKind, ScoreAccumulation,
+    Tokenizer, TokenizerError, TokenizerTrainConfig, UnigramModel,
 };
 use std::sync::LazyLock;
 use tokenizer_support::tiny_tokenizer;
@@ -121,6 +121,27 @@ proptest! {
             };
             prop_assert_eq!(enc.len(), want_len);
         }
+    }
+}
+
+proptest! {
+    /// The lossy `<br />` → space option: decoding gives the replaced text (less the space a
+    /// leading `<br />` became), and offsets still tile the original text.
+    #[test]
+    fn br_space_option(text in "(<br />|<br|a|the| |é|▁){1,10}") {
+        let tok = TINY.clone().with_normalizer(Normalizer { br: BrHandling::Space });
+        let enc = tok.encode(&text).unwrap();
+        let replaced = text.replace("<br />", " ");
+        let want = replaced.strip_prefix(' ').unwrap_or(&replaced);
+        prop_assert_eq!(tok.decode(&enc.input_ids, true).unwrap(), want);
+        prop_assert_eq!(tok.encode_ids(&text).unwrap(), enc.input_ids.clone());
+        let mut pos = 0;
+        for &(s, e) in &enc.offsets {
+            prop_assert_eq!(s, pos);
+            prop_assert!(e >= s);
+            pos = e;
+        }
+        prop_assert_eq!(pos, text.len());
     }
 }
 
@@ -240,6 +261,12 @@ fn save_then_load_is_identity() {
     assert_eq!(back.pad_id(), TINY.pad_id());
     assert_eq!(back.special_tokens(), TINY.special_tokens());
 
+    let br = TINY.clone().with_normalizer(Normalizer {
+        br: BrHandling::Space,
+    });
+    br.save(&path).unwrap();
+    assert_eq!(Tokenizer::from_file(&path).unwrap(), br);
+
     let mut f32_tok = TINY.clone();
     f32_tok.set_accumulation(ScoreAccumulation::F32);
     f32_tok.save(&path).unwrap();
@@ -318,7 +345,10 @@ fn imdb_round_trip() {
     // A trained tokenizer (long-decimal scores) also saves and loads exactly.
     let dir = tempfile::tempdir().unwrap();
     tok.save(dir.path().join("t.json")).unwrap();
-    assert_eq!(Tokenizer::from_file(dir.path().join("t.json")).unwrap(), tok);
+    assert_eq!(
+        Tokenizer::from_file(dir.path().join("t.json")).unwrap(),
+        tok
+    );
     let ids = tok
         .encode_batch_ids(&texts, &EncodeOptions::default())
         .unwrap();
@@ -368,4 +398,29 @@ fn trained_segmentation_snapshot() {
         assert_eq!(tok.decode(&enc.input_ids, true).unwrap(), s);
     }
     insta::assert_snapshot!(out);
+}
+
+/// Two tokenizers used in turn on one thread never see each other's cached words.
+#[test]
+fn tokenizers_do_not_share_cached_words() {
+    let chars_only = Tokenizer::from_pieces(
+        "▁abcdefghijklmnopqrstuvwxyz"
+            .chars()
+            .map(|c| (c.to_string(), -3.0))
+            .collect(),
+        Default::default(),
+        Default::default(),
+        Default::default(),
+    )
+    .unwrap();
+    let text = "the movie in the film";
+    let (a, b) = (
+        TINY.encode_ids(text).unwrap(),
+        chars_only.encode_ids(text).unwrap(),
+    );
+    assert_ne!(a, b);
+    for _ in 0..3 {
+        assert_eq!(TINY.encode_ids(text).unwrap(), a);
+        assert_eq!(chars_only.encode_ids(text).unwrap(), b);
+    }
 }

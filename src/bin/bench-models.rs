@@ -100,11 +100,17 @@ struct ModelResult {
 struct Summary {
     models: Vec<ModelResult>,
     lstm_reference_ms_per_step: Option<f64>,
+    /// Wall-time ratio fused LSTM / op-by-op reference LSTM.
     lstm_over_reference: Option<f64>,
+    lstm_reference_cpu_ms_per_step: Option<f64>,
+    /// The same ratio in CPU time (steadier when other processes compete for the cores).
+    lstm_over_reference_cpu: Option<f64>,
     threads: usize,
     steps: usize,
     warmup: usize,
     shape: serde_json::Value,
+    /// 1-minute load average before and after the run (timings on a loaded machine stretch).
+    load_avg: [f64; 2],
 }
 
 fn main() -> Result<()> {
@@ -127,6 +133,7 @@ fn main() -> Result<()> {
     } else {
         args.models.clone()
     };
+    let load_before = load_avg();
     let mut models = Vec::new();
     for name in &names {
         let r = if args.in_process {
@@ -157,12 +164,22 @@ fn main() -> Result<()> {
         .iter()
         .find(|m| m.name == "lstm_reference")
         .map(|m| m.ms_per_step);
+    let reference_cpu = models
+        .iter()
+        .find(|m| m.name == "lstm_reference")
+        .map(|m| m.cpu_ms_per_step);
+    let lstm_cpu = models
+        .iter()
+        .find(|m| m.name == "lstm")
+        .map(|m| m.cpu_ms_per_step);
     let lstm = models
         .iter()
         .find(|m| m.name == "lstm")
         .map(|m| m.ms_per_step);
     let summary = Summary {
         lstm_reference_ms_per_step: reference,
+        lstm_reference_cpu_ms_per_step: reference_cpu,
+        lstm_over_reference_cpu: lstm_cpu.zip(reference_cpu).map(|(a, b)| a / b),
         lstm_over_reference: lstm.zip(reference).map(|(a, b)| a / b),
         models: models
             .into_iter()
@@ -171,6 +188,7 @@ fn main() -> Result<()> {
         threads: args.threads,
         steps: args.steps,
         warmup: args.warmup,
+        load_avg: [load_before, load_avg()],
         shape: serde_json::json!({
             "batch": args.batch, "seq_len": args.seq_len, "vocab": args.vocab,
             "embed": args.embed, "hidden": args.hidden, "classes": 2,
@@ -224,6 +242,14 @@ fn run_child(args: &Args, name: &str) -> Result<ModelResult> {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let last = stdout.lines().last().context("child printed nothing")?;
     serde_json::from_str(last).with_context(|| format!("parsing the child's line {last:?}"))
+}
+
+/// The 1-minute load average (0 where /proc is unavailable).
+fn load_avg() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
 }
 
 /// Peak resident set size of this process in MB (`VmHWM`), 0 where /proc is unavailable.
@@ -437,6 +463,7 @@ struct Batch {
 }
 
 type Mat = Tensor<(usize, usize), f32, Cpu>;
+type Taped2 = Tensor<(usize, usize), f32, Cpu, OwnedTape<f32, Cpu>>;
 type Vec1 = Tensor<(usize,), f32, Cpu>;
 
 /// A recurrent layer's parameters for the fused ops.
@@ -600,28 +627,27 @@ impl FusedModel {
                     rnn_sequence(x, &l.w_x, &l.w_h, &l.b, &batch.lengths, l.reverse)
                 }
             };
-        let finals: Vec<Tensor<(usize, usize), f32, Cpu, OwnedTape<f32, Cpu>>> =
-            if !self.convs.is_empty() {
-                let (x, tape) = x.split_tape();
-                let mut tape = Some(tape);
-                self.convs
-                    .iter()
-                    .map(|(w, b, k)| {
-                        let xi = x.clone().put_tape(tape.take().unwrap_or_default());
-                        conv1d_max_relu(xi, w, b, &batch.lengths, *k, 0)
-                    })
-                    .collect()
-            } else if self.bidirectional {
-                let fwd = run(&self.layers[0], x.with_empty_tape());
-                let bwd = run(&self.layers[1], x);
-                vec![fwd.select(last), bwd.select(first)]
-            } else {
-                let mut h = x;
-                for l in &self.layers {
-                    h = run(l, h);
-                }
-                vec![h.select(last)]
-            };
+        let finals: Vec<Taped2> = if !self.convs.is_empty() {
+            let (x, tape) = x.split_tape();
+            let mut tape = Some(tape);
+            self.convs
+                .iter()
+                .map(|(w, b, k)| {
+                    let xi = x.clone().put_tape(tape.take().unwrap_or_default());
+                    conv1d_max_relu(xi, w, b, &batch.lengths, *k, 0)
+                })
+                .collect()
+        } else if self.bidirectional {
+            let fwd = run(&self.layers[0], x.with_empty_tape());
+            let bwd = run(&self.layers[1], x);
+            vec![fwd.select(last), bwd.select(first)]
+        } else {
+            let mut h = x;
+            for l in &self.layers {
+                h = run(l, h);
+            }
+            vec![h.select(last)]
+        };
         let mut logits = None;
         for (f, w) in finals.into_iter().zip(&self.heads) {
             let part = f.matmul(w.clone());

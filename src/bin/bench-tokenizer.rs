@@ -11,10 +11,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use sentiment_rnn::tokenizer::training::word_counts;
-use sentiment_rnn::tokenizer::unigram::trainer::{TrainerConfig, train};
+use sentiment_rnn::tokenizer::unigram::trainer::{TrainProgress, TrainerConfig};
 use sentiment_rnn::tokenizer::{
     EncodeOptions, Normalizer, PieceKind, ScoreAccumulation, SpecialTokens, Tokenizer,
+    TokenizerTrainConfig,
 };
 
 /// Specials (`<unk>`, `<s>`, `</s>`, `<pad>`) and byte-fallback pieces the model adds.
@@ -162,7 +162,6 @@ fn main() -> Result<()> {
     let root = data_root(args.data_dir);
     let train_texts = read_split(&root, "train")?;
     let test_texts = read_split(&root, "test")?;
-    let norm = Normalizer::default();
 
     let mut cfg = TrainerConfig {
         vocab_size: args.vocab_size - SPECIALS - BYTE_PIECES,
@@ -181,29 +180,36 @@ fn main() -> Result<()> {
         cfg.overshoot = v;
     }
     let t0 = Instant::now();
-    let counts = word_counts(&train_texts, &norm);
-    let pieces = if let Some(path) = &args.pieces_jsonl {
-        read_pieces_jsonl(path)?
-    } else {
-        train(&counts, &cfg, &|p| {
-            eprintln!(
-                "[{:7.3}s] {:?} round {} iter {}: {} pieces (target {}), obj {:.4}",
-                t0.elapsed().as_secs_f64(),
-                p.stage,
-                p.round,
-                p.sub_iteration,
-                p.pieces,
-                p.target,
-                p.objective
-            )
-        })?
+    let progress = |p: TrainProgress| {
+        eprintln!(
+            "[{:7.3}s] {:?} round {} iter {}: {} pieces (target {}), obj {:.4}",
+            t0.elapsed().as_secs_f64(),
+            p.stage,
+            p.round,
+            p.sub_iteration,
+            p.pieces,
+            p.target,
+            p.objective
+        )
     };
-    let tok = Tokenizer::from_pieces(
-        pieces,
-        SpecialTokens::default(),
-        norm.clone(),
-        ScoreAccumulation::default(),
-    )?;
+    // The public pipeline: word counting, the trainer, the vocabulary layout.
+    let tok = match &args.pieces_jsonl {
+        None => Tokenizer::train(
+            &train_texts,
+            &TokenizerTrainConfig {
+                vocab_size: args.vocab_size,
+                trainer: cfg,
+                ..TokenizerTrainConfig::default()
+            },
+            &progress,
+        )?,
+        Some(path) => Tokenizer::from_pieces(
+            read_pieces_jsonl(path)?,
+            SpecialTokens::default(),
+            Normalizer::default(),
+            ScoreAccumulation::default(),
+        )?,
+    };
     let train_seconds = t0.elapsed().as_secs_f64();
     if args.train_only {
         println!("{}", serde_json::json!({ "train_seconds": train_seconds }));

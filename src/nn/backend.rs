@@ -19,7 +19,7 @@ pub enum Path {
 
 /// A dfdx device that can run the study's recurrent layers over whole sequences.
 pub trait SequenceDevice<E: Dtype>: Device<E> {
-    /// LSTM over a padded batch (see [`reference`] for the contract).
+    /// LSTM over a padded batch (see [`reference`](mod@crate::nn::reference) for the contract).
     #[allow(clippy::too_many_arguments)]
     fn lstm_sequence<T: Tape<E, Self>>(
         x: R3<E, Self, T>,

@@ -13,7 +13,7 @@ use super::embedding::Embedding;
 use super::gates::GateSet;
 use super::linear::{Head, Logits};
 use super::lstm::Lstm;
-use super::params::{DynList, R2, UNSET};
+use super::params::{DynList, R2, UNSET, to_f64};
 use super::pooling::Aggregation;
 use super::pooling::Pooling;
 use super::rnn::Rnn;
@@ -67,6 +67,27 @@ pub struct Classifier<E: Dtype, D: Device<E>> {
 pub struct Traced<E: Dtype, D: Device<E>, T> {
     pub logits: Logits<E, D, T>,
     pub states: Vec<R2<E, D>>,
+}
+
+/// `‖∂L/∂h_t‖` per step and row (`[t][row]`) of [`Traced::states`], from the gradients of a
+/// leaky tape (`OwnedTape::default()`); row `r`'s distance from its last token is
+/// `lengths[r] − 1 − t`.
+pub fn state_grad_norms<E: Dtype, D: Device<E>>(
+    states: &[R2<E, D>],
+    grads: &Gradients<E, D>,
+) -> Vec<Vec<f64>> {
+    states
+        .iter()
+        .map(|h| {
+            let hidden = h.shape().1;
+            grads
+                .get(h)
+                .as_vec()
+                .chunks(hidden)
+                .map(|row| row.iter().map(|&v| to_f64(v).powi(2)).sum::<f64>().sqrt())
+                .collect()
+        })
+        .collect()
 }
 
 impl<E: Dtype, D: SequenceDevice<E>> Classifier<E, D> {

@@ -1,4 +1,19 @@
 //! Neural network layers and classifiers built from dfdx tensor ops.
+//!
+//! Everything is sized at runtime (`Tensor<(usize, …), E, D>`, see [`params`]) from a serde
+//! [`config::ModelConfig`], generic over the float type `E` and the dfdx device `D`:
+//!
+//! ```text
+//! Batch ─► Embedding ─┬─► CnnEncoder: Conv1d branches ─► masked max over time ─► ReLU ─┐
+//!                     └─► RecurrentStack<Rnn | Lstm> (Bidirectional layers) ─► Pooling ─┴─► dropout ─► Head ─► logits (B, 2)
+//! ```
+//!
+//! - [`classifier::Classifier`]: the model; a dfdx `TensorCollection`, so `alloc_grads`,
+//!   optimizers and safetensors work on it.
+//! - [`conv1d`], [`rnn`], [`lstm`] (+ [`gates`]), [`bidirectional`], [`stack`], [`pooling`]:
+//!   the layers. Recurrent layers map `(B, T, E)` + lengths to `(B, T, H)`, zero at padding.
+//! - [`reference`](mod@crate::nn::reference): op-by-op formulations of the recurrences (every device; traces states);
+//!   [`fused`]: whole-sequence CPU ops; [`backend`] picks one per device and float type.
 
 pub mod backend;
 pub mod bidirectional;

@@ -34,7 +34,7 @@ impl<E: Dtype, D: Device<E>> Rnn<E, D> {
 }
 
 impl<E: Dtype, D: SequenceDevice<E>> Rnn<E, D> {
-    /// `x: (B, T, E)` → `(B, T, H)`, zero at padding; see [`reference`] for the contract.
+    /// `x: (B, T, E)` → `(B, T, H)`, zero at padding; see [`reference`](mod@crate::nn::reference) for the contract.
     pub fn forward<T: Tape<E, D>>(
         &self,
         x: R3<E, D, T>,

@@ -151,10 +151,18 @@ const EMPTY: Slot = Slot {
     ids: [0; IDS_MAX],
 };
 
-/// A per-thread, direct-mapped word → ids table for one tokenizer at a time.
+/// A per-thread, direct-mapped word → ids table shared by all tokenizers: each slot's hash
+/// mixes in its tokenizer's owner id (see [`owner_hash`]), so entries of different tokenizers
+/// never match each other and switching tokenizers costs nothing.
 pub struct FrontCache {
-    owner: u64,
     slots: Vec<Slot>,
+}
+
+/// The front-cache hash of `word` for tokenizer `owner`. Multiplying by an odd constant is a
+/// bijection, so two owners never give the same hash for the same word.
+#[inline]
+pub fn owner_hash(word: &str, owner: u64) -> u64 {
+    fx_hash(word) ^ owner.wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// `word` zero-padded to the inline key size (`None` if too long).
@@ -172,21 +180,11 @@ fn padded(word: &str) -> Option<[u8; KEY_MAX]> {
 impl FrontCache {
     fn new() -> Self {
         FrontCache {
-            owner: 0,
             slots: vec![EMPTY; FRONT_SLOTS],
         }
     }
 
-    /// Empties the table if it holds another tokenizer's words.
-    #[inline]
-    pub fn claim(&mut self, owner: u64) {
-        if self.owner != owner {
-            self.slots.fill(EMPTY);
-            self.owner = owner;
-        }
-    }
-
-    /// Appends the ids of `word` (with hash `hash`) to `out`; false on a miss.
+    /// Appends the ids of `word` (with [`owner_hash`] `hash`) to `out`; false on a miss.
     #[inline]
     pub fn extend_into(&mut self, word: &str, hash: u64, out: &mut Vec<u32>) -> bool {
         let slot = &mut self.slots[hash as usize % FRONT_SLOTS];
@@ -229,13 +227,9 @@ thread_local! {
     static FRONT: std::cell::RefCell<FrontCache> = std::cell::RefCell::new(FrontCache::new());
 }
 
-/// Runs `f` with this thread's front cache, claimed for tokenizer `owner`.
-pub fn with_front<R>(owner: u64, f: impl FnOnce(&mut FrontCache) -> R) -> R {
-    FRONT.with(|c| {
-        let mut c = c.borrow_mut();
-        c.claim(owner);
-        f(&mut c)
-    })
+/// Runs `f` with this thread's front cache.
+pub fn with_front<R>(f: impl FnOnce(&mut FrontCache) -> R) -> R {
+    FRONT.with(|c| f(&mut c.borrow_mut()))
 }
 
 /// A process-unique id for a tokenizer instance (its front-cache owner tag).

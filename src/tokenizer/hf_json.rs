@@ -5,7 +5,8 @@
 //!   true}` plus `"score_accumulation"` (ours; HuggingFace ignores unknown model keys and
 //!   always sums in f64);
 //! - `added_tokens`: the four specials, `special: true`;
-//! - `normalizer`: `null` (`<br />` kept, nothing else changes);
+//! - `normalizer`: `null` (`<br />` kept, nothing else changes), or for
+//!   [`BrHandling::Space`] `{"type": "Replace", "pattern": {"String": "<br />"}, "content": " "}`;
 //! - `pre_tokenizer`: `Metaspace` (`▁`, `prepend_scheme: "always"`, `split: true`): spaces →
 //!   `▁`, one `▁` prepended, split before each `▁`, exactly our word split;
 //! - `post_processor`: `TemplateProcessing` `<s> $A </s>` (used when asking for specials);
@@ -21,6 +22,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use super::normalizer::{BR_TAG, BrHandling};
 use super::unigram::model::parse_byte_piece;
 use super::{
     META, Normalizer, Piece, PieceKind, Result, ScoreAccumulation, SpecialTokens, Tokenizer,
@@ -64,7 +66,10 @@ pub fn to_json(tok: &Tokenizer) -> String {
         "truncation": null,
         "padding": null,
         "added_tokens": added,
-        "normalizer": null,
+        "normalizer": match tok.normalizer().br {
+            BrHandling::Keep => Value::Null,
+            BrHandling::Space => json!({"type": "Replace", "pattern": {"String": BR_TAG}, "content": " "}),
+        },
         "pre_tokenizer": metaspace(),
         "post_processor": {
             "type": "TemplateProcessing",
@@ -174,22 +179,24 @@ pub fn from_json(text: &str, origin: &Path) -> Result<Tokenizer> {
         };
         pieces.push(Piece::new(text, score, kind));
     }
-    check_pipeline(&doc).map_err(&bad)?;
+    let normalizer = check_pipeline(&doc).map_err(&bad)?;
     let specials = special_roles(&doc, &pieces, unk_id, &special_ids).map_err(&bad)?;
     let model = UnigramModel::new(pieces, accumulation).map_err(|e| bad(e.to_string()))?;
-    Tokenizer::from_model(model, specials, Normalizer::default()).map_err(|e| bad(e.to_string()))
+    Tokenizer::from_model(model, specials, normalizer).map_err(|e| bad(e.to_string()))
 }
 
-/// Checks that normalizer, pre-tokenizer and decoder are the ones we implement.
-fn check_pipeline(doc: &Value) -> std::result::Result<(), String> {
-    match doc.get("normalizer") {
-        None | Some(Value::Null) => {}
+/// Checks that normalizer and pre-tokenizer are ones we implement; returns the normalizer.
+fn check_pipeline(doc: &Value) -> std::result::Result<Normalizer, String> {
+    let br_space = json!({"type": "Replace", "pattern": {"String": BR_TAG}, "content": " "});
+    let br = match doc.get("normalizer") {
+        None | Some(Value::Null) => BrHandling::Keep,
+        Some(n) if *n == br_space => BrHandling::Space,
         Some(n) => {
             return Err(format!(
-                "unsupported normalizer {n}; only null is implemented"
+                "unsupported normalizer {n}; only null and Replace(\"{BR_TAG}\" → \" \") are implemented"
             ));
         }
-    }
+    };
     let pre = doc.get("pre_tokenizer").unwrap_or(&Value::Null);
     let ok = pre.get("type").and_then(Value::as_str) == Some("Metaspace")
         && pre.get("replacement").and_then(Value::as_str) == Some("▁")
@@ -204,7 +211,7 @@ fn check_pipeline(doc: &Value) -> std::result::Result<(), String> {
             "unsupported pre_tokenizer {pre}; expected Metaspace(▁, prepend_scheme always, split)"
         ));
     }
-    Ok(())
+    Ok(Normalizer { br })
 }
 
 /// Finds which special token is pad, unk, bos and eos.

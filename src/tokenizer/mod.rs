@@ -6,7 +6,8 @@
 //! ```
 //!
 //! Nothing is lost: characters the vocabulary lacks become byte-fallback pieces `<0xNN>`, so
-//! `decode(encode(t)) == t` for every non-empty text. A literal `▁` in the input is always
+//! `decode(encode(t)) == t` for every non-empty text (with the default normalizer; the opt-in
+//! [`BrHandling::Space`] turns `<br />` into a space). A literal `▁` in the input is always
 //! written as its three byte pieces (`<0xE2><0x96><0x81>`), because a `▁` inside a piece means
 //! a space; decoding turns byte pieces back into bytes, never into spaces.
 //!
@@ -16,7 +17,7 @@
 //! library loads and that encodes identically (except for texts containing a literal `▁` or a
 //! special token's text, which HuggingFace treats as a space / as the special token).
 
-pub mod cache;
+mod cache;
 pub mod encoding;
 pub mod error;
 pub mod hf_json;
@@ -270,6 +271,14 @@ impl Tokenizer {
         self.special_ids.contains(&id)
     }
 
+    /// The same vocabulary with another normalizer (empty cache).
+    pub fn with_normalizer(mut self, normalizer: Normalizer) -> Self {
+        self.normalizer = normalizer;
+        self.cache.clear();
+        self.cache_owner = cache::next_owner_id();
+        self
+    }
+
     /// Switches score accumulation (f64: HuggingFace, f32: SentencePiece); clears the cache.
     pub fn set_accumulation(&mut self, accumulation: ScoreAccumulation) {
         self.model.set_accumulation(accumulation);
@@ -280,7 +289,7 @@ impl Tokenizer {
     /// Appends the ids of one word (`"▁" + body`), from the caches when possible.
     #[inline]
     fn word_ids(&self, front: &mut cache::FrontCache, body: &str, out: &mut Vec<u32>) {
-        let hash = cache::fx_hash(body);
+        let hash = cache::owner_hash(body, self.cache_owner);
         if front.extend_into(body, hash, out) {
             return;
         }
@@ -313,8 +322,9 @@ impl Tokenizer {
         if text.is_empty() {
             return Err(TokenizerError::EmptyText);
         }
-        cache::with_front(self.cache_owner, |front| {
-            for w in normalizer::word_spans(text) {
+        let (text, _) = self.normalizer.prepare(text);
+        cache::with_front(|front| {
+            for w in self.normalizer.word_spans(&text) {
                 self.word_ids(front, w.body, out);
             }
         });
@@ -343,11 +353,13 @@ impl Tokenizer {
         if text.is_empty() {
             return Err(TokenizerError::EmptyText);
         }
+        let (text, map) = self.normalizer.prepare(text);
+        let text = text.as_ref();
         let mut ids = Vec::with_capacity(text.len() / 3);
         let mut offsets = Vec::with_capacity(text.len() / 3);
         let meta_len = META.len_utf8();
-        cache::with_front(self.cache_owner, |front| {
-            for w in normalizer::word_spans(text) {
+        cache::with_front(|front| {
+            for w in self.normalizer.word_spans(text) {
                 let first = ids.len();
                 self.word_ids(front, w.body, &mut ids);
                 // Position in the normalized word "▁" + body; its first 3 bytes are the space.
@@ -364,6 +376,11 @@ impl Tokenizer {
                 }
             }
         });
+        if let Some(map) = map {
+            for o in &mut offsets {
+                *o = (map[o.0], map[o.1]);
+            }
+        }
         let tokens = ids
             .iter()
             .map(|&id| self.model.pieces()[id as usize].text.clone())
@@ -455,7 +472,8 @@ impl Tokenizer {
             return Err(TokenizerError::EmptyText);
         }
         let mut ids = Vec::new();
-        for w in normalizer::word_spans(text) {
+        let (text, _) = self.normalizer.prepare(text);
+        for w in self.normalizer.word_spans(&text) {
             let mut parts = w.body.split(META);
             let word = format!("{META}{}", parts.next().unwrap_or(""));
             ids.extend(unigram::sampling::sample_ids(

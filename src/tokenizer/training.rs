@@ -59,20 +59,20 @@ pub fn word_counts<S: AsRef<str> + Sync>(
             }
             m
         })
-        .reduce(HashMap::new, |mut a, b| {
+        // Merge the smaller map into the larger.
+        .reduce(HashMap::new, |a, b| {
             if a.len() < b.len() {
-                return merge(b, a);
+                merge(b, a)
+            } else {
+                merge(a, b)
             }
-            for (k, v) in b {
-                *a.entry(k).or_default() += v;
-            }
-            a
         });
     let mut v: Vec<(String, u64)> = counts.into_iter().collect();
     v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     v
 }
 
+/// Adds `b`'s counts into `a`.
 fn merge(mut a: HashMap<String, u64>, b: HashMap<String, u64>) -> HashMap<String, u64> {
     for (k, v) in b {
         *a.entry(k).or_default() += v;

@@ -1,11 +1,12 @@
 //! Whole-sequence CPU ops for the recurrent layers (hand-written BPTT).
 //!
 //! [`lstm_sequence`] and [`rnn_sequence`] run a recurrent layer over a padded batch `(B, T, E)`
-//! as one dfdx op each: the forward packs the real tokens time-major (rows sorted by length),
-//! projects all of them with one matmul, and adds one fused recurrent matmul per step; the
-//! backward is written by hand and turns into a few whole-sequence matmuls. The tape rides on
-//! `x`; the parameters are untaped and get their gradients accumulated into the tape's
-//! [`Gradients`](dfdx::tensor::Gradients), like dfdx's own matmul does.
+//! as one dfdx op each: the forward projects every token with one matmul, then walks the steps
+//! with one fused recurrent matmul per step (rows sorted by length, so finished rows drop out;
+//! batch rows split between threads); the backward is written by hand and ends in a few
+//! whole-sequence matmuls. The tape rides on `x`; the parameters are untaped and get their
+//! gradients accumulated into the tape's [`Gradients`](dfdx::tensor::Gradients), like dfdx's
+//! own matmul does.
 //!
 //! [`embedding_lookup`] is the token embedding as one op (row copies forward, a scatter-add
 //! straight into the table's gradient backward).
@@ -39,6 +40,7 @@ fn gate_mask(g: GateSet) -> [bool; 4] {
 }
 
 /// The input's values in a pooled buffer (dfdx exposes no borrowed view of a tensor's data).
+/// `x` must be contiguous (the ops call `contiguous()` first, a no-op for ordinary tensors).
 fn input_buffer<T>(x: &Tensor<(usize, usize, usize), f32, Cpu, T>) -> Vec<f32> {
     let (b, t, e) = *x.shape();
     let mut buf = pool::take(b * t * e);
@@ -93,7 +95,7 @@ pub fn lstm_sequence<T: Tape<f32, Cpu>>(
         threads,
     };
     let dev = x.device().clone();
-    let (x, mut tape) = x.split_tape();
+    let (x, mut tape) = x.contiguous().split_tape();
     let (wx, wh) = (w_x.as_vec(), w_h.as_vec());
     let mut fwd = lstm::forward(
         dims,
@@ -164,7 +166,7 @@ pub fn rnn_sequence<T: Tape<f32, Cpu>>(
         threads,
     };
     let dev = x.device().clone();
-    let (x, mut tape) = x.split_tape();
+    let (x, mut tape) = x.contiguous().split_tape();
     let (wx, wh) = (w_x.as_vec(), w_h.as_vec());
     let mut fwd = rnn::forward(
         dims,
@@ -245,7 +247,7 @@ pub fn conv1d_max_relu<T: Tape<f32, Cpu>>(
         padding,
     };
     let dev = x.device().clone();
-    let (x, mut tape) = x.split_tape();
+    let (x, mut tape) = x.contiguous().split_tape();
     let w = weight.as_vec();
     let mut fwd = conv::forward(dims, input_buffer(&x), &w, &bias.as_vec(), lengths);
     let out = dev.tensor_from_vec(std::mem::take(&mut fwd.out), (batch, channels));
@@ -299,7 +301,7 @@ pub fn embedding_lookup<T: Tape<f32, Cpu>>(
         panic!("token id {id} at position {i} is outside the vocabulary of {vocab}");
     }
     let dev = weight.device().clone();
-    let (weight, mut tape) = weight.split_tape();
+    let (weight, mut tape) = weight.contiguous().split_tape();
     let mut table = pool::take(vocab * dim);
     weight.copy_into(&mut table);
     let rows = embedding::gather(&table, ids, dim);

@@ -17,7 +17,10 @@ pub(crate) fn take(len: usize) -> Vec<f32> {
     if len >= MIN_POOLED {
         let mut idle = IDLE.lock().unwrap_or_else(|e| e.into_inner());
         let best = (0..idle.len())
-            .filter(|&i| idle[i].capacity() >= len)
+            // Not much larger: a big buffer handed out for a small request may leave the pool
+            // for good (outputs become dfdx tensors), and the next big request would fault in
+            // fresh pages.
+            .filter(|&i| (len..=2 * len).contains(&idle[i].capacity()))
             .min_by_key(|&i| idle[i].capacity());
         if let Some(i) = best {
             let mut v = idle.swap_remove(i);

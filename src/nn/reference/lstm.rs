@@ -39,6 +39,10 @@ pub fn lstm_sequence_traced<E: Dtype, D: Device<E>, T: Tape<E, D>>(
     let blocks = gates.num_blocks();
     assert_eq!(w_x.shape().1, blocks * hidden, "w_x has G·H columns");
     let dev = x.device().clone();
+    // One (B,) index tensor per gate block, shared by every step.
+    let block_idx: Vec<_> = (0..blocks)
+        .map(|k| constant_index(&dev, batch, k))
+        .collect();
     let mut c_prev: Option<R2<E, D, T>> = None;
     let cell = |z: R2<E, D, T>| {
         // (B, G·H) → (B, G, H); each gate is one block along the middle axis.
@@ -48,7 +52,7 @@ pub fn lstm_sequence_traced<E: Dtype, D: Device<E>, T: Tape<E, D>>(
             gates.block_index(which).map(|k| {
                 z.clone()
                     .put_tape(tape.take().unwrap_or_default())
-                    .select(constant_index(&dev, batch, k))
+                    .select(block_idx[k].clone())
             })
         };
         let g = block(Block::Candidate).expect("candidate block").tanh();

@@ -43,7 +43,9 @@ pub struct TrainerConfig {
     pub overshoot: f64,
     /// Pieces expected fewer times than this are dropped in the M-step (SentencePiece: 0.5).
     pub min_expected_count: f64,
-    /// EM steps on the final vocabulary after the cut (SentencePiece: 0).
+    /// EM steps on the final vocabulary after the cut (SentencePiece: 0). Re-estimating
+    /// the scores of exactly the kept pieces helps a little: IMDb test bits/char 2.1959
+    /// with 0 steps, 2.1933 with 2 (no further gain with 5).
     pub final_em_iterations: usize,
 }
 
@@ -78,6 +80,7 @@ pub enum TrainStage {
 /// A progress report, sent after every step of training.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainProgress {
+    /// The step just finished.
     pub stage: TrainStage,
     /// Pruning round (0 before the first pruning).
     pub round: usize,
@@ -95,22 +98,28 @@ pub struct TrainProgress {
 /// Why training could not run.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum TrainError {
+    /// No words with a nonzero count.
     #[error("no training text: the word list is empty or all counts are zero")]
     EmptyInput,
     #[error(
         "vocab_size {requested} is too small: the training text has {chars} distinct characters, and each must be a piece"
     )]
+    /// Fewer pieces requested than there are distinct characters.
     VocabTooSmall { requested: usize, chars: usize },
     #[error(
         "vocab_size {requested} is too large: the training text supports only {available} pieces"
     )]
+    /// More pieces requested than the seed vocabulary (characters plus substrings that
+    /// occur at least twice) holds.
     VocabTooLarge { requested: usize, available: usize },
+    /// A word that normalization cannot have produced.
     #[error("word {index} ({word:?}) is invalid: {reason}")]
     InvalidWord {
         index: usize,
         word: String,
         reason: &'static str,
     },
+    /// A setting out of its range.
     #[error("invalid trainer config: {0}")]
     InvalidConfig(&'static str),
 }

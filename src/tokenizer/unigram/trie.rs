@@ -28,6 +28,87 @@ pub struct Trie {
     units: Vec<Unit>,
 }
 
+/// The unit array under construction, with a doubly linked list of its free cells so that
+/// finding a base skips the (dense) used region.
+struct Cells {
+    units: Vec<Unit>,
+    next: Vec<usize>,
+    prev: Vec<usize>,
+    /// First free cell (`usize::MAX`: none).
+    head: usize,
+    tail: usize,
+}
+
+impl Cells {
+    /// Just the root, at cell 0.
+    fn new() -> Self {
+        let root = Unit {
+            base: 0,
+            check: 0,
+            value: NONE,
+        };
+        Cells {
+            units: vec![root],
+            next: vec![usize::MAX],
+            prev: vec![usize::MAX],
+            head: usize::MAX,
+            tail: usize::MAX,
+        }
+    }
+
+    /// Extends the array to `len` cells, all free.
+    fn grow(&mut self, len: usize) {
+        while self.units.len() < len {
+            let i = self.units.len();
+            self.units.push(FREE);
+            self.next.push(usize::MAX);
+            self.prev.push(self.tail);
+            match self.tail {
+                usize::MAX => self.head = i,
+                t => self.next[t] = i,
+            }
+            self.tail = i;
+        }
+    }
+
+    /// Marks free cell `i` as a child of `parent`.
+    fn take(&mut self, i: usize, parent: u32) {
+        let (p, n) = (self.prev[i], self.next[i]);
+        match p {
+            usize::MAX => self.head = n,
+            p => self.next[p] = n,
+        }
+        match n {
+            usize::MAX => self.tail = p,
+            n => self.prev[n] = p,
+        }
+        self.units[i].check = parent;
+    }
+
+    /// The first base >= 1 at which every `labels` cell is free, growing the array as needed.
+    fn find_base(&mut self, labels: &[u8]) -> usize {
+        let lo = labels[0] as usize;
+        let mut f = self.head;
+        loop {
+            let base = match f {
+                usize::MAX => self.units.len().saturating_sub(lo).max(1),
+                f => f.saturating_sub(lo).max(1),
+            };
+            self.grow(base + 256);
+            if labels
+                .iter()
+                .all(|&c| self.units[base + c as usize].check == NONE)
+            {
+                return base;
+            }
+            f = match f {
+                usize::MAX => unreachable!("cells past the end are all free"),
+                f => self.next[f],
+            };
+        }
+    }
+}
+
 /// A pointer-based node used only while building.
 #[derive(Default)]
 struct BuildNode {
@@ -54,45 +135,25 @@ impl Trie {
             }
             build[node].value.get_or_insert(id);
         }
-        let mut units = vec![FREE; 256];
-        units[0] = Unit {
-            base: 0,
-            check: 0,
-            value: NONE,
-        };
-        // (build node, its unit), placed breadth-first.
+        let mut cells = Cells::new();
+        // (build node, its unit), placed breadth-first so that siblings and the frequent
+        // shallow nodes end up close together.
         let mut queue = std::collections::VecDeque::from([(0usize, 0usize)]);
-        let mut first_free = 1;
-        let mut high_water = 1;
         while let Some((node, unit)) = queue.pop_front() {
-            units[unit].value = build[node].value.unwrap_or(NONE);
+            cells.units[unit].value = build[node].value.unwrap_or(NONE);
             let labels: Vec<u8> = build[node].children.keys().copied().collect();
-            let Some(&lo) = labels.first() else { continue };
-            while units[first_free].check != NONE {
-                first_free += 1;
+            if labels.is_empty() {
+                continue;
             }
-            // A small base whose slots for all labels are free: a short scan from the first
-            // free unit, else past everything used so far (keeps building linear).
-            let start = first_free.saturating_sub(lo as usize).max(1);
-            let fits = |units: &[Unit], base: usize| {
-                labels
-                    .iter()
-                    .all(|&c| units.get(base + c as usize).is_none_or(|u| u.check == NONE))
-            };
-            let base = (start..start + 64)
-                .find(|&b| fits(&units, b))
-                .unwrap_or(high_water);
-            if units.len() < base + 256 {
-                units.resize(base + 256, FREE);
-            }
-            high_water = high_water.max(base + *labels.last().unwrap() as usize + 1);
-            units[unit].base = base as u32;
+            let base = cells.find_base(&labels);
+            cells.units[unit].base = base as u32;
             for (&c, &child) in &build[node].children {
                 let t = base + c as usize;
-                units[t].check = unit as u32;
+                cells.take(t, unit as u32);
                 queue.push_back((child, t));
             }
         }
+        let mut units = cells.units;
         while units.last().is_some_and(|u| u.check == NONE) {
             units.pop();
         }
@@ -152,6 +213,26 @@ mod tests {
         assert_eq!(t.get("abc"), Some(2));
         assert_eq!(t.get("\0"), Some(5));
         assert_eq!(t.get("c"), None);
+    }
+
+    #[test]
+    fn units_are_packed_densely() {
+        // Breadth-first placement with a free list: almost no unused cells.
+        let words: Vec<String> = (0..3000u32)
+            .map(|i| format!("{}▁{}", i * 7919 % 1000, i))
+            .collect();
+        let t = Trie::new(
+            words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (w.as_str(), i as u32)),
+        );
+        let used = t.units.iter().filter(|u| u.check != NONE).count();
+        assert!(
+            t.units.len() < used + used / 10 + 256,
+            "{} units for {used} nodes",
+            t.units.len()
+        );
     }
 
     #[test]
