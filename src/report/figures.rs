@@ -464,8 +464,39 @@ pub struct FigurePlan {
     pub grad_flow: Vec<String>,
 }
 
-/// Draws every figure the results support into `dir`.
+/// Every figure this module can draw.
+pub const FIGURE_NAMES: [&str; 6] = [
+    "token_lengths",
+    "learning_curves",
+    "test_accuracy",
+    "gate_ablation",
+    "length_buckets",
+    "grad_flow",
+];
+
+/// Draws every figure the results support into `dir`, removing older figures of these
+/// names that the results no longer support (so the folder never shows stale results).
 pub fn write_figures(
+    results: &StudyResults,
+    plan: &FigurePlan,
+    dir: &Path,
+) -> anyhow::Result<Vec<FigureFile>> {
+    let out = draw_figures(results, plan, dir)?;
+    for name in FIGURE_NAMES
+        .iter()
+        .filter(|n| !out.iter().any(|f| f.name == **n))
+    {
+        for ext in ["png", "svg"] {
+            let p = dir.join(format!("{name}.{ext}"));
+            if p.is_file() {
+                std::fs::remove_file(&p)?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn draw_figures(
     results: &StudyResults,
     plan: &FigurePlan,
     dir: &Path,

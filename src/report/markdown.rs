@@ -45,7 +45,7 @@ fn params(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -184,7 +184,9 @@ pub fn render(results: &StudyResults, inputs: &ReportInputs, report_dir: &Path) 
         let _ = writeln!(o, "## {}. {}\n", q.number, q.title);
         let _ = writeln!(o, "_{}_\n", q.prompt);
         let rows: Vec<ModelSummary> = q.models.iter().filter_map(|n| get(n)).collect();
+        let ran = m.questions.is_empty() || m.questions.iter().any(|k| k == q.key);
         match q.id {
+            _ if !ran => o.push_str("Not run in this invocation.\n\n"),
             Question::Tokenizer => tokenizer_section(&mut o, results),
             Question::Yelp => yelp_section(&mut o, results),
             Question::Baseline => baseline_section(&mut o, results, &all),
@@ -194,6 +196,9 @@ pub fn render(results: &StudyResults, inputs: &ReportInputs, report_dir: &Path) 
                 o.push_str(&conclusion(q.id, &rows, results, &all));
                 o.push_str("\n\n");
             }
+        }
+        if !ran {
+            continue;
         }
         for f in q.figures {
             image(&mut o, inputs, report_dir, f);
@@ -205,9 +210,15 @@ pub fn render(results: &StudyResults, inputs: &ReportInputs, report_dir: &Path) 
     bench_section(
         &mut o,
         "Tokenizer benchmark",
+        "bench_tokenizer.json",
         inputs.bench_tokenizer.as_ref(),
     );
-    bench_section(&mut o, "Model benchmark", inputs.bench_models.as_ref());
+    bench_section(
+        &mut o,
+        "Model benchmark",
+        "bench_models.json",
+        inputs.bench_models.as_ref(),
+    );
     o
 }
 
@@ -304,11 +315,11 @@ fn conclusion(
             for other in rows.iter().skip(1) {
                 let _ = write!(s, " It is {}.", compare(first, other));
             }
-            if let Some(flow) = grad_flow_sentence(r) {
-                if q == Question::Rnn {
-                    s.push(' ');
-                    s.push_str(&flow);
-                }
+            if q == Question::Rnn
+                && let Some(flow) = grad_flow_sentence(r)
+            {
+                s.push(' ');
+                s.push_str(&flow);
             }
             s
         }
@@ -507,17 +518,9 @@ fn baseline_section(o: &mut String, r: &StudyResults, all: &[ModelSummary]) {
     o.push('\n');
 }
 
-/// Renders a benchmark JSON as a table: an array of flat objects (or an object holding
-/// one) becomes rows; anything else becomes key/value rows.
-fn bench_section(o: &mut String, title: &str, v: Option<&serde_json::Value>) {
-    let Some(v) = v else { return };
-    let _ = writeln!(o, "## {title}\n");
-    let rows = match v {
-        serde_json::Value::Array(a) => Some(a.clone()),
-        serde_json::Value::Object(m) => m.values().find_map(|x| x.as_array().cloned()),
-        _ => None,
-    };
-    let cell = |x: &serde_json::Value| match x {
+/// A scalar JSON value as a table cell (`None` for arrays and objects).
+fn scalar_cell(x: &serde_json::Value) -> Option<String> {
+    Some(match x {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Number(n) => n.as_f64().map_or(n.to_string(), |f| {
             if f.fract() == 0.0 {
@@ -526,38 +529,66 @@ fn bench_section(o: &mut String, title: &str, v: Option<&serde_json::Value>) {
                 format!("{f:.3}")
             }
         }),
-        other => other.to_string(),
-    };
-    if let Some(rows) = rows.filter(|r| r.iter().all(|x| x.is_object()) && !r.is_empty()) {
-        let mut keys: Vec<String> = Vec::new();
-        for r in &rows {
-            for k in r.as_object().into_iter().flat_map(|m| m.keys()) {
-                if !keys.contains(k) {
-                    keys.push(k.clone());
+        serde_json::Value::Bool(b) => b.to_string(),
+        serde_json::Value::Null => "–".into(),
+        _ => return None,
+    })
+}
+
+/// Rows that are objects of scalars, as a table (columns in first-seen order).
+fn object_table(o: &mut String, rows: &[serde_json::Value]) {
+    let mut keys: Vec<&String> = Vec::new();
+    for r in rows.iter().filter_map(|r| r.as_object()) {
+        for (k, v) in r {
+            if scalar_cell(v).is_some() && !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
+    let names: Vec<&str> = keys.iter().map(|k| k.as_str()).collect();
+    let _ = writeln!(o, "| {} |", names.join(" | "));
+    let _ = writeln!(o, "|{}", "---|".repeat(keys.len()));
+    for r in rows {
+        let cells: Vec<String> = keys
+            .iter()
+            .map(|k| r.get(*k).and_then(scalar_cell).unwrap_or_default())
+            .collect();
+        let _ = writeln!(o, "| {} |", cells.join(" | "));
+    }
+    o.push('\n');
+}
+
+/// Renders a benchmark JSON: its scalar fields as a key/value table and every array of
+/// objects as its own table; deeper nesting stays in the file.
+fn bench_section(o: &mut String, title: &str, file: &str, v: Option<&serde_json::Value>) {
+    let Some(v) = v else { return };
+    let _ = writeln!(o, "## {title}\n\nFrom `{file}`.\n");
+    let is_rows = |a: &Vec<serde_json::Value>| !a.is_empty() && a.iter().all(|x| x.is_object());
+    match v {
+        serde_json::Value::Array(a) if is_rows(a) => object_table(o, a),
+        serde_json::Value::Object(m) => {
+            let scalars: Vec<(&String, String)> = m
+                .iter()
+                .filter_map(|(k, x)| scalar_cell(x).map(|c| (k, c)))
+                .collect();
+            if !scalars.is_empty() {
+                o.push_str("| Key | Value |\n|---|---|\n");
+                for (k, c) in scalars {
+                    let _ = writeln!(o, "| {k} | {c} |");
+                }
+                o.push('\n');
+            }
+            for (k, x) in m {
+                if let serde_json::Value::Array(a) = x
+                    && is_rows(a)
+                {
+                    let _ = writeln!(o, "`{k}`:\n");
+                    object_table(o, a);
                 }
             }
         }
-        let _ = writeln!(o, "| {} |", keys.join(" | "));
-        let _ = writeln!(o, "|{}", "---|".repeat(keys.len()));
-        for r in &rows {
-            let cells: Vec<String> = keys
-                .iter()
-                .map(|k| r.get(k).map_or(String::new(), cell))
-                .collect();
-            let _ = writeln!(o, "| {} |", cells.join(" | "));
-        }
-        if let serde_json::Value::Object(m) = v {
-            for (k, x) in m.iter().filter(|(_, x)| !x.is_array()) {
-                let _ = writeln!(o, "\n{k}: {}", cell(x));
-            }
-        }
-    } else if let serde_json::Value::Object(m) = v {
-        o.push_str("| Key | Value |\n|---|---|\n");
-        for (k, x) in m {
-            let _ = writeln!(o, "| {k} | {} |", cell(x));
-        }
+        _ => {}
     }
-    o.push('\n');
 }
 
 /// Renders and writes `report_path`.
@@ -612,11 +643,14 @@ mod tests {
     fn benchmark_json_becomes_a_table() {
         let mut o = String::new();
         let v = serde_json::json!({"machine": "x", "rows": [{"model": "lstm", "ms": 1.5}, {"model": "cnn", "ms": 2.0}]});
-        bench_section(&mut o, "Model benchmark", Some(&v));
+        bench_section(&mut o, "Model benchmark", "bench_models.json", Some(&v));
         assert!(
             o.contains("| model | ms |\n|---|---|\n| lstm | 1.500 |\n| cnn | 2 |"),
             "{o}"
         );
-        assert!(o.contains("machine: x"));
+        assert!(
+            o.contains("| Key | Value |\n|---|---|\n| machine | x |"),
+            "{o}"
+        );
     }
 }

@@ -191,28 +191,6 @@ pub fn models_for(selected: &[Question]) -> Vec<&'static str> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn select_accepts_keys_and_numbers_and_names_bad_ones() {
-        assert_eq!(
-            select(&["cnn,7".into()]).unwrap(),
-            vec![Question::Cnn, Question::Bidirectional]
-        );
-        let e = select(&["cnnn".into()]).unwrap_err();
-        assert!(e.contains("cnnn") && e.contains("gates"), "{e}");
-        assert_eq!(select(&[]).unwrap().len(), 9);
-    }
-
-    #[test]
-    fn models_are_deduplicated() {
-        let m = models_for(&[Question::Rnn, Question::Lstm]);
-        assert_eq!(m, vec![names::RNN, names::LSTM, names::CNN]);
-    }
-}
-
 /// The configuration of a named model at the study's shared sizes.
 pub fn model_config(
     name: &str,
@@ -258,4 +236,26 @@ pub fn model_config(
         BI_ATTENTION => bi(Aggregation::Attention),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn select_accepts_keys_and_numbers_and_names_bad_ones() {
+        assert_eq!(
+            select(&["cnn,7".into()]).unwrap(),
+            vec![Question::Cnn, Question::Bidirectional]
+        );
+        let e = select(&["cnnn".into()]).unwrap_err();
+        assert!(e.contains("cnnn") && e.contains("gates"), "{e}");
+        assert_eq!(select(&[]).unwrap().len(), 9);
+    }
+
+    #[test]
+    fn models_are_deduplicated() {
+        let m = models_for(&[Question::Rnn, Question::Lstm]);
+        assert_eq!(m, vec![names::RNN, names::LSTM, names::CNN]);
+    }
 }

@@ -92,6 +92,9 @@ pub struct YelpResult {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunMeta {
     pub command: String,
+    /// Keys of the questions this invocation answered (empty: all).
+    #[serde(default)]
+    pub questions: Vec<String>,
     pub seeds: Vec<u64>,
     pub epochs: usize,
     pub quick: bool,

@@ -113,14 +113,14 @@ fn run_model(
         dir: dir.clone(),
     };
     let result_path = dir.join("result.json");
-    if let Ok(text) = std::fs::read_to_string(&result_path) {
-        if let Ok(r) = serde_json::from_str::<RunResult>(&text) {
-            log(&format!(
-                "{name} seed {seed}: cached ({:.2}% test)",
-                r.test_accuracy * 100.0
-            ));
-            return Ok((r, handle));
-        }
+    if let Ok(text) = std::fs::read_to_string(&result_path)
+        && let Ok(r) = serde_json::from_str::<RunResult>(&text)
+    {
+        log(&format!(
+            "{name} seed {seed}: cached ({:.2}% test)",
+            r.test_accuracy * 100.0
+        ));
+        return Ok((r, handle));
     }
     let pad = p.tokenizer.pad_id();
     let dev = Cpu::seed_from_u64(seed);
@@ -352,6 +352,11 @@ pub fn run_study(o: &StudyOptions) -> anyhow::Result<StudyResults> {
     let results = StudyResults {
         meta: RunMeta {
             command: o.command.clone(),
+            questions: experiments::questions()
+                .iter()
+                .filter(|q| selected.contains(&q.id))
+                .map(|q| q.key.to_string())
+                .collect(),
             seeds: o.seeds.clone(),
             epochs: s.train.epochs,
             quick: o.quick,

@@ -72,10 +72,10 @@ impl TrainConfig {
                 return bad(f, b.to_string(), "a number in [0, 1)");
             }
         }
-        if !(self.eps > 0.0) {
+        if self.eps.is_nan() || self.eps <= 0.0 {
             return bad("eps", self.eps.to_string(), "a positive number");
         }
-        if !(self.weight_decay >= 0.0) {
+        if self.weight_decay.is_nan() || self.weight_decay < 0.0 {
             return bad(
                 "weight_decay",
                 self.weight_decay.to_string(),
@@ -88,10 +88,10 @@ impl TrainConfig {
         if self.epochs == 0 {
             return bad("epochs", "0".into(), "an integer ≥ 1");
         }
-        if let Some(c) = self.clip_norm {
-            if !(c.is_finite() && c > 0.0) {
-                return bad("clip_norm", c.to_string(), "a positive number or null");
-            }
+        if let Some(c) = self.clip_norm
+            && !(c.is_finite() && c > 0.0)
+        {
+            return bad("clip_norm", c.to_string(), "a positive number or null");
         }
         if self.log_every == 0 {
             return bad("log_every", "0".into(), "an integer ≥ 1");

@@ -184,13 +184,13 @@ impl Trainer {
             epochs: Vec::new(),
             config: cfg.clone(),
         };
-        if let Some(ck) = &self.checkpoint {
-            if let Some(s) = ck.load(cfg, model, &mut best)? {
-                state = TrainState {
-                    config: cfg.clone(),
-                    ..s
-                };
-            }
+        if let Some(ck) = &self.checkpoint
+            && let Some(s) = ck.load(cfg, model, &mut best)?
+        {
+            state = TrainState {
+                config: cfg.clone(),
+                ..s
+            };
         }
         let mut opt = cfg.adam(&*model);
         let mut grads = model.alloc_grads();
