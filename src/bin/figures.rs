@@ -1,1 +1,75 @@
-fn main() {}
+//! `cargo run --release --bin figures`: trains every model of the study, then writes
+//! `figures/` (PNG + SVG, CSVs, `results.json`, `yelp_predictions.txt`) and `REPORT.md`.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use sentiment_rnn::study::runner::{StudyOptions, run_study};
+
+/// Run the study's experiments and regenerate the figures and REPORT.md.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Seeds per configuration (comma-separated).
+    #[arg(long, value_delimiter = ',', default_values_t = [0u64, 1, 2])]
+    seeds: Vec<u64>,
+    /// Epochs per model (overrides the profile's budget).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Only these experiments: tokenizer, cnn, rnn, lstm, gates, layers, bidirectional, yelp,
+    /// baseline, or their numbers 1–9 (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// A small subset, small models and few epochs: finishes in a few minutes (one seed
+    /// unless --seeds is given).
+    #[arg(long)]
+    quick: bool,
+    /// Output folder; REPORT.md goes inside it. Default: figures/ with REPORT.md at the root.
+    #[arg(long)]
+    out_dir: Option<PathBuf>,
+    /// The run cache (finished runs are reused).
+    #[arg(long, default_value = "runs")]
+    runs_dir: PathBuf,
+    /// Data root (default: env SENTIMENT_RNN_DATA, else ./datasets).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let seeds_given = std::env::args().any(|a| a == "--seeds" || a.starts_with("--seeds="));
+    let seeds = if args.quick && !seeds_given {
+        vec![0]
+    } else {
+        args.seeds
+    };
+    let (out_dir, report_path) = match args.out_dir {
+        Some(d) => (d.clone(), d.join("REPORT.md")),
+        None => (PathBuf::from("figures"), PathBuf::from("REPORT.md")),
+    };
+    let command = std::iter::once("cargo run --release --bin figures --".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let command = command.trim_end_matches(" --").to_string();
+    let results = run_study(&StudyOptions {
+        seeds,
+        epochs: args.epochs,
+        only: args.only,
+        quick: args.quick,
+        out_dir,
+        report_path,
+        runs_dir: args.runs_dir,
+        data_dir: args.data_dir,
+        quiet: args.quiet,
+        command,
+    })?;
+    eprintln!(
+        "[figures] done in {:.1} min",
+        results.meta.wall_seconds / 60.0
+    );
+    Ok(())
+}

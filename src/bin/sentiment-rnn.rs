@@ -16,10 +16,19 @@ enum Command {
     /// Train, apply and invert the Unigram tokenizer.
     #[command(subcommand)]
     Tokenizer(TokenizerCommand),
+    /// Train one classifier from a JSON config and save it as a model folder.
+    Train(sentiment_rnn::cli::train::TrainArgs),
+    /// Accuracy of a saved model on a labeled split.
+    Eval(sentiment_rnn::cli::eval::EvalArgs),
+    /// Labels or probabilities for lines on stdin or in a file.
+    Predict(sentiment_rnn::cli::predict::PredictArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Tokenizer(cmd) => sentiment_rnn::cli::tokenizer::run(cmd),
+        Command::Train(args) => sentiment_rnn::cli::train::run(args),
+        Command::Eval(args) => sentiment_rnn::cli::eval::run(args),
+        Command::Predict(args) => sentiment_rnn::cli::predict::run(args),
     }
 }

@@ -429,9 +429,11 @@ pub fn split_sentences(review: &str) -> Vec<String> {
                     j += 1;
                 }
                 let at_space = j < bytes.len() && bytes[j].is_ascii_whitespace();
+                // Whitespace may be multi-byte (U+0085, U+00A0): step over the whole char.
                 let word_start = para[..i]
-                    .rfind(char::is_whitespace)
-                    .map_or(start, |p| p + 1)
+                    .char_indices()
+                    .rfind(|(_, c)| c.is_whitespace())
+                    .map_or(start, |(p, c)| p + c.len_utf8())
                     .max(start);
                 let abbreviation =
                     bytes[i] == b'.' && j == i + 1 && is_abbreviation(&para[word_start..i]);

@@ -1,1 +1,4 @@
-//! See the crate docs.
+//! Figures (plotters) and the generated `REPORT.md`.
+
+pub mod figures;
+pub mod markdown;

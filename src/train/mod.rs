@@ -1,1 +1,48 @@
-//! See the crate docs.
+//! Optimizer settings, gradient clipping, the training loop, metrics and checkpoints.
+//!
+//! The trainer is written against [`SentimentModel`], the small contract a classifier
+//! offers: logits for a [`Batch`] with or without a gradient tape. Every model in a
+//! comparison is trained with the same [`TrainConfig`] (one Adam setting, batch size and
+//! epoch budget), so differences come from the architectures alone.
+
+pub mod checkpoint;
+pub mod clip;
+pub mod metrics;
+pub mod optimizer;
+pub mod trainer;
+
+use dfdx::prelude::*;
+
+use crate::data::loader::Batch;
+
+pub use optimizer::TrainConfig;
+pub use trainer::{EvalResult, TrainError, TrainOutcome, Trainer, evaluate};
+
+/// Logits of a two-class classifier: one row per review.
+pub type Logits<T = NoneTape> = Tensor<(usize, Const<2>), f32, Cpu, T>;
+
+/// What the trainer needs from a classifier.
+pub trait SentimentModel: TensorCollection<f32, Cpu> + Clone {
+    /// Training-mode forward pass (dropout active) recording onto `grads`.
+    fn logits_traced(
+        &self,
+        batch: &Batch,
+        grads: Gradients<f32, Cpu>,
+    ) -> Logits<OwnedTape<f32, Cpu>>;
+    /// Inference-mode forward pass without a tape.
+    fn logits(&self, batch: &Batch) -> Logits;
+}
+
+impl SentimentModel for crate::nn::classifier::Classifier<f32, Cpu> {
+    fn logits_traced(
+        &self,
+        batch: &Batch,
+        grads: Gradients<f32, Cpu>,
+    ) -> Logits<OwnedTape<f32, Cpu>> {
+        self.forward_train(batch, grads)
+    }
+
+    fn logits(&self, batch: &Batch) -> Logits {
+        self.forward_eval(batch)
+    }
+}

@@ -1,0 +1,261 @@
+//! The homework's questions as data: which models each question compares and which
+//! figures answer it. Model configurations live in [`models`]; every model is trained
+//! once per seed and shared by all the questions that mention it.
+
+/// Display names of the study's model configurations.
+pub mod names {
+    pub const CNN: &str = "CNN";
+    pub const RNN: &str = "RNN";
+    pub const LSTM: &str = "LSTM";
+    pub const LSTM_NO_FORGET: &str = "LSTM, forget gate = 1";
+    pub const LSTM_NO_INPUT: &str = "LSTM, input gate = 1";
+    pub const LSTM_NO_OUTPUT: &str = "LSTM, output gate = 1";
+    pub const LSTM_2: &str = "LSTM, 2 layers";
+    pub const BI_CONCAT: &str = "BiLSTM, concat final";
+    pub const BI_MEAN: &str = "BiLSTM, mean";
+    pub const BI_MAX: &str = "BiLSTM, max";
+    pub const BI_ATTENTION: &str = "BiLSTM, attention";
+}
+
+/// The homework's questions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Question {
+    Tokenizer,
+    Cnn,
+    Rnn,
+    Lstm,
+    Gates,
+    Layers,
+    Bidirectional,
+    Yelp,
+    Baseline,
+}
+
+/// One question: what it asks, the models it compares and the figures that answer it.
+#[derive(Clone, Debug)]
+pub struct QuestionSpec {
+    pub id: Question,
+    pub number: usize,
+    /// Short key used by `--only` (e.g. `cnn`, `gates`).
+    pub key: &'static str,
+    pub title: &'static str,
+    pub prompt: &'static str,
+    pub models: Vec<&'static str>,
+    pub figures: Vec<&'static str>,
+}
+
+/// The nine questions in the homework's order.
+pub fn questions() -> Vec<QuestionSpec> {
+    use Question::*;
+    use names::*;
+    let q = |id, number, key, title, prompt, models: &[&'static str], figures: &[&'static str]| {
+        QuestionSpec {
+            id,
+            number,
+            key,
+            title,
+            prompt,
+            models: models.to_vec(),
+            figures: figures.to_vec(),
+        }
+    };
+    vec![
+        q(
+            Tokenizer,
+            1,
+            "tokenizer",
+            "Tokenizer",
+            "Train a Unigram tokenizer with 30,000 pieces; how many tokens does a review take, and how many are unknown?",
+            &[],
+            &["token_lengths"],
+        ),
+        q(
+            Cnn,
+            2,
+            "cnn",
+            "Convolutional network",
+            "A Conv1d classifier over token embeddings with max pooling over time.",
+            &[CNN],
+            &[],
+        ),
+        q(
+            Rnn,
+            3,
+            "rnn",
+            "Recurrent network",
+            "A vanilla RNN; how does accuracy depend on review length for RNN, LSTM and CNN, and how does ‖∂L/∂hₜ‖ change with the distance from the last token?",
+            &[RNN, LSTM, CNN],
+            &["length_buckets", "grad_flow"],
+        ),
+        q(
+            Lstm,
+            4,
+            "lstm",
+            "LSTM",
+            "An LSTM classifier compared with the RNN and the CNN.",
+            &[LSTM, RNN, CNN],
+            &[],
+        ),
+        q(
+            Gates,
+            5,
+            "gates",
+            "Gate ablations",
+            "Fix each LSTM gate (forget, input, output) to 1 in turn.",
+            &[LSTM, LSTM_NO_FORGET, LSTM_NO_INPUT, LSTM_NO_OUTPUT],
+            &["gate_ablation"],
+        ),
+        q(
+            Layers,
+            6,
+            "layers",
+            "Stacked LSTM",
+            "Two stacked LSTM layers against one.",
+            &[LSTM_2, LSTM],
+            &[],
+        ),
+        q(
+            Bidirectional,
+            7,
+            "bidirectional",
+            "Bidirectional LSTM",
+            "A BiLSTM with each way of aggregating the sequence (final states concatenated, mean, max, attention) against the 2-layer LSTM, with parameter counts.",
+            &[BI_CONCAT, BI_MEAN, BI_MAX, BI_ATTENTION, LSTM_2],
+            &[],
+        ),
+        q(
+            Yelp,
+            8,
+            "yelp",
+            "Generalisation to Yelp",
+            "The best IMDb model labels every Yelp review line; how well does it transfer?",
+            &[],
+            &[],
+        ),
+        q(
+            Baseline,
+            9,
+            "baseline",
+            "TF-IDF baseline",
+            "A TF-IDF + logistic-regression baseline in the same table.",
+            &[],
+            &[],
+        ),
+    ]
+}
+
+/// Resolves `--only` keys (question keys, numbers or model names) to question ids.
+pub fn select(only: &[String]) -> Result<Vec<Question>, String> {
+    let all = questions();
+    if only.is_empty() {
+        return Ok(all.iter().map(|q| q.id).collect());
+    }
+    let mut out = Vec::new();
+    for o in only
+        .iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let q = all
+            .iter()
+            .find(|q| q.key.eq_ignore_ascii_case(o) || q.number.to_string() == o)
+            .ok_or_else(|| {
+                let keys: Vec<_> = all.iter().map(|q| q.key).collect();
+                format!(
+                    "unknown experiment `{o}`: expected one of {} or a number 1–9",
+                    keys.join(", ")
+                )
+            })?;
+        if !out.contains(&q.id) {
+            out.push(q.id);
+        }
+    }
+    Ok(out)
+}
+
+/// The distinct models the selected questions need, in first-mention order.
+pub fn models_for(selected: &[Question]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for q in questions().into_iter().filter(|q| selected.contains(&q.id)) {
+        for m in q.models {
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        }
+    }
+    // Yelp needs a model to apply; the LSTM is the cheapest strong one.
+    if selected.contains(&Question::Yelp) && out.is_empty() {
+        out.push(names::LSTM);
+    }
+    out
+}
+
+/// The configuration of a named model at the study's shared sizes.
+pub fn model_config(
+    name: &str,
+    s: &super::settings::StudySettings,
+) -> Option<crate::nn::config::ModelConfig> {
+    use crate::nn::config::{ModelConfig, ModelKind};
+    use crate::nn::gates::Gate;
+    use crate::nn::pooling::Aggregation;
+    use names::*;
+    let base = |kind| {
+        let mut c = ModelConfig::new(kind);
+        c.embedding_dim = s.embedding_dim;
+        c.hidden_size = s.hidden_size;
+        c.channels = s.channels;
+        c.kernel_widths = s.kernel_widths.clone();
+        c.dropout = s.dropout;
+        c
+    };
+    let lstm = || base(ModelKind::Lstm);
+    let gate = |g| ModelConfig {
+        disabled_gate: Some(g),
+        ..lstm()
+    };
+    let bi = |a| ModelConfig {
+        bidirectional: true,
+        aggregation: a,
+        ..lstm()
+    };
+    Some(match name {
+        CNN => base(ModelKind::Cnn),
+        RNN => base(ModelKind::Rnn),
+        LSTM => lstm(),
+        LSTM_NO_FORGET => gate(Gate::Forget),
+        LSTM_NO_INPUT => gate(Gate::Input),
+        LSTM_NO_OUTPUT => gate(Gate::Output),
+        LSTM_2 => ModelConfig {
+            num_layers: 2,
+            ..lstm()
+        },
+        BI_CONCAT => bi(Aggregation::Final),
+        BI_MEAN => bi(Aggregation::Mean),
+        BI_MAX => bi(Aggregation::Max),
+        BI_ATTENTION => bi(Aggregation::Attention),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn select_accepts_keys_and_numbers_and_names_bad_ones() {
+        assert_eq!(
+            select(&["cnn,7".into()]).unwrap(),
+            vec![Question::Cnn, Question::Bidirectional]
+        );
+        let e = select(&["cnnn".into()]).unwrap_err();
+        assert!(e.contains("cnnn") && e.contains("gates"), "{e}");
+        assert_eq!(select(&[]).unwrap().len(), 9);
+    }
+
+    #[test]
+    fn models_are_deduplicated() {
+        let m = models_for(&[Question::Rnn, Question::Lstm]);
+        assert_eq!(m, vec![names::RNN, names::LSTM, names::CNN]);
+    }
+}

@@ -1,0 +1,414 @@
+//! Runs the selected experiments over seeds, caching every finished run under `runs/` so an
+//! interrupted study resumes, then writes the CSVs, figures and `REPORT.md`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use dfdx::prelude::*;
+
+use super::analysis::{bucket_accuracy, grad_flow, length_edges};
+use super::baseline::{BaselineConfig, TfidfLogReg};
+use super::experiments::{self, Question, model_config, names};
+use super::prepare::{Encoded, Prepared, prepare, short_hash};
+use super::results::{BaselineResult, RunMeta, RunResult, StudyResults, YelpResult};
+use super::settings::StudySettings;
+use crate::data::{DataLoader, LoaderConfig, data_root};
+use crate::nn::classifier::Classifier;
+use crate::nn::config::ModelConfig;
+use crate::report::figures::{FigurePlan, write_figures};
+use crate::report::markdown::{ReportInputs, write_report};
+use crate::train::checkpoint::{Checkpoint, load_weights};
+use crate::train::{Trainer, evaluate};
+
+/// What to run and where to write it.
+#[derive(Clone, Debug)]
+pub struct StudyOptions {
+    pub seeds: Vec<u64>,
+    /// Overrides the profile's epoch budget.
+    pub epochs: Option<usize>,
+    /// Question keys or numbers; empty = all.
+    pub only: Vec<String>,
+    pub quick: bool,
+    /// Figures, CSVs, `results.json` and `yelp_predictions.txt`.
+    pub out_dir: PathBuf,
+    pub report_path: PathBuf,
+    /// The run cache.
+    pub runs_dir: PathBuf,
+    pub data_dir: Option<PathBuf>,
+    pub quiet: bool,
+    /// The command line, for the report.
+    pub command: String,
+}
+
+fn log(msg: &str) {
+    eprintln!("[figures] {msg}");
+}
+
+fn slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    s.split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Loader settings shared by every split; only shuffling differs.
+fn loader_config(s: &StudySettings, pad_id: u32, shuffle: bool, seed: u64) -> LoaderConfig {
+    LoaderConfig {
+        batch_size: s.train.batch_size,
+        max_len: s.max_len,
+        pad_id,
+        shuffle,
+        seed,
+        ..LoaderConfig::default()
+    }
+}
+
+/// Evaluation batches of a split in a fixed order.
+fn eval_batches(
+    e: &Encoded,
+    s: &StudySettings,
+    pad_id: u32,
+) -> anyhow::Result<Vec<crate::data::Batch>> {
+    let labels = (!e.labels.is_empty()).then_some(e.labels.as_slice());
+    Ok(DataLoader::new(&e.ids, labels, loader_config(s, pad_id, false, 0))?.epoch(0))
+}
+
+/// A trained run's location, so its best weights can be reloaded.
+#[derive(Clone, Debug)]
+struct RunHandle {
+    config: ModelConfig,
+    dir: PathBuf,
+}
+
+fn run_dir(runs: &Path, name: &str, cfg: &ModelConfig, seed: u64, s: &StudySettings) -> PathBuf {
+    let key = short_hash(&(cfg, s, seed, "run-v1"));
+    runs.join(format!("{}-seed{seed}-{key}", slug(name)))
+}
+
+/// Trains (or loads from the cache) one model with one seed and measures it.
+fn run_model(
+    name: &str,
+    cfg: &ModelConfig,
+    seed: u64,
+    s: &StudySettings,
+    p: &Prepared,
+    o: &StudyOptions,
+    analyse: bool,
+) -> anyhow::Result<(RunResult, RunHandle)> {
+    let dir = run_dir(&o.runs_dir, name, cfg, seed, s);
+    let handle = RunHandle {
+        config: cfg.clone(),
+        dir: dir.clone(),
+    };
+    let result_path = dir.join("result.json");
+    if let Ok(text) = std::fs::read_to_string(&result_path)
+        && let Ok(r) = serde_json::from_str::<RunResult>(&text)
+    {
+        log(&format!(
+            "{name} seed {seed}: cached ({:.2}% test)",
+            r.test_accuracy * 100.0
+        ));
+        return Ok((r, handle));
+    }
+    let pad = p.tokenizer.pad_id();
+    let dev = Cpu::seed_from_u64(seed);
+    let mut model = Classifier::<f32, Cpu>::new(cfg, p.tokenizer.vocab_size(), &dev)
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let train = DataLoader::new(
+        &p.train.ids,
+        Some(&p.train.labels),
+        loader_config(s, pad, true, seed),
+    )?;
+    let val = eval_batches(&p.val, s, pad)?;
+    let test = eval_batches(&p.test, s, pad)?;
+    let trainer = Trainer {
+        config: crate::train::TrainConfig {
+            seed,
+            ..s.train.clone()
+        },
+        quiet: o.quiet,
+        label: format!("{name} s{seed}"),
+        log_dir: Some(dir.clone()),
+        checkpoint: Some(Checkpoint::new(dir.join("ckpt"))),
+    };
+    let out = trainer
+        .fit(&mut model, |e| train.epoch(e as u64), &val)
+        .with_context(|| format!("training {name} seed {seed}"))?;
+    let ev = evaluate(&model, &test);
+    let mut r = RunResult {
+        model: name.to_string(),
+        kind: format!("{:?}", cfg.kind).to_lowercase(),
+        seed,
+        params: model.num_params(),
+        best_epoch: out.best_epoch,
+        val_accuracy: out.best_val_accuracy,
+        test_accuracy: ev.accuracy,
+        train_seconds: out.seconds,
+        epochs: out.epochs,
+        length_buckets: Vec::new(),
+        grad_flow: Vec::new(),
+    };
+    if analyse {
+        let lengths: Vec<usize> = p.test.ids.iter().map(Vec::len).collect();
+        let edges = length_edges(&lengths, s.length_buckets);
+        let pred = ev.labels_by_index(lengths.len());
+        r.length_buckets = bucket_accuracy(&lengths, &p.test.labels, &pred, &edges);
+        let n = s.grad_flow_reviews.min(p.test.ids.len());
+        let sample = Encoded {
+            ids: p.test.ids[..n].to_vec(),
+            labels: p.test.labels[..n].to_vec(),
+            texts: Vec::new(),
+        };
+        r.grad_flow = grad_flow(
+            &model,
+            &eval_batches(&sample, s, pad)?,
+            s.grad_flow_distance,
+        );
+    }
+    std::fs::write(&result_path, serde_json::to_string_pretty(&r)?)?;
+    log(&format!(
+        "{name} seed {seed}: test {:.2}%, best val {:.2}% (epoch {}), {:.1}s",
+        r.test_accuracy * 100.0,
+        r.val_accuracy * 100.0,
+        r.best_epoch,
+        r.train_seconds
+    ));
+    Ok((r, handle))
+}
+
+fn run_baseline(
+    p: &Prepared,
+    o: &StudyOptions,
+    s: &StudySettings,
+) -> anyhow::Result<BaselineResult> {
+    let cfg = BaselineConfig::default();
+    let path = o.runs_dir.join(format!(
+        "baseline-{}.json",
+        short_hash(&(
+            &cfg,
+            s.train_limit,
+            s.test_limit,
+            s.split_seed,
+            s.val_fraction
+        ))
+    ));
+    if let Ok(r) = std::fs::read_to_string(&path)
+        .map_err(anyhow::Error::from)
+        .and_then(|t| Ok(serde_json::from_str(&t)?))
+    {
+        return Ok(r);
+    }
+    let t0 = Instant::now();
+    let m = TfidfLogReg::fit(&p.train.texts, &p.train.labels, &cfg)?;
+    let r = BaselineResult {
+        seed: 0,
+        params: m.vectorizer().num_features() + 1,
+        val_accuracy: m.accuracy(&p.val.texts, &p.val.labels) as f32,
+        test_accuracy: m.accuracy(&p.test.texts, &p.test.labels) as f32,
+        train_seconds: t0.elapsed().as_secs_f64(),
+    };
+    std::fs::create_dir_all(&o.runs_dir)?;
+    std::fs::write(&path, serde_json::to_string_pretty(&r)?)?;
+    log(&format!(
+        "TF-IDF baseline: test {:.2}%",
+        r.test_accuracy * 100.0
+    ));
+    Ok(r)
+}
+
+/// Labels every Yelp line with the run of best validation accuracy and scores Yelp/dev.
+fn run_yelp(
+    best: &RunResult,
+    handle: &RunHandle,
+    p: &Prepared,
+    s: &StudySettings,
+    out_dir: &Path,
+) -> anyhow::Result<YelpResult> {
+    let dev = Cpu::seed_from_u64(best.seed);
+    let mut model = Classifier::<f32, Cpu>::new(&handle.config, p.tokenizer.vocab_size(), &dev)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    load_weights(
+        &mut model,
+        &handle.dir.join("ckpt").join("best.safetensors"),
+    )?;
+    let pad = p.tokenizer.pad_id();
+    let labels = evaluate(&model, &eval_batches(&p.yelp_reviews, s, pad)?)
+        .labels_by_index(p.yelp_reviews.ids.len());
+    let mut text = String::with_capacity(labels.len() * 2);
+    for l in &labels {
+        text.push(if *l == 1 { '1' } else { '0' });
+        text.push('\n');
+    }
+    std::fs::create_dir_all(out_dir)?;
+    std::fs::write(out_dir.join("yelp_predictions.txt"), text)?;
+    let dev_eval = evaluate(&model, &eval_batches(&p.yelp_dev, s, pad)?);
+    Ok(YelpResult {
+        model: best.model.clone(),
+        seed: best.seed,
+        dev_accuracy: dev_eval.accuracy,
+        dev_count: p.yelp_dev.ids.len(),
+        predicted_lines: labels.len(),
+        positive_fraction: labels.iter().sum::<usize>() as f32 / labels.len().max(1) as f32,
+        imdb_test_accuracy: best.test_accuracy,
+    })
+}
+
+/// The CPU model name from `/proc/cpuinfo` (or "unknown CPU").
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+/// Runs the study and writes every output; returns the results.
+pub fn run_study(o: &StudyOptions) -> anyhow::Result<StudyResults> {
+    let start = Instant::now();
+    let selected = experiments::select(&o.only).map_err(anyhow::Error::msg)?;
+    anyhow::ensure!(!o.seeds.is_empty(), "--seeds: expected at least one seed");
+    let mut s = if o.quick {
+        StudySettings::quick()
+    } else {
+        StudySettings::full()
+    };
+    if let Some(e) = o.epochs {
+        anyhow::ensure!(e > 0, "--epochs: expected an integer ≥ 1, got 0");
+        s.train.epochs = e;
+    }
+    let root = data_root(o.data_dir.as_deref());
+    log(&format!("data root {root}"));
+    let p = prepare(&root, &s, &o.runs_dir, &log)?;
+    log(&format!(
+        "{} train / {} validation / {} test reviews, vocabulary {}",
+        p.train.ids.len(),
+        p.val.ids.len(),
+        p.test.ids.len(),
+        p.tokenizer.vocab_size()
+    ));
+
+    let mut models = experiments::models_for(&selected);
+    if selected.contains(&Question::Yelp) && !models.contains(&names::LSTM) && models.is_empty() {
+        models.push(names::LSTM);
+    }
+    let analysed: Vec<&str> = if selected.contains(&Question::Rnn) {
+        vec![names::RNN, names::LSTM, names::CNN]
+    } else {
+        Vec::new()
+    };
+    let mut runs = Vec::new();
+    let mut handles: HashMap<(String, u64), RunHandle> = HashMap::new();
+    for name in &models {
+        let cfg =
+            model_config(name, &s).with_context(|| format!("no configuration for model {name}"))?;
+        for &seed in &o.seeds {
+            let (r, h) = run_model(name, &cfg, seed, &s, &p, o, analysed.contains(name))?;
+            handles.insert((r.model.clone(), seed), h);
+            runs.push(r);
+        }
+    }
+    let baseline = if selected.contains(&Question::Baseline) {
+        vec![run_baseline(&p, o, &s)?]
+    } else {
+        Vec::new()
+    };
+    let yelp = if selected.contains(&Question::Yelp) {
+        let best = runs
+            .iter()
+            .max_by(|a, b| a.val_accuracy.total_cmp(&b.val_accuracy))
+            .context("Yelp needs a trained model")?;
+        let y = run_yelp(
+            best,
+            &handles[&(best.model.clone(), best.seed)],
+            &p,
+            &s,
+            &o.out_dir,
+        )?;
+        log(&format!(
+            "Yelp: {} on dev {:.2}%",
+            y.model,
+            y.dev_accuracy * 100.0
+        ));
+        Some(y)
+    } else {
+        None
+    };
+    let results = StudyResults {
+        meta: RunMeta {
+            command: o.command.clone(),
+            questions: experiments::questions()
+                .iter()
+                .filter(|q| selected.contains(&q.id))
+                .map(|q| q.key.to_string())
+                .collect(),
+            seeds: o.seeds.clone(),
+            epochs: s.train.epochs,
+            quick: o.quick,
+            wall_seconds: start.elapsed().as_secs_f64(),
+            cpu_model: cpu_model(),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            train_reviews: p.train.ids.len(),
+            val_reviews: p.val.ids.len(),
+            test_reviews: p.test.ids.len(),
+            max_len: s.max_len,
+            batch_size: s.train.batch_size,
+            lr: s.train.lr,
+            clip_norm: s.train.clip_norm,
+        },
+        tokenizer: selected
+            .contains(&Question::Tokenizer)
+            .then(|| p.tokenizer_stats.clone()),
+        runs,
+        baseline,
+        yelp,
+    };
+    write_outputs(&results, o)?;
+    Ok(results)
+}
+
+/// Writes `results.json`, the CSVs, the figures and the report.
+pub fn write_outputs(results: &StudyResults, o: &StudyOptions) -> anyhow::Result<()> {
+    results.save(&o.out_dir)?;
+    let q = experiments::questions();
+    let models_of = |id: Question| {
+        q.iter()
+            .find(|x| x.id == id)
+            .map(|x| x.models.iter().map(|m| m.to_string()).collect())
+            .unwrap_or_default()
+    };
+    let plan = FigurePlan {
+        main: Vec::new(),
+        gates: models_of(Question::Gates),
+        length: models_of(Question::Rnn),
+        grad_flow: vec![names::RNN.into(), names::LSTM.into()],
+    };
+    let figures = write_figures(results, &plan, &o.out_dir)?;
+    let inputs = ReportInputs {
+        figures,
+        ..Default::default()
+    }
+    .with_benchmarks(&o.out_dir);
+    write_report(results, &inputs, &o.report_path)?;
+    log(&format!(
+        "wrote {} and {}",
+        o.out_dir.display(),
+        o.report_path.display()
+    ));
+    Ok(())
+}

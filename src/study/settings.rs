@@ -1,0 +1,97 @@
+//! Study-wide settings: the full study and the `--quick` smoke-test profile.
+//!
+//! Everything a model comparison shares lives here (data sizes, tokenizer, `max_len`, model
+//! widths and the one [`TrainConfig`]), so no model gets a different budget.
+
+use serde::{Deserialize, Serialize};
+
+use crate::train::TrainConfig;
+
+/// Sizes and budgets shared by every run of a study.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StudySettings {
+    /// Use at most this many course-training reviews (balanced by class) before the split.
+    pub train_limit: Option<usize>,
+    /// Share of the course training reviews held out for validation (stratified).
+    pub val_fraction: f64,
+    /// Seed of the train/validation split (fixed across model seeds).
+    pub split_seed: u64,
+    /// Use at most this many test reviews (balanced by class).
+    pub test_limit: Option<usize>,
+    /// Use at most this many labeled Yelp/dev sentences (balanced by class).
+    pub yelp_dev_limit: Option<usize>,
+    /// Tokenizer vocabulary (specials + bytes + pieces).
+    pub vocab_size: usize,
+    /// Tokens kept per review.
+    pub max_len: usize,
+    pub embedding_dim: usize,
+    pub hidden_size: usize,
+    pub channels: usize,
+    pub kernel_widths: Vec<usize>,
+    pub dropout: f64,
+    /// The one optimizer/loop setting for every model.
+    pub train: TrainConfig,
+    /// Number of length buckets (quantiles of test review length).
+    pub length_buckets: usize,
+    /// Test reviews used for the gradient-flow measurement.
+    pub grad_flow_reviews: usize,
+    /// Longest distance from the last token reported.
+    pub grad_flow_distance: usize,
+}
+
+impl StudySettings {
+    /// The full study: all data, a 30,000-piece tokenizer, default model widths.
+    pub fn full() -> Self {
+        Self {
+            train_limit: None,
+            val_fraction: 0.1,
+            split_seed: 0,
+            test_limit: None,
+            yelp_dev_limit: None,
+            vocab_size: 30_000,
+            max_len: 256,
+            embedding_dim: 128,
+            hidden_size: 128,
+            channels: 100,
+            kernel_widths: vec![3, 4, 5],
+            dropout: 0.5,
+            train: TrainConfig {
+                lr: 2e-3,
+                batch_size: 64,
+                epochs: 5,
+                clip_norm: Some(1.0),
+                ..TrainConfig::default()
+            },
+            length_buckets: 4,
+            grad_flow_reviews: 256,
+            grad_flow_distance: 128,
+        }
+    }
+
+    /// A smoke test that exercises every code path in a few minutes: a small subset, a small
+    /// tokenizer, narrow models and two epochs. Its numbers are not the study's.
+    pub fn quick() -> Self {
+        Self {
+            train_limit: Some(1600),
+            test_limit: Some(600),
+            yelp_dev_limit: Some(400),
+            vocab_size: 2000,
+            max_len: 96,
+            embedding_dim: 24,
+            hidden_size: 24,
+            channels: 24,
+            kernel_widths: vec![3, 5],
+            dropout: 0.3,
+            train: TrainConfig {
+                lr: 4e-3,
+                batch_size: 32,
+                epochs: 2,
+                clip_norm: Some(1.0),
+                ..TrainConfig::default()
+            },
+            grad_flow_reviews: 64,
+            grad_flow_distance: 64,
+            ..Self::full()
+        }
+    }
+}

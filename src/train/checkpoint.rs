@@ -1,0 +1,120 @@
+//! Checkpoints: the latest and the best weights in safetensors plus a JSON of loop state,
+//! so an interrupted run resumes after its last finished epoch.
+//!
+//! Adam's moment estimates are private to dfdx and not saved; a resumed run restarts them,
+//! and the device's dropout RNG is not restored. Shuffling is keyed by (seed, epoch), so the
+//! data order of a resumed run is the same as an uninterrupted one.
+
+use std::path::{Path, PathBuf};
+
+use dfdx::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::TrainConfig;
+use super::metrics::EpochRecord;
+
+/// Loop state saved next to the weights after every epoch.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrainState {
+    /// Number of finished epochs.
+    pub epochs_done: usize,
+    /// 1-based epoch with the best validation accuracy so far.
+    pub best_epoch: usize,
+    pub best_val_accuracy: f32,
+    /// Training seconds spent before this checkpoint.
+    pub seconds: f64,
+    pub epochs: Vec<EpochRecord>,
+    /// The settings the run was started with; a resume with other settings (except a larger
+    /// epoch budget) starts over.
+    pub config: TrainConfig,
+}
+
+/// A folder holding `last.safetensors`, `best.safetensors` and `state.json`.
+#[derive(Clone, Debug)]
+pub struct Checkpoint {
+    dir: PathBuf,
+}
+
+impl Checkpoint {
+    /// A checkpoint stored in `dir` (created on first save).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Path of the best weights.
+    pub fn best_path(&self) -> PathBuf {
+        self.dir.join("best.safetensors")
+    }
+
+    fn last_path(&self) -> PathBuf {
+        self.dir.join("last.safetensors")
+    }
+
+    fn state_path(&self) -> PathBuf {
+        self.dir.join("state.json")
+    }
+
+    /// Writes the latest weights, the best weights and the loop state. The state file is
+    /// written last (via a rename), so a crash mid-save leaves the previous checkpoint valid.
+    pub fn save<M: TensorCollection<f32, Cpu>>(
+        &self,
+        last: &M,
+        best: &M,
+        state: &TrainState,
+    ) -> anyhow::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        save_weights(last, &self.last_path())?;
+        save_weights(best, &self.best_path())?;
+        let tmp = self.dir.join("state.json.tmp");
+        std::fs::write(&tmp, serde_json::to_string_pretty(state)?)?;
+        std::fs::rename(&tmp, self.state_path())?;
+        Ok(())
+    }
+
+    /// Loads a saved state into `last` and `best` when one exists and was made with `config`.
+    pub fn load<M: TensorCollection<f32, Cpu>>(
+        &self,
+        config: &TrainConfig,
+        last: &mut M,
+        best: &mut M,
+    ) -> anyhow::Result<Option<TrainState>> {
+        let Ok(text) = std::fs::read_to_string(self.state_path()) else {
+            return Ok(None);
+        };
+        let state: TrainState = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", self.state_path().display()))?;
+        // A longer epoch budget may extend a run; any other change starts over.
+        let same = TrainConfig {
+            epochs: config.epochs,
+            ..state.config.clone()
+        } == *config;
+        if !same || state.epochs_done > config.epochs {
+            return Ok(None);
+        }
+        load_weights(last, &self.last_path())?;
+        load_weights(best, &self.best_path())?;
+        Ok(Some(state))
+    }
+}
+
+/// Saves a model's tensors to a safetensors file.
+pub fn save_weights<M: TensorCollection<f32, Cpu>>(model: &M, path: &Path) -> anyhow::Result<()> {
+    model
+        .save_safetensors(path)
+        .map_err(|e| anyhow::anyhow!("cannot save weights to {}: {e:?}", path.display()))
+}
+
+/// Loads a model's tensors from a safetensors file; shapes must match.
+pub fn load_weights<M: TensorCollection<f32, Cpu>>(
+    model: &mut M,
+    path: &Path,
+) -> anyhow::Result<()> {
+    model
+        .load_safetensors(path)
+        .map_err(|e| anyhow::anyhow!("cannot load weights from {}: {e:?}", path.display()))
+}

@@ -1,0 +1,147 @@
+//! The one training setting shared by every model in a comparison, and the Adam it builds.
+
+use dfdx::optim::{Adam, AdamConfig, WeightDecay};
+use dfdx::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Optimizer and loop settings. Every compared model uses the same values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Adam β₁, β₂.
+    pub betas: [f64; 2],
+    /// Adam ε.
+    pub eps: f64,
+    /// Decoupled (AdamW-style) weight decay; 0 disables it.
+    pub weight_decay: f64,
+    /// Reviews per optimizer step.
+    pub batch_size: usize,
+    /// Number of passes over the training split.
+    pub epochs: usize,
+    /// Clip gradients to this global L2 norm; `None` disables clipping.
+    pub clip_norm: Option<f32>,
+    /// Seed for weight initialisation, dropout and shuffling.
+    pub seed: u64,
+    /// Record a step metric every this many steps.
+    pub log_every: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            lr: 2e-3,
+            betas: [0.9, 0.999],
+            eps: 1e-8,
+            weight_decay: 0.0,
+            batch_size: 64,
+            epochs: 5,
+            clip_norm: Some(1.0),
+            seed: 0,
+            log_every: 10,
+        }
+    }
+}
+
+/// A setting outside its allowed range.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("invalid training setting `{field}` = {value}: expected {expected}")]
+pub struct ConfigError {
+    pub field: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+impl TrainConfig {
+    /// Checks every field's range, naming the first bad one.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |field, value: String, expected| {
+            Err(ConfigError {
+                field,
+                value,
+                expected,
+            })
+        };
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return bad("lr", self.lr.to_string(), "a positive number");
+        }
+        for (i, b) in self.betas.iter().enumerate() {
+            if !(0.0..1.0).contains(b) {
+                let f = if i == 0 { "betas[0]" } else { "betas[1]" };
+                return bad(f, b.to_string(), "a number in [0, 1)");
+            }
+        }
+        if self.eps.is_nan() || self.eps <= 0.0 {
+            return bad("eps", self.eps.to_string(), "a positive number");
+        }
+        if self.weight_decay.is_nan() || self.weight_decay < 0.0 {
+            return bad(
+                "weight_decay",
+                self.weight_decay.to_string(),
+                "a number ≥ 0",
+            );
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size", "0".into(), "an integer ≥ 1");
+        }
+        if self.epochs == 0 {
+            return bad("epochs", "0".into(), "an integer ≥ 1");
+        }
+        if let Some(c) = self.clip_norm
+            && !(c.is_finite() && c > 0.0)
+        {
+            return bad("clip_norm", c.to_string(), "a positive number or null");
+        }
+        if self.log_every == 0 {
+            return bad("log_every", "0".into(), "an integer ≥ 1");
+        }
+        Ok(())
+    }
+
+    /// The dfdx Adam hyper-parameters.
+    pub fn adam_config(&self) -> AdamConfig {
+        AdamConfig {
+            lr: self.lr,
+            betas: self.betas,
+            eps: self.eps,
+            weight_decay: (self.weight_decay > 0.0)
+                .then_some(WeightDecay::Decoupled(self.weight_decay)),
+        }
+    }
+
+    /// A fresh Adam for `model`.
+    pub fn adam<M: TensorCollection<f32, Cpu>>(&self, model: &M) -> Adam<M, f32, Cpu> {
+        Adam::new(model, self.adam_config())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid_and_bad_fields_are_named() {
+        TrainConfig::default().validate().unwrap();
+        let e = TrainConfig {
+            betas: [0.9, 1.5],
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(e.field, "betas[1]");
+        let e = TrainConfig {
+            batch_size: 0,
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(e.to_string().contains("batch_size"));
+    }
+
+    #[test]
+    fn unknown_json_field_is_rejected() {
+        let e = serde_json::from_str::<TrainConfig>(r#"{"learning_rate": 0.1}"#).unwrap_err();
+        assert!(e.to_string().contains("learning_rate"), "{e}");
+    }
+}

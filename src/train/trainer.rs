@@ -1,0 +1,291 @@
+//! The training loop: Adam, global-norm clipping, best-on-validation model selection,
+//! progress bars, CSV metrics and resumable checkpoints.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use dfdx::optim::{Optimizer, OptimizerUpdateError};
+use dfdx::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::checkpoint::{Checkpoint, TrainState};
+use super::clip::{clip_grad_norm, global_grad_norm};
+use super::metrics::{
+    EpochRecord, Running, StepRecord, argmax2, count_correct, positive_probability, write_csv,
+};
+use super::{SentimentModel, TrainConfig};
+use crate::data::loader::Batch;
+
+/// Why a training run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// The loss became NaN or infinite; the run cannot recover from it.
+    #[error(
+        "non-finite training loss {loss} at epoch {epoch}, step {step}: lower the learning rate \
+         or enable gradient clipping (clip_norm)"
+    )]
+    NonFiniteLoss {
+        epoch: usize,
+        step: usize,
+        loss: f32,
+    },
+    /// The gradient became NaN or infinite although the loss was finite.
+    #[error(
+        "non-finite gradient norm at epoch {epoch}, step {step}: the weights hold NaN/inf or the \
+         model overflowed; lower the learning rate"
+    )]
+    NonFiniteGradient { epoch: usize, step: usize },
+    /// The settings are out of range.
+    #[error(transparent)]
+    Config(#[from] super::optimizer::ConfigError),
+    /// There is nothing to train or validate on.
+    #[error("empty {0} split: nothing to train on")]
+    Empty(&'static str),
+    /// Writing metrics or checkpoints failed.
+    #[error(transparent)]
+    Io(#[from] anyhow::Error),
+}
+
+/// What a finished run reports. The model passed to [`Trainer::fit`] holds the best weights.
+#[derive(Clone, Debug)]
+pub struct TrainOutcome {
+    /// 1-based epoch with the best validation accuracy.
+    pub best_epoch: usize,
+    pub best_val_accuracy: f32,
+    pub epochs: Vec<EpochRecord>,
+    /// Steps of this process only (a resumed run does not reload earlier steps).
+    pub steps: Vec<StepRecord>,
+    /// Total training seconds, including the epochs before a resume.
+    pub seconds: f64,
+}
+
+/// Loss, accuracy and per-review predictions of a model on a set of batches.
+#[derive(Clone, Debug, Default)]
+pub struct EvalResult {
+    pub loss: f32,
+    pub accuracy: f32,
+    /// `(dataset index, probability of the positive class)` for every row, in batch order.
+    pub probabilities: Vec<(usize, f32)>,
+}
+
+impl EvalResult {
+    /// Predicted labels indexed by dataset index (`len` = size of the dataset).
+    pub fn labels_by_index(&self, len: usize) -> Vec<usize> {
+        let mut out = vec![0; len];
+        for &(i, p) in &self.probabilities {
+            out[i] = usize::from(p > 0.5);
+        }
+        out
+    }
+}
+
+/// Runs a model without a tape over `batches`. Labels, when present, give loss and accuracy.
+pub fn evaluate<M: SentimentModel>(model: &M, batches: &[Batch]) -> EvalResult {
+    let mut run = Running::default();
+    let mut probabilities = Vec::new();
+    for b in batches {
+        let logits = model.logits(b);
+        let flat = logits.as_vec();
+        let pred = argmax2(&flat);
+        for (r, row) in flat.chunks_exact(2).enumerate() {
+            probabilities.push((b.indices[r], positive_probability(row)));
+        }
+        if !b.labels.is_empty() {
+            let dev = logits.device().clone();
+            let loss = cross_entropy_with_logits_loss(logits, one_hot(dev, &b.labels));
+            run.add(
+                loss.array(),
+                count_correct(&pred, &b.labels),
+                b.labels.len(),
+            );
+        }
+    }
+    EvalResult {
+        loss: run.loss(),
+        accuracy: run.accuracy(),
+        probabilities,
+    }
+}
+
+/// One-hot `(n, 2)` targets for cross-entropy.
+fn one_hot(dev: Cpu, labels: &[usize]) -> Tensor<(usize, Const<2>), f32, Cpu> {
+    let mut v = vec![0.0f32; labels.len() * 2];
+    for (r, &l) in labels.iter().enumerate() {
+        v[r * 2 + l.min(1)] = 1.0;
+    }
+    dev.tensor_from_vec(v, (labels.len(), Const::<2>))
+}
+
+/// Trains one model with one [`TrainConfig`].
+#[derive(Clone, Debug)]
+pub struct Trainer {
+    pub config: TrainConfig,
+    /// Hide progress bars (they are also hidden when stderr is not a terminal).
+    pub quiet: bool,
+    /// Prefix shown on the progress bar.
+    pub label: String,
+    /// Where `steps.csv` and `epochs.csv` go, if anywhere.
+    pub log_dir: Option<PathBuf>,
+    /// Where checkpoints go; an existing matching checkpoint is resumed.
+    pub checkpoint: Option<Checkpoint>,
+}
+
+impl Trainer {
+    /// A trainer with no logging or checkpoints.
+    pub fn new(config: TrainConfig) -> Self {
+        Self {
+            config,
+            quiet: false,
+            label: String::new(),
+            log_dir: None,
+            checkpoint: None,
+        }
+    }
+
+    fn progress(&self, len: usize, epoch: usize) -> ProgressBar {
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return ProgressBar::hidden();
+        }
+        let pb = ProgressBar::new(len as u64);
+        pb.set_style(
+            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {elapsed_precise} {msg}")
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        pb.set_prefix(format!(
+            "{} epoch {}/{}",
+            self.label, epoch, self.config.epochs
+        ));
+        pb
+    }
+
+    /// Trains `model` for `config.epochs` epochs on the batches `train(epoch)` returns
+    /// (epoch is 0-based; the closure is expected to shuffle with a seed derived from it),
+    /// evaluating on `val` after every epoch. On return `model` holds the weights of the
+    /// best validation epoch.
+    pub fn fit<M: SentimentModel>(
+        &self,
+        model: &mut M,
+        mut train: impl FnMut(usize) -> Vec<Batch>,
+        val: &[Batch],
+    ) -> Result<TrainOutcome, TrainError> {
+        let cfg = &self.config;
+        cfg.validate()?;
+        if val.is_empty() {
+            return Err(TrainError::Empty("validation"));
+        }
+        let mut best = model.clone();
+        let mut state = TrainState {
+            epochs_done: 0,
+            best_epoch: 0,
+            best_val_accuracy: f32::NEG_INFINITY,
+            seconds: 0.0,
+            epochs: Vec::new(),
+            config: cfg.clone(),
+        };
+        if let Some(ck) = &self.checkpoint
+            && let Some(s) = ck.load(cfg, model, &mut best)?
+        {
+            state = TrainState {
+                config: cfg.clone(),
+                ..s
+            };
+        }
+        let mut opt = cfg.adam(&*model);
+        let mut grads = model.alloc_grads();
+        let mut steps = Vec::new();
+        let mut step = 0;
+        for epoch in state.epochs_done..cfg.epochs {
+            let start = Instant::now();
+            let batches = train(epoch);
+            if batches.is_empty() {
+                return Err(TrainError::Empty("training"));
+            }
+            let pb = self.progress(batches.len(), epoch + 1);
+            let mut run = Running::default();
+            for b in &batches {
+                let logits = model.logits_traced(b, grads);
+                let pred = argmax2(&logits.as_vec());
+                let correct = count_correct(&pred, &b.labels);
+                let dev = logits.device().clone();
+                let loss = cross_entropy_with_logits_loss(logits, one_hot(dev, &b.labels));
+                let loss_value = loss.array();
+                if !loss_value.is_finite() {
+                    pb.abandon();
+                    return Err(TrainError::NonFiniteLoss {
+                        epoch: epoch + 1,
+                        step,
+                        loss: loss_value,
+                    });
+                }
+                grads = loss.backward();
+                let norm = match cfg.clip_norm {
+                    Some(c) => clip_grad_norm(&*model, &mut grads, c),
+                    None => global_grad_norm(&*model, &mut grads),
+                };
+                if !norm.is_finite() {
+                    pb.abandon();
+                    return Err(TrainError::NonFiniteGradient {
+                        epoch: epoch + 1,
+                        step,
+                    });
+                }
+                match opt.update(model, &grads) {
+                    // A disabled gate leaves some tensors without a gradient; that is expected.
+                    Ok(()) | Err(OptimizerUpdateError::UnusedParams(_)) => {}
+                    Err(e) => {
+                        return Err(TrainError::Io(anyhow::anyhow!("optimizer update: {e:?}")));
+                    }
+                }
+                model.zero_grads(&mut grads);
+                run.add(loss_value, correct, b.labels.len());
+                if step % cfg.log_every == 0 {
+                    steps.push(StepRecord {
+                        epoch: epoch + 1,
+                        step,
+                        loss: loss_value,
+                        accuracy: correct as f32 / b.labels.len().max(1) as f32,
+                        grad_norm: norm,
+                    });
+                }
+                step += 1;
+                pb.inc(1);
+                pb.set_message(format!("loss {:.4} acc {:.3}", run.loss(), run.accuracy()));
+            }
+            pb.finish_and_clear();
+            let ev = evaluate(&*model, val);
+            let seconds = start.elapsed().as_secs_f64();
+            state.seconds += seconds;
+            state.epochs.push(EpochRecord {
+                epoch: epoch + 1,
+                train_loss: run.loss(),
+                train_accuracy: run.accuracy(),
+                val_loss: ev.loss,
+                val_accuracy: ev.accuracy,
+                seconds,
+            });
+            if ev.accuracy > state.best_val_accuracy {
+                state.best_val_accuracy = ev.accuracy;
+                state.best_epoch = epoch + 1;
+                best = model.clone();
+            }
+            state.epochs_done = epoch + 1;
+            if let Some(ck) = &self.checkpoint {
+                ck.save(&*model, &best, &state)?;
+            }
+            if let Some(dir) = &self.log_dir {
+                write_csv(&dir.join("epochs.csv"), &state.epochs)?;
+                write_csv(&dir.join("steps.csv"), &steps)?;
+            }
+        }
+        *model = best;
+        Ok(TrainOutcome {
+            best_epoch: state.best_epoch,
+            best_val_accuracy: state.best_val_accuracy,
+            epochs: state.epochs,
+            steps,
+            seconds: state.seconds,
+        })
+    }
+}

@@ -1,0 +1,165 @@
+//! `figures --quick` end to end into a temporary folder: decodable PNGs and SVGs, the CSVs,
+//! the REPORT tables and a 4000-line 0/1 Yelp file; a rerun reuses the run cache and a narrower
+//! rerun leaves no stale prose.
+
+use std::path::Path;
+use std::process::Command;
+
+fn run(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_figures"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("figures runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "figures {args:?} failed:\n{stderr}");
+    stderr
+}
+
+/// Width and height from a PNG's IHDR, after checking the signature and the closing IEND.
+fn png_size(path: &Path) -> (u32, u32) {
+    let b = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(
+        &b[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} is not a PNG",
+        path.display()
+    );
+    assert_eq!(&b[12..16], b"IHDR");
+    assert_eq!(
+        &b[b.len() - 8..b.len() - 4],
+        b"IEND",
+        "{} is truncated",
+        path.display()
+    );
+    let be = |i: usize| u32::from_be_bytes(b[i..i + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+#[test]
+fn quick_study_writes_figures_tables_and_yelp_predictions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let runs = tmp.path().join("runs");
+    let (out_s, runs_s) = (out.to_str().unwrap(), runs.to_str().unwrap());
+    let log = run(&[
+        "--quick",
+        "--quiet",
+        "--epochs",
+        "1",
+        "--out-dir",
+        out_s,
+        "--runs-dir",
+        runs_s,
+    ]);
+    assert!(!log.contains("cached"), "{log}");
+
+    for name in [
+        "token_lengths",
+        "learning_curves",
+        "test_accuracy",
+        "gate_ablation",
+        "length_buckets",
+        "grad_flow",
+    ] {
+        assert_eq!(
+            png_size(&out.join(format!("{name}.png"))),
+            (1000, 600),
+            "{name}"
+        );
+        let svg = std::fs::read_to_string(out.join(format!("{name}.svg"))).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{name}.svg"
+        );
+    }
+    let runs_csv = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    assert!(runs_csv.starts_with(
+        "model,kind,seed,params,best_epoch,val_accuracy,test_accuracy,train_seconds\n"
+    ));
+    assert_eq!(
+        runs_csv.lines().count(),
+        1 + 11,
+        "one row per model:\n{runs_csv}"
+    );
+    for csv in [
+        "learning_curves.csv",
+        "length_buckets.csv",
+        "grad_flow.csv",
+        "baseline.csv",
+    ] {
+        assert!(
+            std::fs::read_to_string(out.join(csv))
+                .unwrap()
+                .lines()
+                .count()
+                > 1,
+            "{csv}"
+        );
+    }
+
+    let yelp = std::fs::read_to_string(out.join("yelp_predictions.txt")).unwrap();
+    assert_eq!(yelp.lines().count(), 4000);
+    assert!(yelp.ends_with('\n') && yelp.lines().all(|l| l == "0" || l == "1"));
+
+    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(report.contains("| Model | Parameters | Test accuracy (%) | Validation accuracy (%) | Train time (s) | s / epoch |"));
+    for heading in [
+        "## 1. Tokenizer",
+        "## 3. Recurrent network",
+        "## 5. Gate ablations",
+        "## 7. Bidirectional LSTM",
+        "## 8. Generalisation to Yelp",
+        "## 9. TF-IDF baseline",
+    ] {
+        assert!(report.contains(heading), "missing {heading}");
+    }
+    assert!(report.contains("| TF-IDF + logistic regression |"));
+    assert!(report.contains("![Test accuracy by review-length quartile](length_buckets.png)"));
+    assert!(!report.contains("Not run in this invocation"));
+
+    // A narrower rerun comes from the cache and drops the sections it did not run.
+    let log = run(&[
+        "--quick",
+        "--quiet",
+        "--epochs",
+        "1",
+        "--only",
+        "cnn,rnn",
+        "--out-dir",
+        out_s,
+        "--runs-dir",
+        runs_s,
+    ]);
+    assert!(
+        log.contains("CNN seed 0: cached") && log.contains("LSTM seed 0: cached"),
+        "{log}"
+    );
+    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(!report.contains("| BiLSTM"), "stale rows remain");
+    assert!(
+        !out.join("gate_ablation.png").exists(),
+        "stale figure remains"
+    );
+    assert!(report.contains("## 5. Gate ablations\n\n_Fix each LSTM gate (forget, input, output) to 1 in turn._\n\nNot run in this invocation."));
+}
+
+#[test]
+fn a_bad_experiment_name_is_a_clear_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_figures"))
+        .args([
+            "--quick",
+            "--only",
+            "cnnn",
+            "--out-dir",
+            "/nonexistent/never-written",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown experiment `cnnn`") && err.contains("bidirectional"),
+        "{err}"
+    );
+}

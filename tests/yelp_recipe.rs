@@ -1,0 +1,167 @@
+//! The Yelp transfer recipe: one normalization for both sources, sentence pieces that inherit
+//! their review's label, the predictions file, and a tiny end-to-end run that beats chance on
+//! Yelp/dev. The full ablation is `#[ignore]`d (minutes per recipe):
+//!
+//! ```sh
+//! YELP_SEEDS=0,1 [YELP_ABLATION=0] [YELP_OUT=dir] [YELP_BUDGET=json] [YELP_RECIPE=json] cargo test --release --test yelp_recipe -- --ignored --nocapture
+//! ```
+
+use std::path::Path;
+
+use sentiment_rnn::data::{DataRoot, TextNormalizer};
+use sentiment_rnn::study::yelp::{
+    YelpBudget, YelpData, YelpRecipe, YelpStudyOptions, ablation_markdown, fit_recipe,
+    run_yelp_study, sentence_pieces, write_predictions,
+};
+
+fn root() -> DataRoot {
+    DataRoot::resolve(
+        None,
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/datasets")),
+    )
+}
+
+#[test]
+fn imdb_review_and_yelp_sentence_share_token_conventions() {
+    let norm = TextNormalizer::yelp_style();
+    let imdb = "I DON'T think it's worth $10.<br /><br />The \"food\" scenes were 2 hours long!";
+    let yelp = "i do n't think it 's worth $ _num_ . the `` food '' scenes were _num_ hours long !";
+    assert_eq!(norm.normalize(imdb), yelp);
+    // The Yelp side is already in that form (idempotent), apart from stray BPE marks.
+    assert_eq!(norm.normalize(yelp), yelp);
+    assert_eq!(
+        norm.normalize("this food is on par with p.@@ f ."),
+        "this food is on par with p.f ."
+    );
+}
+
+#[test]
+fn sentence_pieces_inherit_their_review_label() {
+    let texts = vec![
+        "Great film. I loved it!<br />Go see it.".to_string(),
+        "Awful. Dr. Smith was bad?! Avoid".to_string(),
+    ];
+    let labels = vec![1, 0];
+    let (s, l, owner) = sentence_pieces(&texts, &labels, &TextNormalizer::yelp_style());
+    assert_eq!(
+        s,
+        [
+            "great film .",
+            "i loved it !",
+            "go see it .",
+            "awful .",
+            "dr. smith was bad ? !",
+            "avoid"
+        ]
+        .map(String::from)
+    );
+    assert_eq!(owner, [0, 0, 0, 1, 1, 1]);
+    // Multi-byte whitespace before a full stop (U+0085 occurs in IMDb) splits cleanly.
+    let (s2, _, _) = sentence_pieces(
+        &["make it.\u{85}She was.\u{a0}x. y".to_string()],
+        &[1],
+        &TextNormalizer::yelp_style(),
+    );
+    assert!(!s2.is_empty() && s2.iter().all(|t| !t.is_empty()), "{s2:?}");
+    for (lab, r) in l.iter().zip(&owner) {
+        assert_eq!(*lab, labels[*r], "a sentence has its review's label");
+    }
+}
+
+#[test]
+fn predictions_file_has_one_binary_label_per_yelp_line() {
+    let lines = root().yelp_reviews().expect("Yelp/reviews.txt").texts.len();
+    assert_eq!(lines, 4000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub/yelp_predictions.txt");
+    let labels: Vec<usize> = (0..lines).map(|i| (i * 7 + 3) % 2).collect();
+    write_predictions(&path, &labels).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let read: Vec<usize> = text.lines().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(read, labels);
+    assert!(text.ends_with('\n') && text.lines().all(|l| l == "0" || l == "1"));
+    let err = write_predictions(&path, &[0, 2]).unwrap_err().to_string();
+    assert!(err.contains("prediction 1 is 2"), "{err}");
+}
+
+#[test]
+fn a_tiny_recipe_beats_chance_on_yelp_dev() {
+    let data = YelpData::load(&root()).expect("datasets");
+    let t = std::time::Instant::now();
+    let fitted = fit_recipe(&YelpRecipe::full(), &YelpBudget::tiny(), &data, 0, "tiny").unwrap();
+    let r = &fitted.run;
+    eprintln!(
+        "tiny: Yelp/dev {:.3}, IMDb test {:.3} / {:.3}, {:.1}s",
+        r.yelp_dev,
+        r.imdb_test,
+        r.imdb_test_sentences,
+        t.elapsed().as_secs_f64()
+    );
+    assert_eq!(fitted.predictions.len(), 4000);
+    assert!(fitted.predictions.iter().all(|&l| l <= 1));
+    assert!(r.yelp_dev >= 0.6, "Yelp/dev accuracy {}", r.yelp_dev);
+    let md = ablation_markdown(std::slice::from_ref(r));
+    assert!(md.contains("| tiny |"), "{md}");
+}
+
+/// The ablation behind `figures/yelp_ablation.csv` and `figures/yelp_predictions.txt`.
+#[test]
+#[ignore]
+fn ablation() {
+    let seeds: Vec<u64> = std::env::var("YELP_SEEDS")
+        .unwrap_or_else(|_| "0".into())
+        .split(',')
+        .map(|s| s.trim().parse().unwrap())
+        .collect();
+    let out = std::env::var("YELP_OUT")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/figures").to_string());
+    let mut opts = YelpStudyOptions::new(root(), out);
+    opts.seeds = seeds;
+    opts.ablation = std::env::var("YELP_ABLATION").map_or(true, |v| v != "0");
+    if opts.ablation {
+        // Each ingredient off from the all-on CNN recipe, at the smaller budget.
+        opts.recipe = YelpRecipe::full();
+        opts.budget = YelpBudget::ablation();
+    }
+    if let Ok(j) = std::env::var("YELP_RECIPE") {
+        opts.recipe = serde_json::from_str(&j).unwrap();
+    }
+    if let Ok(j) = std::env::var("YELP_BUDGET") {
+        opts.budget = serde_json::from_str(&j).unwrap();
+    }
+    let out = run_yelp_study(&opts).unwrap();
+    println!("{}", ablation_markdown(&out.runs));
+    println!(
+        "chosen: {} seed {} Yelp/dev {:.3}; {} lines, {:.3} positive",
+        out.chosen.switches,
+        out.chosen.seed,
+        out.chosen.yelp_dev,
+        out.predicted_lines,
+        out.positive_fraction
+    );
+}
+
+#[test]
+fn ablation_table_is_stable() {
+    use sentiment_rnn::study::yelp::YelpRun;
+    let run = |label: &str, recipe: &YelpRecipe, yelp: f32, sent: f32| YelpRun {
+        label: label.into(),
+        switches: recipe.switches(),
+        seed: 3,
+        yelp_dev: yelp,
+        imdb_test: 0.8505,
+        imdb_test_sentences: sent,
+        imdb_val: 0.842,
+        best_epoch: 2,
+        epochs: 3,
+        train_examples: 21125,
+        params: 561730,
+        train_seconds: 107.8,
+        total_seconds: 119.0,
+    };
+    let md = ablation_markdown(&[
+        run("full recipe", &YelpRecipe::full(), 0.8125, 0.8725),
+        run("plain", &YelpRecipe::plain(), 0.701, f32::NAN),
+    ]);
+    insta::assert_snapshot!(md);
+}
