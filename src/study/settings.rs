@@ -69,23 +69,23 @@ impl StudySettings {
     }
 
     /// A smoke test that exercises every code path in a few minutes: a small subset, a small
-    /// tokenizer, narrow models and two epochs. Its numbers are not the study's.
+    /// tokenizer, narrow models and three epochs. Its numbers are not the study's.
     pub fn quick() -> Self {
         Self {
-            train_limit: Some(1600),
-            test_limit: Some(600),
+            train_limit: Some(3000),
+            test_limit: Some(1000),
             yelp_dev_limit: Some(400),
-            vocab_size: 2000,
-            max_len: 96,
-            embedding_dim: 24,
-            hidden_size: 24,
-            channels: 24,
+            vocab_size: 4000,
+            max_len: 128,
+            embedding_dim: 32,
+            hidden_size: 32,
+            channels: 32,
             kernel_widths: vec![3, 5],
             dropout: 0.3,
             train: TrainConfig {
                 lr: 4e-3,
                 batch_size: 32,
-                epochs: 2,
+                epochs: 3,
                 clip_norm: Some(1.0),
                 ..TrainConfig::default()
             },
