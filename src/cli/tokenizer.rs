@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::data::files::{Corpus, read_lines};
+use crate::data::root::data_root;
 use crate::tokenizer::unigram::trainer::TrainProgress;
 use crate::tokenizer::{Tokenizer, TokenizerTrainConfig};
 
@@ -129,28 +131,23 @@ fn load(path: &Path) -> anyhow::Result<Tokenizer> {
     Ok(Tokenizer::from_file(path)?)
 }
 
-/// The data root: flag, else env `SENTIMENT_RNN_DATA`, else `datasets/`.
-fn data_root(flag: Option<PathBuf>) -> PathBuf {
-    flag.or_else(|| std::env::var_os("SENTIMENT_RNN_DATA").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("datasets"))
-}
-
 fn train(
     files: Vec<PathBuf>,
     data_dir: Option<PathBuf>,
     vocab_size: usize,
     output: &Path,
 ) -> anyhow::Result<()> {
-    let files = if files.is_empty() {
-        let root = data_root(data_dir).join("IMDb/train");
-        vec![root.join("positive"), root.join("negative")]
+    let texts = if files.is_empty() {
+        data_root(data_dir.as_deref())
+            .labeled(Corpus::ImdbTrain)?
+            .texts
     } else {
-        files
+        let mut texts = Vec::new();
+        for f in &files {
+            texts.extend(read_lines(f)?.texts);
+        }
+        texts
     };
-    let mut texts = Vec::new();
-    for f in &files {
-        texts.extend(read_texts(f)?);
-    }
     if texts.is_empty() {
         bail!("no texts in {files:?}");
     }
@@ -180,39 +177,4 @@ fn train(
         output.display()
     );
     Ok(())
-}
-
-/// One text per line; a line wrapped in `"` is CSV-unquoted (`""` → `"`).
-fn read_texts(path: &Path) -> anyhow::Result<Vec<String>> {
-    let raw =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut texts = Vec::new();
-    for (n, line) in raw.split('\n').enumerate() {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.is_empty() {
-            continue;
-        }
-        let text = match line.strip_prefix('"') {
-            Some(rest) => {
-                let inner = rest.strip_suffix('"').with_context(|| {
-                    format!(
-                        "{}:{}: opening quote without a closing one",
-                        path.display(),
-                        n + 1
-                    )
-                })?;
-                if inner.replace("\"\"", "").contains('"') {
-                    bail!(
-                        "{}:{}: lone '\"' inside a quoted text",
-                        path.display(),
-                        n + 1
-                    );
-                }
-                inner.replace("\"\"", "\"")
-            }
-            None => line.to_string(),
-        };
-        texts.push(text);
-    }
-    Ok(texts)
 }
