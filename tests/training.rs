@@ -264,8 +264,30 @@ fn a_non_finite_loss_stops_with_a_clear_error() {
         "{err}"
     );
 
-    // NaN weights that the forward pass hides (max pooling drops NaN) still give NaN gradients.
+    // NaN weights stop the run too: as a NaN loss (the fused CPU CNN propagates NaN through its
+    // max) or, where a max pooling hides the NaN in the forward pass, as NaN gradients.
     let mut model = Classifier::<f32, Cpu>::new(&small(ModelKind::Cnn), 10, &dev).unwrap();
+    model.embedding.weight = dev.tensor_from_vec(vec![f32::NAN; 10 * 48], (10, 48));
+    let err = t
+        .fit(&mut model, |e| l.epoch(e as u64), &l.epoch(0))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TrainError::NonFiniteGradient { epoch: 1, step: 0 }
+                | TrainError::NonFiniteLoss {
+                    epoch: 1,
+                    step: 0,
+                    ..
+                }
+        ),
+        "{err}"
+    );
+
+    // The op-by-op CNN's max pooling drops the NaN in the forward pass: the gradient check
+    // must catch it.
+    let mut model = Classifier::<f32, Cpu>::new(&small(ModelKind::Cnn), 10, &dev).unwrap();
+    model.path = sentiment_rnn::nn::backend::Path::Reference;
     model.embedding.weight = dev.tensor_from_vec(vec![f32::NAN; 10 * 48], (10, 48));
     let err = t
         .fit(&mut model, |e| l.epoch(e as u64), &l.epoch(0))

@@ -88,7 +88,8 @@ pub(crate) fn forward(
             arg.fill(0);
             for (j, row) in y.chunks_exact(c).enumerate().skip(1) {
                 for ((m, a), &v) in pre.iter_mut().zip(arg.iter_mut()).zip(row) {
-                    if v > *m {
+                    // A NaN wins so that broken weights surface as a NaN loss, never vanish.
+                    if v > *m || (v.is_nan() && !m.is_nan()) {
                         *m = v;
                         *a = j;
                     }
@@ -101,7 +102,12 @@ pub(crate) fn forward(
     let out = pre
         .iter()
         .zip(&argmax)
-        .map(|(&v, &a)| if a == usize::MAX { 0.0 } else { v.max(0.0) })
+        .map(|(&v, &a)| match a {
+            usize::MAX => 0.0,
+            // `f32::max` would turn NaN into 0; keep it (see the running max above).
+            _ if v.is_nan() => v,
+            _ => v.max(0.0),
+        })
         .collect();
     ConvForward {
         dims,
