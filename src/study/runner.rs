@@ -1,7 +1,6 @@
 //! Runs the selected experiments over seeds, caching every finished run under `runs/` so an
 //! interrupted study resumes, then writes the CSVs, figures and `REPORT.md`.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -14,12 +13,13 @@ use super::experiments::{self, Question, model_config, names};
 use super::prepare::{Encoded, Prepared, prepare, short_hash};
 use super::results::{BaselineResult, RunMeta, RunResult, StudyResults, YelpResult};
 use super::settings::StudySettings;
-use crate::data::{DataLoader, LoaderConfig, data_root};
+use super::yelp::{YelpBudget, YelpStudyOptions, run_yelp_study};
+use crate::data::{Corpus, DataLoader, DataRoot, LoaderConfig, data_root};
 use crate::nn::classifier::Classifier;
 use crate::nn::config::ModelConfig;
 use crate::report::figures::{FigurePlan, write_figures};
 use crate::report::markdown::{ReportInputs, write_report};
-use crate::train::checkpoint::{Checkpoint, load_weights};
+use crate::train::checkpoint::Checkpoint;
 use crate::train::{Trainer, evaluate};
 
 /// What to run and where to write it.
@@ -85,13 +85,6 @@ fn eval_batches(
     Ok(DataLoader::new(&e.ids, labels, loader_config(s, pad_id, false, 0))?.epoch(0))
 }
 
-/// A trained run's location, so its best weights can be reloaded.
-#[derive(Clone, Debug)]
-struct RunHandle {
-    config: ModelConfig,
-    dir: PathBuf,
-}
-
 fn run_dir(runs: &Path, name: &str, cfg: &ModelConfig, seed: u64, s: &StudySettings) -> PathBuf {
     let key = short_hash(&(cfg, s, seed, "run-v1"));
     runs.join(format!("{}-seed{seed}-{key}", slug(name)))
@@ -106,12 +99,8 @@ fn run_model(
     p: &Prepared,
     o: &StudyOptions,
     analyse: bool,
-) -> anyhow::Result<(RunResult, RunHandle)> {
+) -> anyhow::Result<RunResult> {
     let dir = run_dir(&o.runs_dir, name, cfg, seed, s);
-    let handle = RunHandle {
-        config: cfg.clone(),
-        dir: dir.clone(),
-    };
     let result_path = dir.join("result.json");
     if let Ok(text) = std::fs::read_to_string(&result_path)
         && let Ok(r) = serde_json::from_str::<RunResult>(&text)
@@ -120,7 +109,7 @@ fn run_model(
             "{name} seed {seed}: cached ({:.2}% test)",
             r.test_accuracy * 100.0
         ));
-        return Ok((r, handle));
+        return Ok(r);
     }
     let pad = p.tokenizer.pad_id();
     let dev = Cpu::seed_from_u64(seed);
@@ -185,7 +174,7 @@ fn run_model(
         r.best_epoch,
         r.train_seconds
     ));
-    Ok((r, handle))
+    Ok(r)
 }
 
 fn run_baseline(
@@ -228,40 +217,24 @@ fn run_baseline(
     Ok(r)
 }
 
-/// Labels every Yelp line with the run of best validation accuracy and scores Yelp/dev.
-fn run_yelp(
-    best: &RunResult,
-    handle: &RunHandle,
-    p: &Prepared,
-    s: &StudySettings,
-    out_dir: &Path,
-) -> anyhow::Result<YelpResult> {
-    let dev = Cpu::seed_from_u64(best.seed);
-    let mut model = Classifier::<f32, Cpu>::new(&handle.config, p.tokenizer.vocab_size(), &dev)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    load_weights(
-        &mut model,
-        &handle.dir.join("ckpt").join("best.safetensors"),
-    )?;
-    let pad = p.tokenizer.pad_id();
-    let labels = evaluate(&model, &eval_batches(&p.yelp_reviews, s, pad)?)
-        .labels_by_index(p.yelp_reviews.ids.len());
-    let mut text = String::with_capacity(labels.len() * 2);
-    for l in &labels {
-        text.push(if *l == 1 { '1' } else { '0' });
-        text.push('\n');
+/// Question 8: the IMDb → Yelp recipe ([`super::yelp`]) trains on IMDb only, labels every
+/// line of `Yelp/reviews.txt` into `out_dir/yelp_predictions.txt` and is scored on Yelp/dev.
+fn run_yelp(o: &StudyOptions, root: &DataRoot) -> anyhow::Result<YelpResult> {
+    let mut opts = YelpStudyOptions::new(root.clone(), &o.out_dir);
+    if o.quick {
+        opts.budget = YelpBudget::tiny();
     }
-    std::fs::create_dir_all(out_dir)?;
-    std::fs::write(out_dir.join("yelp_predictions.txt"), text)?;
-    let dev_eval = evaluate(&model, &eval_batches(&p.yelp_dev, s, pad)?);
+    opts.seeds = o.seeds.clone();
+    let out = run_yelp_study(&opts)?;
+    let dev = root.labeled(Corpus::YelpDev)?.len();
     Ok(YelpResult {
-        model: best.model.clone(),
-        seed: best.seed,
-        dev_accuracy: dev_eval.accuracy,
-        dev_count: p.yelp_dev.ids.len(),
-        predicted_lines: labels.len(),
-        positive_fraction: labels.iter().sum::<usize>() as f32 / labels.len().max(1) as f32,
-        imdb_test_accuracy: best.test_accuracy,
+        model: format!("{} recipe ({})", out.chosen.label, out.chosen.switches),
+        seed: out.chosen.seed,
+        dev_accuracy: out.chosen.yelp_dev,
+        dev_count: dev,
+        predicted_lines: out.predicted_lines,
+        positive_fraction: out.positive_fraction,
+        imdb_test_accuracy: out.chosen.imdb_test,
     })
 }
 
@@ -303,23 +276,18 @@ pub fn run_study(o: &StudyOptions) -> anyhow::Result<StudyResults> {
         p.tokenizer.vocab_size()
     ));
 
-    let mut models = experiments::models_for(&selected);
-    if selected.contains(&Question::Yelp) && !models.contains(&names::LSTM) && models.is_empty() {
-        models.push(names::LSTM);
-    }
+    let models = experiments::models_for(&selected);
     let analysed: Vec<&str> = if selected.contains(&Question::Rnn) {
         vec![names::RNN, names::LSTM, names::CNN]
     } else {
         Vec::new()
     };
     let mut runs = Vec::new();
-    let mut handles: HashMap<(String, u64), RunHandle> = HashMap::new();
     for name in &models {
         let cfg =
             model_config(name, &s).with_context(|| format!("no configuration for model {name}"))?;
         for &seed in &o.seeds {
-            let (r, h) = run_model(name, &cfg, seed, &s, &p, o, analysed.contains(name))?;
-            handles.insert((r.model.clone(), seed), h);
+            let r = run_model(name, &cfg, seed, &s, &p, o, analysed.contains(name))?;
             runs.push(r);
         }
     }
@@ -329,17 +297,7 @@ pub fn run_study(o: &StudyOptions) -> anyhow::Result<StudyResults> {
         Vec::new()
     };
     let yelp = if selected.contains(&Question::Yelp) {
-        let best = runs
-            .iter()
-            .max_by(|a, b| a.val_accuracy.total_cmp(&b.val_accuracy))
-            .context("Yelp needs a trained model")?;
-        let y = run_yelp(
-            best,
-            &handles[&(best.model.clone(), best.seed)],
-            &p,
-            &s,
-            &o.out_dir,
-        )?;
+        let y = run_yelp(o, &root)?;
         log(&format!(
             "Yelp: {} on dev {:.2}%",
             y.model,
