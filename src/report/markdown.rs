@@ -168,13 +168,23 @@ pub fn render(results: &StudyResults, inputs: &ReportInputs, report_dir: &Path) 
         "- Data: {} training, {} validation (split from the course training set, stratified), {} test reviews; reviews truncated to {} tokens",
         m.train_reviews, m.val_reviews, m.test_reviews, m.max_len
     );
-    let _ = writeln!(
+    let _ = write!(
         o,
         "- Hardware: {}, {} threads; wall time {:.1} min",
         m.cpu_model,
         m.threads,
         m.wall_seconds / 60.0
     );
+    if m.cached_runs > 0 {
+        // Otherwise a regenerated report would pass off a cache read as the study's run time.
+        let _ = write!(
+            o,
+            " ({} of {} runs loaded from the run cache; their train times are from the invocation that trained them)",
+            m.cached_runs,
+            results.runs.len()
+        );
+    }
+    o.push('\n');
     o.push_str("\n## All models\n\n");
     table(&mut o, &all, results.baseline_summary());
     image(&mut o, inputs, report_dir, "test_accuracy");
@@ -636,7 +646,7 @@ mod tests {
         }
         let text = render(&r, &ReportInputs::default(), Path::new("."));
         assert!(text.contains("It is lower than RNN (100.40%)"), "{text}");
-        assert!(text.contains("## 8. Generalisation to Yelp\n\n_The best IMDb model labels every Yelp review line; how well does it transfer?_\n\nNot run in this invocation."));
+        assert!(text.contains("## 8. Generalisation to Yelp\n\n_The IMDb→Yelp recipe (trained on IMDb only) labels every Yelp review line; how well does it transfer?_\n\nNot run in this invocation."));
     }
 
     #[test]

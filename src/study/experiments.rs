@@ -128,7 +128,7 @@ pub fn questions() -> Vec<QuestionSpec> {
             8,
             "yelp",
             "Generalisation to Yelp",
-            "The best IMDb model labels every Yelp review line; how well does it transfer?",
+            "The IMDb→Yelp recipe (trained on IMDb only) labels every Yelp review line; how well does it transfer?",
             &[],
             &[],
         ),

@@ -99,6 +99,9 @@ pub struct RunMeta {
     pub epochs: usize,
     pub quick: bool,
     pub wall_seconds: f64,
+    /// Runs loaded from the run cache instead of trained by this invocation.
+    #[serde(default)]
+    pub cached_runs: usize,
     pub cpu_model: String,
     pub threads: usize,
     pub train_reviews: usize,

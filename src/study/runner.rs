@@ -99,7 +99,7 @@ fn run_model(
     p: &Prepared,
     o: &StudyOptions,
     analyse: bool,
-) -> anyhow::Result<RunResult> {
+) -> anyhow::Result<(RunResult, bool)> {
     let dir = run_dir(&o.runs_dir, name, cfg, seed, s);
     let result_path = dir.join("result.json");
     if let Ok(text) = std::fs::read_to_string(&result_path)
@@ -109,7 +109,7 @@ fn run_model(
             "{name} seed {seed}: cached ({:.2}% test)",
             r.test_accuracy * 100.0
         ));
-        return Ok(r);
+        return Ok((r, true));
     }
     let pad = p.tokenizer.pad_id();
     let dev = Cpu::seed_from_u64(seed);
@@ -174,7 +174,7 @@ fn run_model(
         r.best_epoch,
         r.train_seconds
     ));
-    Ok(r)
+    Ok((r, false))
 }
 
 fn run_baseline(
@@ -283,11 +283,13 @@ pub fn run_study(o: &StudyOptions) -> anyhow::Result<StudyResults> {
         Vec::new()
     };
     let mut runs = Vec::new();
+    let mut cached_runs = 0;
     for name in &models {
         let cfg =
             model_config(name, &s).with_context(|| format!("no configuration for model {name}"))?;
         for &seed in &o.seeds {
-            let r = run_model(name, &cfg, seed, &s, &p, o, analysed.contains(name))?;
+            let (r, cached) = run_model(name, &cfg, seed, &s, &p, o, analysed.contains(name))?;
+            cached_runs += usize::from(cached);
             runs.push(r);
         }
     }
@@ -319,6 +321,7 @@ pub fn run_study(o: &StudyOptions) -> anyhow::Result<StudyResults> {
             epochs: s.train.epochs,
             quick: o.quick,
             wall_seconds: start.elapsed().as_secs_f64(),
+            cached_runs,
             cpu_model: cpu_model(),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             train_reviews: p.train.ids.len(),
