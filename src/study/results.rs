@@ -144,9 +144,13 @@ impl MeanStd {
         Self { mean, std, n }
     }
 
-    /// `87.12 ± 0.40` in percent.
+    /// `87.12 ± 0.40` in percent; just `87.12` for a single value (its spread is unknown, not 0).
     pub fn percent(&self) -> String {
-        format!("{:.2} ± {:.2}", self.mean * 100.0, self.std * 100.0)
+        if self.n < 2 {
+            format!("{:.2}", self.mean * 100.0)
+        } else {
+            format!("{:.2} ± {:.2}", self.mean * 100.0, self.std * 100.0)
+        }
     }
 }
 
@@ -356,5 +360,6 @@ mod tests {
         assert!((s.std - 0.1).abs() < 1e-12);
         assert_eq!(MeanStd::of(&[0.5]).std, 0.0);
         assert_eq!(s.percent(), "90.00 ± 10.00");
+        assert_eq!(MeanStd::of(&[0.5]).percent(), "50.00");
     }
 }
