@@ -3,7 +3,7 @@
 //! `f32::exp` is a libm call per element, which would dominate an LSTM step; a Cephes-style
 //! `exp` (range reduction by powers of two, degree-6 polynomial, relative error ≈ 1e-7) written
 //! with plain float/integer ops lets LLVM vectorize the loops. Callers run the loops inside an
-//! AVX2+FMA `target_feature` function when the CPU has it (see [`with_simd`]).
+//! AVX2+FMA `target_feature` function when the CPU has it (see [`simd_fn`]).
 
 const LOG2E: f32 = std::f32::consts::LOG2_E;
 const LN2_HI: f32 = 0.693_359_4;
@@ -57,26 +57,51 @@ pub(crate) fn tanh_slice(xs: &mut [f32]) {
     }
 }
 
-/// Runs `f` compiled for AVX2+FMA when the CPU supports it, else as is.
-///
-/// `f` should be `#[inline(always)]`-friendly code (the closure body is inlined into the
-/// feature-enabled function, so its loops vectorize 8 wide).
+/// Whether the CPU has AVX2 and FMA (std caches the detection).
 #[inline(always)]
-pub(crate) fn with_simd<R>(f: impl FnOnce() -> R) -> R {
+pub(crate) fn has_avx2_fma() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        #[target_feature(enable = "avx2,fma")]
-        fn run_avx2<R>(f: impl FnOnce() -> R) -> R {
-            f()
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU supports the enabled features (checked just above).
-            return unsafe { run_avx2(f) };
-        }
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
     }
-    f()
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
+
+/// Defines a function whose body is compiled twice, once for AVX2+FMA and once for the
+/// baseline target, and picks the version the CPU supports at each call.
+///
+/// A closure handed to a `#[target_feature]` function is not compiled with that feature
+/// unless LLVM happens to inline it (for the large per-thread loops it did not: they ran
+/// 4-wide SSE code), so the body becomes an `#[inline(always)]` function called from a
+/// feature-enabled wrapper, which the compiler must inline and then vectorizes 8 wide.
+macro_rules! simd_fn {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$meta])*
+        #[allow(clippy::too_many_arguments)]
+        $vis fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn body($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                fn avx2($($arg: $ty),*) {
+                    body($($arg),*)
+                }
+                if $crate::nn::fused::activation::has_avx2_fma() {
+                    // SAFETY: the CPU supports the enabled features (checked just above).
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            body($($arg),*)
+        }
+    };
+}
+pub(crate) use simd_fn;
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,7 @@
 //! gradient to one window per (row, channel) only, so `dW`, `db` and `dx` cost `O(B·C·k·E)`
 //! instead of the dense `O(B·L·k·E·C)` of the unfold + matmul formulation.
 
-use super::kernel::{matmul_strided, transpose};
+use super::kernel::{Rhs, matmul_strided, transpose};
 use rayon::prelude::*;
 
 /// Shapes and options of one call.
@@ -66,6 +66,7 @@ pub(crate) fn forward(
             "lengths[{b}] = {len} exceeds the sequence length {seq_len}"
         );
     }
+    let w_rhs = Rhs::new(weight, k * e, c);
     let mut argmax = vec![usize::MAX; batch * c];
     let mut pre = vec![0.0_f32; batch * c];
     argmax
@@ -83,7 +84,7 @@ pub(crate) fn forward(
             padded[p * e..(p + len) * e]
                 .copy_from_slice(&x[b * seq_len * e..(b * seq_len + len) * e]);
             let mut y = vec![0.0_f32; windows * c];
-            matmul_strided(&mut y, &padded, e, weight, windows, k * e, c);
+            matmul_strided(&mut y, &padded, e, &w_rhs, windows, false);
             pre.copy_from_slice(&y[..c]);
             arg.fill(0);
             for (j, row) in y.chunks_exact(c).enumerate().skip(1) {

@@ -2,10 +2,11 @@
 //!
 //! Once the per-step backward has produced the pre-activation gradients `dP` (one row per
 //! token of the `(B, T)` grid, zero at padding), every parameter gradient and the input
-//! gradient is one large matmul over all tokens, accumulated straight into dfdx's buffers.
+//! gradient is one large matmul over all tokens.
 
 use super::gemm::{MatMut, MatRef, matmul};
-use rayon::prelude::*;
+use super::kernel::{Rhs, matmul_rows_par};
+use super::pool;
 
 /// What a layer's backward needs besides `dP`.
 pub(crate) struct Saved<'a> {
@@ -22,61 +23,61 @@ pub(crate) struct Saved<'a> {
     pub gh: usize,
 }
 
-/// `grad += lhsᵀ·dP` for a `(B·T, width)` matrix `lhs`.
-fn accumulate_t(
-    saved: &Saved<'_>,
-    lhs: &[f32],
-    width: usize,
-    dp: &[f32],
-    grad: &mut [f32],
-    threads: usize,
-) {
-    let n = saved.tokens;
+/// `grad = lhsᵀ·dP` `(width, G·H)` for a `(B·T, width)` matrix `lhs`.
+fn product_t(saved: &Saved<'_>, lhs: &[f32], width: usize, dp: &[f32], threads: usize) -> Vec<f32> {
+    let mut grad = pool::take(width * saved.gh);
     // SAFETY: views in bounds (checked by `rows_of`); `grad` is distinct from the inputs.
     unsafe {
         matmul(
-            MatMut::rows_of(grad, 0, width, saved.gh),
-            MatRef::rows_of(lhs, 0, n, width).t(),
-            MatRef::rows_of(dp, 0, n, saved.gh),
-            true,
-            threads,
-        );
-    }
-}
-
-/// `dW_x += Xᵀ·dP` into `grad` `(E, G·H)`.
-pub(crate) fn accumulate_w_x(saved: &Saved<'_>, dp: &[f32], grad: &mut [f32], threads: usize) {
-    accumulate_t(saved, saved.x, saved.e, dp, grad, threads);
-}
-
-/// `dW_h += H_prevᵀ·dP` into `grad` `(H, G·H)`.
-pub(crate) fn accumulate_w_h(saved: &Saved<'_>, dp: &[f32], grad: &mut [f32], threads: usize) {
-    accumulate_t(saved, saved.hp, saved.h, dp, grad, threads);
-}
-
-/// `db += Σ_tokens dP` into `grad` `(G·H,)`; threads own column blocks.
-pub(crate) fn accumulate_b(saved: &Saved<'_>, dp: &[f32], grad: &mut [f32]) {
-    const COLS: usize = 64;
-    grad.par_chunks_mut(COLS).enumerate().for_each(|(blk, g)| {
-        let start = blk * COLS;
-        for row in dp.chunks_exact(saved.gh) {
-            for (g, d) in g.iter_mut().zip(&row[start..]) {
-                *g += d;
-            }
-        }
-    });
-}
-
-/// `dX += dP·W_xᵀ` into `grad` `(B·T, E)`.
-pub(crate) fn accumulate_input(saved: &Saved<'_>, dp: &[f32], grad: &mut [f32], threads: usize) {
-    // SAFETY: views in bounds; `grad` is dfdx's gradient buffer, distinct from the inputs.
-    unsafe {
-        matmul(
-            MatMut::rows_of(grad, 0, saved.tokens, saved.e),
+            MatMut::rows_of(&mut grad, 0, width, saved.gh),
+            MatRef::rows_of(lhs, 0, saved.tokens, width).t(),
             MatRef::rows_of(dp, 0, saved.tokens, saved.gh),
-            MatRef::rows_of(saved.w_x, 0, saved.e, saved.gh).t(),
-            true,
+            false,
             threads,
         );
     }
+    grad
+}
+
+/// The three whole-sequence products of the backward: returns `(dW_x, dW_h)` =
+/// `(Xᵀ·dP, H_prevᵀ·dP)` (pooled buffers) and adds `dP·W_xᵀ` into `grad_x` `(B·T, E)`.
+///
+/// The two weight gradients (K = B·T, small outputs) scale poorly inside one sgemm (measured
+/// here: 25 ms on 2 threads against 43 ms on 1), so with two or more threads they run side
+/// by side, each on half the threads. `dX` streams the tokens through the packed kernel.
+pub(crate) fn backward_products(
+    saved: &Saved<'_>,
+    dp: &[f32],
+    grad_x: &mut [f32],
+    threads: usize,
+) -> (Vec<f32>, Vec<f32>) {
+    assert_eq!(
+        grad_x.len(),
+        saved.tokens * saved.e,
+        "input gradient length"
+    );
+    let half = (threads / 2).max(1);
+    let grads = if threads < 2 {
+        (
+            product_t(saved, saved.x, saved.e, dp, 1),
+            product_t(saved, saved.hp, saved.h, dp, 1),
+        )
+    } else {
+        rayon::join(
+            || product_t(saved, saved.x, saved.e, dp, half),
+            || product_t(saved, saved.hp, saved.h, dp, threads - half),
+        )
+    };
+    let w_x_t = Rhs::transposed(saved.w_x, saved.e, saved.gh);
+    matmul_rows_par(grad_x, dp, &w_x_t, saved.tokens, true);
+    grads
+}
+
+/// `grad += part`, then hands `part` back to the pool.
+pub(crate) fn add_into(grad: &mut [f32], part: Vec<f32>) {
+    assert_eq!(grad.len(), part.len(), "gradient length");
+    for (g, p) in grad.iter_mut().zip(&part) {
+        *g += p;
+    }
+    pool::give(part);
 }

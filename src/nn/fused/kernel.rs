@@ -2,42 +2,90 @@
 //!
 //! Each step multiplies a few dozen rows by the same recurrent weight matrix. A general sgemm
 //! re-packs that weight matrix on every call, which costs about as much memory traffic as the
-//! product itself at this size; this kernel reads the weights in place (row-major), strip by
-//! strip, keeping 6×16 accumulators in registers. Other CPUs and shapes fall back to `gemm`.
+//! product itself at this size; here the weights are packed once per op call ([`Rhs`]) into
+//! 16-column strips stored contiguously, and the kernel streams a strip while keeping 6×16
+//! accumulators in registers. (Read in place, a strip's rows lie `4·n` bytes apart — 2 KiB for
+//! an LSTM — and all map to the same two L1 sets, so they kept evicting each other.) Other CPUs
+//! and shapes fall back to `gemm`.
 
+use super::activation::has_avx2_fma;
 use super::gemm::{MatMut, MatRef, matmul};
+use rayon::prelude::*;
 
-/// `c = a · b` for contiguous row-major `a` `(m, k)`, `b` `(k, n)`, `c` `(m, n)`.
-pub(crate) fn matmul_rows(c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) {
-    matmul_strided(c, a, k, b, m, k, n);
+/// Columns per packed strip.
+const STRIP: usize = 16;
+
+/// The right-hand `(k, n)` matrix of many products, prepared once.
+pub(crate) struct Rhs {
+    /// Strip-major `[n / 16][k][16]` when `packed`, else row-major `(k, n)`.
+    data: Vec<f32>,
+    k: usize,
+    n: usize,
+    packed: bool,
 }
 
-/// [`matmul_rows`] where row `i` of `a` starts at `a[i · lda]` (rows may overlap, as the
-/// sliding windows of a convolution do).
+impl Rhs {
+    /// Prepares the row-major `(k, n)` matrix `b`.
+    pub fn new(b: &[f32], k: usize, n: usize) -> Self {
+        Self::build(k, n, |r, c| b[r * n + c])
+    }
+
+    /// Prepares the transpose `(k, n)` of the row-major `(n, k)` matrix `b`.
+    pub fn transposed(b: &[f32], n: usize, k: usize) -> Self {
+        Self::build(k, n, |r, c| b[c * k + r])
+    }
+
+    fn build(k: usize, n: usize, at: impl Fn(usize, usize) -> f32) -> Self {
+        let packed = n.is_multiple_of(STRIP) && has_avx2_fma();
+        let mut data = Vec::with_capacity(k * n);
+        if packed {
+            for s in 0..n / STRIP {
+                for r in 0..k {
+                    data.extend((0..STRIP).map(|j| at(r, s * STRIP + j)));
+                }
+            }
+        } else {
+            for r in 0..k {
+                data.extend((0..n).map(|c| at(r, c)));
+            }
+        }
+        Self { data, k, n, packed }
+    }
+}
+
+/// `c = a · rhs` (or `c += a · rhs` when `accumulate`) for `a` `(m, k)` whose row `i` starts
+/// at `a[i · lda]` (rows may overlap, as the sliding windows of a convolution do) and
+/// row-major `c` `(m, n)`. Runs on the calling thread.
 pub(crate) fn matmul_strided(
     c: &mut [f32],
     a: &[f32],
     lda: usize,
-    b: &[f32],
+    rhs: &Rhs,
     m: usize,
-    k: usize,
-    n: usize,
+    accumulate: bool,
 ) {
+    let (k, n) = (rhs.k, rhs.n);
     if m == 0 || n == 0 {
         return;
     }
     assert!(
-        a.len() >= (m - 1) * lda + k && b.len() >= k * n && c.len() >= m * n,
+        a.len() >= (m - 1) * lda + k && c.len() >= m * n,
         "matmul_strided: buffers too small"
     );
     #[cfg(target_arch = "x86_64")]
     {
-        if n.is_multiple_of(16)
-            && std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU has AVX2 and FMA (checked) and the buffers are large enough.
-            unsafe { avx2::matmul(c.as_mut_ptr(), a.as_ptr(), lda, b.as_ptr(), m, k, n) };
+        if rhs.packed {
+            // SAFETY: `packed` implies AVX2+FMA and n % 16 == 0; the buffers are large enough.
+            unsafe {
+                avx2::matmul(
+                    c.as_mut_ptr(),
+                    a.as_ptr(),
+                    lda,
+                    rhs.data.as_ptr(),
+                    [m, k, n],
+                    accumulate,
+                )
+            };
             return;
         }
     }
@@ -52,11 +100,31 @@ pub(crate) fn matmul_strided(
                 rs: lda as isize,
                 cs: 1,
             },
-            MatRef::rows_of(b, 0, k, n),
-            false,
+            MatRef::rows_of(&rhs.data, 0, k, n),
+            accumulate,
             1,
         )
     };
+}
+
+/// `c = a · rhs` for contiguous row-major `a` `(m, k)` and `c` `(m, n)`, on this thread.
+pub(crate) fn matmul_rows(c: &mut [f32], a: &[f32], rhs: &Rhs, m: usize) {
+    matmul_strided(c, a, rhs.k, rhs, m, false);
+}
+
+/// [`matmul_rows`] (accumulating when asked) for many rows, split into chunks over rayon's
+/// threads. The chunk's rows of `a` stay in L2 while each packed strip is reused from L1.
+pub(crate) fn matmul_rows_par(c: &mut [f32], a: &[f32], rhs: &Rhs, m: usize, accumulate: bool) {
+    const CHUNK: usize = 192;
+    let (k, n) = (rhs.k, rhs.n);
+    assert!(
+        a.len() >= m * k && c.len() >= m * n,
+        "matmul_rows_par: buffers too small"
+    );
+    c[..m * n]
+        .par_chunks_mut(CHUNK * n)
+        .zip(a[..m * k].par_chunks(CHUNK * k))
+        .for_each(|(c, a)| matmul_strided(c, a, k, rhs, a.len() / k.max(1), accumulate));
 }
 
 /// The transpose `(cols, rows)` of a row-major `(rows, cols)` matrix.
@@ -78,53 +146,56 @@ mod avx2 {
     const MR: usize = 6;
 
     /// # Safety
-    /// AVX2+FMA available; `n % 16 == 0`; the pointers cover `(m,k)`, `(k,n)`, `(m,n)`.
+    /// AVX2+FMA available; `n % 16 == 0`; `b` is strip-packed (see `Rhs`); the pointers cover
+    /// `(m, k)` rows `lda` apart, `(k, n)` and `(m, n)`.
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn matmul(
         c: *mut f32,
         a: *const f32,
         lda: usize,
         b: *const f32,
-        m: usize,
-        k: usize,
-        n: usize,
+        [m, k, n]: [usize; 3],
+        accumulate: bool,
     ) {
         for j0 in (0..n).step_by(16) {
+            // SAFETY: strip `j0 / 16` starts `j0 · k` floats in.
+            let strip = unsafe { b.add(j0 * k) };
             let mut i0 = 0;
             while i0 + MR <= m {
                 // SAFETY: forwarded from the caller.
-                unsafe { block::<MR>(c, a, lda, b, [i0, j0, k, n]) };
+                unsafe { block::<MR>(c, a, lda, strip, [i0, j0, k, n], accumulate) };
                 i0 += MR;
             }
             // SAFETY: as above, for the remaining rows.
             unsafe {
                 match m - i0 {
                     0 => {}
-                    1 => block::<1>(c, a, lda, b, [i0, j0, k, n]),
-                    2 => block::<2>(c, a, lda, b, [i0, j0, k, n]),
-                    3 => block::<3>(c, a, lda, b, [i0, j0, k, n]),
-                    4 => block::<4>(c, a, lda, b, [i0, j0, k, n]),
-                    _ => block::<5>(c, a, lda, b, [i0, j0, k, n]),
+                    1 => block::<1>(c, a, lda, strip, [i0, j0, k, n], accumulate),
+                    2 => block::<2>(c, a, lda, strip, [i0, j0, k, n], accumulate),
+                    3 => block::<3>(c, a, lda, strip, [i0, j0, k, n], accumulate),
+                    4 => block::<4>(c, a, lda, strip, [i0, j0, k, n], accumulate),
+                    _ => block::<5>(c, a, lda, strip, [i0, j0, k, n], accumulate),
                 }
             }
         }
     }
 
-    /// Rows `i0 .. i0 + R`, columns `j0 .. j0 + 16` of `c`.
+    /// Rows `i0 .. i0 + R`, columns `j0 .. j0 + 16` of `c`, from the packed `strip` `(k, 16)`.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     unsafe fn block<const R: usize>(
         c: *mut f32,
         a: *const f32,
         lda: usize,
-        b: *const f32,
+        strip: *const f32,
         dims: [usize; 4],
+        accumulate: bool,
     ) {
         let [i0, j0, k, n] = dims;
         // SAFETY: all offsets stay inside the caller-guaranteed extents.
         unsafe {
             let mut acc = [[_mm256_setzero_ps(); 2]; R];
-            let mut bp = b.add(j0);
+            let mut bp = strip;
             for kk in 0..k {
                 let b0 = _mm256_loadu_ps(bp);
                 let b1 = _mm256_loadu_ps(bp.add(8));
@@ -133,12 +204,17 @@ mod avx2 {
                     acc[0] = _mm256_fmadd_ps(av, b0, acc[0]);
                     acc[1] = _mm256_fmadd_ps(av, b1, acc[1]);
                 }
-                bp = bp.add(n);
+                bp = bp.add(16);
             }
             for (r, acc) in acc.iter().enumerate() {
                 let cp = c.add((i0 + r) * n + j0);
-                _mm256_storeu_ps(cp, acc[0]);
-                _mm256_storeu_ps(cp.add(8), acc[1]);
+                let (mut lo, mut hi) = (acc[0], acc[1]);
+                if accumulate {
+                    lo = _mm256_add_ps(lo, _mm256_loadu_ps(cp));
+                    hi = _mm256_add_ps(hi, _mm256_loadu_ps(cp.add(8)));
+                }
+                _mm256_storeu_ps(cp, lo);
+                _mm256_storeu_ps(cp.add(8), hi);
             }
         }
     }
@@ -156,7 +232,7 @@ mod tests {
             .collect();
         let b: Vec<f32> = (0..k * n).map(|i| (i % 3) as f32 - 1.0).collect();
         let mut c = vec![f32::NAN; m * n];
-        matmul_strided(&mut c, &a, lda, &b, m, k, n);
+        matmul_strided(&mut c, &a, lda, &Rhs::new(&b, k, n), m, false);
         for i in 0..m {
             for j in 0..n {
                 let want: f32 = (0..k).map(|l| a[i * lda + l] * b[l * n + j]).sum();
@@ -171,12 +247,37 @@ mod tests {
             let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 - 3.0).collect();
             let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.5 - 1.0).collect();
             let mut c = vec![f32::NAN; m * n];
-            matmul_rows(&mut c, &a, &b, m, k, n);
+            matmul_rows(&mut c, &a, &Rhs::new(&b, k, n), m);
+            let mut ct = vec![f32::NAN; m * n];
+            let bt = transpose(&b, k, n);
+            matmul_rows(&mut ct, &a, &Rhs::transposed(&bt, n, k), m);
+            assert_eq!(c, ct, "({m},{k},{n}) transposed");
             for i in 0..m {
                 for j in 0..n {
                     let want: f32 = (0..k).map(|l| a[i * k + l] * b[l * n + j]).sum();
                     assert!(
                         (c[i * n + j] - want).abs() < 1e-4,
+                        "({m},{k},{n}) at ({i},{j})"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parallel_rows_accumulate_like_a_naive_product() {
+        for &(m, k, n) in &[(400, 20, 32), (401, 7, 20), (5, 3, 16)] {
+            let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 - 3.0).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.5 - 1.0).collect();
+            let start: Vec<f32> = (0..m * n).map(|i| (i % 3) as f32).collect();
+            let mut c = start.clone();
+            matmul_rows_par(&mut c, &a, &Rhs::new(&b, k, n), m, true);
+            for i in 0..m {
+                for j in 0..n {
+                    let want: f32 =
+                        start[i * n + j] + (0..k).map(|l| a[i * k + l] * b[l * n + j]).sum::<f32>();
+                    assert!(
+                        (c[i * n + j] - want).abs() < 1e-3,
                         "({m},{k},{n}) at ({i},{j})"
                     );
                 }

@@ -110,7 +110,7 @@ pub fn lstm_sequence<T: Tape<f32, Cpu>>(
     if T::OWNS_TAPE {
         let (xg, wxg, whg, bg, og) = (x.ghost(), w_x.ghost(), w_h.ghost(), b.ghost(), out.ghost());
         tape.add_backward_op(move |grads| {
-            let dp = lstm::backward_gates(&fwd, grads.get_or_alloc_mut(&og)?, &wh, threads);
+            let (dp, db) = lstm::backward_gates(&fwd, grads.get_or_alloc_mut(&og)?, &wh, threads);
             let saved = Saved {
                 tokens: batch * seq_len,
                 x: &fwd.x,
@@ -120,11 +120,12 @@ pub fn lstm_sequence<T: Tape<f32, Cpu>>(
                 h: hidden,
                 gh,
             };
-            grads::accumulate_w_x(&saved, &dp, grads.get_or_alloc_mut(&wxg)?, threads);
-            grads::accumulate_w_h(&saved, &dp, grads.get_or_alloc_mut(&whg)?, threads);
-            grads::accumulate_b(&saved, &dp, grads.get_or_alloc_mut(&bg)?);
-            grads::accumulate_input(&saved, &dp, grads.get_or_alloc_mut(&xg)?, threads);
+            let (dwx, dwh) =
+                grads::backward_products(&saved, &dp, grads.get_or_alloc_mut(&xg)?, threads);
             pool::give(dp);
+            grads::add_into(grads.get_or_alloc_mut(&wxg)?, dwx);
+            grads::add_into(grads.get_or_alloc_mut(&whg)?, dwh);
+            grads::add_into(grads.get_or_alloc_mut(&bg)?, db);
             Ok(())
         });
     }
@@ -187,7 +188,7 @@ pub fn rnn_sequence<T: Tape<f32, Cpu>>(
     if T::OWNS_TAPE {
         let (xg, wxg, whg, bg, og) = (x.ghost(), w_x.ghost(), w_h.ghost(), b.ghost(), out.ghost());
         tape.add_backward_op(move |grads| {
-            let dp = rnn::backward_gates(&fwd, grads.get_or_alloc_mut(&og)?, &wh, threads);
+            let (dp, db) = rnn::backward_gates(&fwd, grads.get_or_alloc_mut(&og)?, &wh, threads);
             let saved = Saved {
                 tokens: batch * seq_len,
                 x: &fwd.x,
@@ -197,11 +198,12 @@ pub fn rnn_sequence<T: Tape<f32, Cpu>>(
                 h: hidden,
                 gh: hidden,
             };
-            grads::accumulate_w_x(&saved, &dp, grads.get_or_alloc_mut(&wxg)?, threads);
-            grads::accumulate_w_h(&saved, &dp, grads.get_or_alloc_mut(&whg)?, threads);
-            grads::accumulate_b(&saved, &dp, grads.get_or_alloc_mut(&bg)?);
-            grads::accumulate_input(&saved, &dp, grads.get_or_alloc_mut(&xg)?, threads);
+            let (dwx, dwh) =
+                grads::backward_products(&saved, &dp, grads.get_or_alloc_mut(&xg)?, threads);
             pool::give(dp);
+            grads::add_into(grads.get_or_alloc_mut(&wxg)?, dwx);
+            grads::add_into(grads.get_or_alloc_mut(&whg)?, dwh);
+            grads::add_into(grads.get_or_alloc_mut(&bg)?, db);
             Ok(())
         });
     }

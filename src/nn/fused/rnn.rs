@@ -2,9 +2,9 @@
 //! like the LSTM (one input-projection matmul, one recurrent matmul per step, batch rows
 //! split between threads).
 
-use super::activation::{tanh_slice, with_simd};
-use super::gemm::{MatMut, MatRef, SharedMut, matmul};
-use super::kernel::{matmul_rows, transpose};
+use super::activation::{simd_fn, tanh_slice};
+use super::gemm::SharedMut;
+use super::kernel::{Rhs, matmul_rows, matmul_rows_par};
 use super::packing::Packing;
 use super::pool;
 use rayon::prelude::*;
@@ -62,51 +62,16 @@ pub(crate) fn forward(
     assert_eq!(lengths.len(), batch, "one length per batch row");
     let packing = Packing::new(lengths, seq_len, reverse);
     let mut out = pool::take(n * h);
-    // SAFETY: views in bounds; `out` is distinct from the inputs.
-    unsafe {
-        matmul(
-            MatMut::rows_of(&mut out, 0, n, h),
-            MatRef::rows_of(&x, 0, n, e),
-            MatRef::rows_of(w_x, 0, e, h),
-            false,
-            threads,
-        );
-    }
+    matmul_rows_par(&mut out, &x, &Rhs::new(w_x, e, h), n, false);
     packing.zero_padding(&mut out, h);
     let mut hp = pool::take(n * h);
     packing.zero_padding(&mut hp, h);
+    let w_h = Rhs::new(w_h, h, h);
     let p = threads.clamp(1, batch.max(1));
-    let ptrs = [&mut out, &mut hp].map(|v| SharedMut(v.as_mut_ptr()));
-    let pk = &packing;
-    (0..p).into_par_iter().for_each(|k| {
-        let [out, hp] = ptrs;
-        with_simd(|| {
-            let rows = pk.rows_of_thread(0, k, p);
-            let mut h_state = vec![0.0_f32; rows * h];
-            let mut rec = vec![0.0_f32; rows * h];
-            for s in 0..pk.steps() {
-                let m = pk.rows_of_thread(s, k, p);
-                if m == 0 {
-                    break;
-                }
-                if s > 0 {
-                    matmul_rows(&mut rec, &h_state, w_h, m, h, h);
-                }
-                for i in 0..m {
-                    let row = pk.token(s, k + i * p);
-                    // SAFETY: token `row` belongs to a sorted row only this thread handles.
-                    let (o, hprev) = unsafe { (out.slice(row * h, h), hp.slice(row * h, h)) };
-                    let hs = &mut h_state[i * h..(i + 1) * h];
-                    hprev.copy_from_slice(hs);
-                    for ((o, r), b) in o.iter_mut().zip(&rec[i * h..(i + 1) * h]).zip(bias) {
-                        *o += r + b;
-                    }
-                    tanh_slice(o);
-                    hs.copy_from_slice(o);
-                }
-            }
-        })
-    });
+    let bufs = [&mut out, &mut hp].map(|v| SharedMut(v.as_mut_ptr()));
+    (0..p)
+        .into_par_iter()
+        .for_each(|k| forward_thread(k, p, &packing, bufs, &w_h, bias, h));
     RnnForward {
         packing,
         hidden: h,
@@ -116,52 +81,122 @@ pub(crate) fn forward(
     }
 }
 
-/// The pre-activation gradients `dP` `(B·T, H)` (0 at padding) for `grad_out` `(B·T, H)`.
-/// The buffer comes from the pool.
+simd_fn! {
+    /// Thread `k` of `p`: the recurrence of sorted rows `k, k + p, …`; `bufs` are the
+    /// forward's `[out, hp]`, `out` already holding `X·W_x`.
+    fn forward_thread(
+        k: usize,
+        p: usize,
+        pk: &Packing,
+        bufs: [SharedMut; 2],
+        w_h: &Rhs,
+        bias: &[f32],
+        h: usize,
+    ) {
+        let [out, hp] = bufs;
+        let bias = &bias[..h];
+        let rows = pk.rows_of_thread(0, k, p);
+        let mut h_state = vec![0.0_f32; rows * h];
+        let mut rec = vec![0.0_f32; rows * h];
+        for s in 0..pk.steps() {
+            let m = pk.rows_of_thread(s, k, p);
+            if m == 0 {
+                break;
+            }
+            if s > 0 {
+                matmul_rows(&mut rec, &h_state, w_h, m);
+            }
+            for i in 0..m {
+                let row = pk.token(s, k + i * p);
+                // SAFETY: token `row` belongs to a sorted row only this thread handles.
+                let (o, hprev) = unsafe { (out.slice(row * h, h), hp.slice(row * h, h)) };
+                let hs = &mut h_state[i * h..(i + 1) * h];
+                hprev.copy_from_slice(hs);
+                for ((o, r), b) in o.iter_mut().zip(&rec[i * h..(i + 1) * h]).zip(bias) {
+                    *o += r + b;
+                }
+                tanh_slice(o);
+                hs.copy_from_slice(o);
+            }
+        }
+    }
+}
+
+/// The pre-activation gradients `dP` `(B·T, H)` (0 at padding) for `grad_out` `(B·T, H)`,
+/// and their sum over tokens (the bias gradient). The `dP` buffer comes from the pool.
 pub(crate) fn backward_gates(
     fwd: &RnnForward,
     grad_out: &[f32],
     w_h: &[f32],
     threads: usize,
-) -> Vec<f32> {
-    let hs = &fwd.out;
+) -> (Vec<f32>, Vec<f32>) {
     let pk = &fwd.packing;
     let h = fwd.hidden;
     let batch = pk.order.len();
     let n = batch * pk.seq_len;
-    assert_eq!((grad_out.len(), hs.len()), (n * h, n * h));
+    assert_eq!((grad_out.len(), fwd.out.len()), (n * h, n * h));
     let mut dp = pool::take(n * h);
     pk.zero_padding(&mut dp, h);
     let p = threads.clamp(1, batch.max(1));
-    let w_h_t = transpose(w_h, h, h);
+    let w_h_t = Rhs::transposed(w_h, h, h);
     let dp_ptr = SharedMut(dp.as_mut_ptr());
-    (0..p).into_par_iter().for_each(|k| {
-        with_simd(|| {
-            let rows = pk.rows_of_thread(0, k, p);
-            let mut dh_state = vec![0.0_f32; rows * h];
-            let mut dps = vec![0.0_f32; rows * h];
-            for s in (0..pk.steps()).rev() {
-                let m = pk.rows_of_thread(s, k, p);
-                if m == 0 {
-                    continue;
-                }
-                for i in 0..m {
-                    let row = pk.token(s, k + i * p);
-                    let hr = &hs[row * h..(row + 1) * h];
-                    let go = &grad_out[row * h..(row + 1) * h];
-                    let dhc = &dh_state[i * h..(i + 1) * h];
-                    let d = &mut dps[i * h..(i + 1) * h];
-                    for j in 0..h {
-                        d[j] = (go[j] + dhc[j]) * (1.0 - hr[j] * hr[j]);
-                    }
-                    // SAFETY: token `row` belongs to a sorted row only this thread handles.
-                    unsafe { dp_ptr.slice(row * h, h).copy_from_slice(d) };
-                }
-                if s > 0 {
-                    matmul_rows(&mut dh_state, &dps, &w_h_t, m, h, h);
-                }
-            }
+    let db = (0..p)
+        .into_par_iter()
+        .map(|k| {
+            let mut db = vec![0.0_f32; h];
+            backward_thread(k, p, fwd, grad_out, &w_h_t, dp_ptr, &mut db);
+            db
         })
-    });
-    dp
+        .reduce(
+            || vec![0.0_f32; h],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+                a
+            },
+        );
+    (dp, db)
+}
+
+simd_fn! {
+    /// Thread `k` of `p`: BPTT over sorted rows `k, k + p, …`, writing their `dP` rows and
+    /// adding them into `db`.
+    fn backward_thread(
+        k: usize,
+        p: usize,
+        fwd: &RnnForward,
+        grad_out: &[f32],
+        w_h_t: &Rhs,
+        dp: SharedMut,
+        db: &mut [f32],
+    ) {
+        let hs = &fwd.out;
+        let pk = &fwd.packing;
+        let h = fwd.hidden;
+        let db = &mut db[..h];
+        let rows = pk.rows_of_thread(0, k, p);
+        let mut dh_state = vec![0.0_f32; rows * h];
+        let mut dps = vec![0.0_f32; rows * h];
+        for s in (0..pk.steps()).rev() {
+            let m = pk.rows_of_thread(s, k, p);
+            if m == 0 {
+                continue;
+            }
+            for i in 0..m {
+                let row = pk.token(s, k + i * p);
+                let hr = &hs[row * h..(row + 1) * h];
+                let go = &grad_out[row * h..(row + 1) * h];
+                let dhc = &dh_state[i * h..(i + 1) * h];
+                let d = &mut dps[i * h..(i + 1) * h];
+                for j in 0..h {
+                    d[j] = (go[j] + dhc[j]) * (1.0 - hr[j] * hr[j]);
+                    db[j] += d[j];
+                }
+                // SAFETY: token `row` belongs to a sorted row only this thread handles.
+                unsafe { dp.slice(row * h, h).copy_from_slice(d) };
+            }
+            if s > 0 {
+                matmul_rows(&mut dh_state, &dps, w_h_t, m);
+            }
+        }
+    }
 }
