@@ -856,7 +856,10 @@ pub fn run_yelp_study(opts: &YelpStudyOptions) -> Result<YelpOutcome> {
     }
     let predictions_path = opts.out_dir.join("yelp_predictions.txt");
     write_predictions(&predictions_path, &best.predictions)?;
-    write_ablation_csv(&opts.out_dir.join("yelp_ablation.csv"), &runs)?;
+    // Without the ablation there is nothing to tabulate; an earlier ablation's file stays.
+    if opts.ablation {
+        write_ablation_csv(&opts.out_dir.join("yelp_ablation.csv"), &runs)?;
+    }
     let positives = best.predictions.iter().filter(|&&l| l == 1).count();
     Ok(YelpOutcome {
         chosen: best.run.clone(),
