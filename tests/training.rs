@@ -224,6 +224,24 @@ fn training_is_deterministic_and_resumes_from_a_checkpoint() {
     assert!(
         epochs_csv.starts_with("epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds")
     );
+
+    // Without dropout (its RNG lives inside dfdx's device and is not restored) a resumed run
+    // repeats the uninterrupted one exactly: same data order, weights and Adam state.
+    let mut plain = cfg.clone();
+    plain.dropout = 0.0;
+    plain.embedding_dropout = 0.0;
+    plain.layer_dropout = 0.0;
+    let (_, whole) = train_and_score(&data, &plain, &config(2), None);
+    let dir = tempfile::tempdir().unwrap();
+    let with_ck = |epochs| {
+        let mut t = Trainer::new(config(epochs));
+        t.checkpoint = Some(Checkpoint::new(dir.path()));
+        t
+    };
+    train_and_score(&data, &plain, &config(1), Some(with_ck(1)));
+    assert!(dir.path().join("adam.bin").is_file());
+    let (_, resumed) = train_and_score(&data, &plain, &config(2), Some(with_ck(2)));
+    assert_eq!(resumed, whole, "a resumed run continues Adam's state");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! fused embedding, CNN and recurrent ops), plus the op-by-op reference LSTM (`Path::Reference`)
 //! for the fused/reference ratio. One step = embedding lookup, the encoder, pooling (the final
 //! hidden state(s) unless the name says otherwise), a linear head, cross-entropy, backward and
-//! dfdx's Adam update — the same work as
+//! the trainer's Adam update — the same work as
 //! `/work/shared/bench/torch_models.py` (batch 64 × 256 tokens, vocab 30000, embedding =
 //! hidden = 128, 2 threads). Each model runs in a child process of this binary, so its peak RSS
 //! (`VmHWM`) is its own. The last stdout line (and `--out`) is one JSON object.
@@ -16,7 +16,6 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use dfdx::optim::Adam;
 use dfdx::prelude::*;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use sentiment_rnn::data::loader::Batch;
@@ -24,6 +23,8 @@ use sentiment_rnn::nn::backend::Path;
 use sentiment_rnn::nn::classifier::Classifier;
 use sentiment_rnn::nn::config::{ModelConfig, ModelKind};
 use sentiment_rnn::nn::pooling::Aggregation;
+use sentiment_rnn::train::TrainConfig;
+use sentiment_rnn::train::adam::Adam;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -341,11 +342,11 @@ fn run_model(args: &Args, name: &str) -> Result<ModelResult> {
     })
 }
 
-/// The project's `Classifier` (embedding → encoder → final state → linear) with dfdx's Adam.
+/// The project's `Classifier` (embedding → encoder → final state → linear) with the trainer's Adam.
 struct ClassifierModel {
     model: Classifier<f32, Cpu>,
     grads: Option<Gradients<f32, Cpu>>,
-    adam: Adam<Classifier<f32, Cpu>, f32, Cpu>,
+    adam: Adam,
     batch: Batch,
     targets: Tensor<(usize, Const<2>), f32, Cpu>,
 }
@@ -396,13 +397,11 @@ impl ClassifierModel {
                 .collect(),
             (batch.batch_size, Const::<2>),
         );
-        let adam = Adam::new(
-            &model,
-            AdamConfig {
-                lr: 1e-3,
-                ..Default::default()
-            },
-        );
+        // The trainer's Adam (dfdx's update, state saveable), lr 1e-3, no clipping.
+        let adam = Adam::new(&TrainConfig {
+            lr: 1e-3,
+            ..TrainConfig::default()
+        });
         let grads = Some(model.alloc_grads());
         Ok(Self {
             model,
@@ -426,8 +425,8 @@ impl ClassifierModel {
         let value = loss.array();
         let mut grads = loss.backward();
         self.adam
-            .update(&mut self.model, &grads)
-            .expect("every parameter has a gradient");
+            .update(&mut self.model, &mut grads)
+            .expect("the CPU update cannot fail");
         self.model.zero_grads(&mut grads);
         self.grads = Some(grads);
         value

@@ -1,9 +1,10 @@
-//! Checkpoints: the latest and the best weights in safetensors plus a JSON of loop state,
-//! so an interrupted run resumes after its last finished epoch.
+//! Checkpoints: the latest and the best weights in safetensors, Adam's state and a JSON of
+//! loop state, so an interrupted run resumes after its last finished epoch.
 //!
-//! Adam's moment estimates are private to dfdx and not saved; a resumed run restarts them,
-//! and the device's dropout RNG is not restored. Shuffling is keyed by (seed, epoch), so the
-//! data order of a resumed run is the same as an uninterrupted one.
+//! Shuffling is keyed by (seed, epoch) and Adam's step count and moments are restored, so a
+//! resumed run sees the same data order and optimizer state as an uninterrupted one. The one
+//! thing not restored is dfdx's device RNG (private to dfdx), so the dropout masks after a
+//! resume differ from an uninterrupted run's.
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +12,7 @@ use dfdx::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::TrainConfig;
+use super::adam::Adam;
 use super::metrics::EpochRecord;
 
 /// Loop state saved next to the weights after every epoch.
@@ -59,29 +61,38 @@ impl Checkpoint {
         self.dir.join("state.json")
     }
 
-    /// Writes the latest weights, the best weights and the loop state. The state file is
-    /// written last (via a rename), so a crash mid-save leaves the previous checkpoint valid.
+    fn adam_path(&self) -> PathBuf {
+        self.dir.join("adam.bin")
+    }
+
+    /// Writes the latest weights, the best weights, Adam's state and the loop state. The
+    /// state file is written last (via a rename), so a crash mid-save leaves the previous
+    /// checkpoint valid.
     pub fn save<M: TensorCollection<f32, Cpu>>(
         &self,
         last: &M,
         best: &M,
+        adam: &Adam,
         state: &TrainState,
     ) -> anyhow::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         save_weights(last, &self.last_path())?;
         save_weights(best, &self.best_path())?;
+        adam.save(&self.adam_path())?;
         let tmp = self.dir.join("state.json.tmp");
         std::fs::write(&tmp, serde_json::to_string_pretty(state)?)?;
         std::fs::rename(&tmp, self.state_path())?;
         Ok(())
     }
 
-    /// Loads a saved state into `last` and `best` when one exists and was made with `config`.
+    /// Loads a saved state into `last`, `best` and `adam` when one exists and was made with
+    /// `config` (a checkpoint without Adam's state, from an older version, starts over).
     pub fn load<M: TensorCollection<f32, Cpu>>(
         &self,
         config: &TrainConfig,
         last: &mut M,
         best: &mut M,
+        adam: &mut Adam,
     ) -> anyhow::Result<Option<TrainState>> {
         let Ok(text) = std::fs::read_to_string(self.state_path()) else {
             return Ok(None);
@@ -93,9 +104,10 @@ impl Checkpoint {
             epochs: config.epochs,
             ..state.config.clone()
         } == *config;
-        if !same || state.epochs_done > config.epochs {
+        if !same || state.epochs_done > config.epochs || !self.adam_path().is_file() {
             return Ok(None);
         }
+        adam.load(&self.adam_path())?;
         load_weights(last, &self.last_path())?;
         load_weights(best, &self.best_path())?;
         Ok(Some(state))

@@ -5,6 +5,7 @@
 //! comparison is trained with the same [`TrainConfig`] (one Adam setting, batch size and
 //! epoch budget), so differences come from the architectures alone.
 
+pub mod adam;
 pub mod checkpoint;
 pub mod clip;
 pub mod metrics;

@@ -1,7 +1,6 @@
 //! The one training setting shared by every model in a comparison, and the Adam it builds.
 
-use dfdx::optim::{Adam, AdamConfig, WeightDecay};
-use dfdx::prelude::*;
+use dfdx::optim::{AdamConfig, WeightDecay};
 use serde::{Deserialize, Serialize};
 
 /// Optimizer and loop settings. Every compared model uses the same values.
@@ -99,7 +98,8 @@ impl TrainConfig {
         Ok(())
     }
 
-    /// The dfdx Adam hyper-parameters.
+    /// The same settings as dfdx's `AdamConfig` (training uses [`super::adam::Adam`], which
+    /// performs dfdx's update and can save its state).
     pub fn adam_config(&self) -> AdamConfig {
         AdamConfig {
             lr: self.lr,
@@ -108,11 +108,6 @@ impl TrainConfig {
             weight_decay: (self.weight_decay > 0.0)
                 .then_some(WeightDecay::Decoupled(self.weight_decay)),
         }
-    }
-
-    /// A fresh Adam for `model`.
-    pub fn adam<M: TensorCollection<f32, Cpu>>(&self, model: &M) -> Adam<M, f32, Cpu> {
-        Adam::new(model, self.adam_config())
     }
 }
 

@@ -5,10 +5,10 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use dfdx::optim::{Optimizer, OptimizerUpdateError};
 use dfdx::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::adam::Adam;
 use super::checkpoint::{Checkpoint, TrainState};
 use super::clip::{clip_grad_norm, global_grad_norm};
 use super::metrics::{
@@ -184,15 +184,15 @@ impl Trainer {
             epochs: Vec::new(),
             config: cfg.clone(),
         };
+        let mut opt = Adam::new(cfg);
         if let Some(ck) = &self.checkpoint
-            && let Some(s) = ck.load(cfg, model, &mut best)?
+            && let Some(s) = ck.load(cfg, model, &mut best, &mut opt)?
         {
             state = TrainState {
                 config: cfg.clone(),
                 ..s
             };
         }
-        let mut opt = cfg.adam(&*model);
         let mut grads = model.alloc_grads();
         let mut steps = Vec::new();
         let mut step = 0;
@@ -231,13 +231,8 @@ impl Trainer {
                         step,
                     });
                 }
-                match opt.update(model, &grads) {
-                    // A disabled gate leaves some tensors without a gradient; that is expected.
-                    Ok(()) | Err(OptimizerUpdateError::UnusedParams(_)) => {}
-                    Err(e) => {
-                        return Err(TrainError::Io(anyhow::anyhow!("optimizer update: {e:?}")));
-                    }
-                }
+                opt.update(model, &mut grads)
+                    .map_err(|e| TrainError::Io(anyhow::anyhow!("optimizer update: {e:?}")))?;
                 model.zero_grads(&mut grads);
                 run.add(loss_value, correct, b.labels.len());
                 if step % cfg.log_every == 0 {
@@ -272,7 +267,7 @@ impl Trainer {
             }
             state.epochs_done = epoch + 1;
             if let Some(ck) = &self.checkpoint {
-                ck.save(&*model, &best, &state)?;
+                ck.save(&*model, &best, &opt, &state)?;
             }
             if let Some(dir) = &self.log_dir {
                 write_csv(&dir.join("epochs.csv"), &state.epochs)?;
