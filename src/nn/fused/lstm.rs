@@ -10,6 +10,7 @@
 use super::activation::{sigmoid_slice, simd_fn, tanh, tanh_slice};
 use super::gemm::SharedMut;
 use super::kernel::{Rhs, matmul_rows, matmul_rows_par};
+use super::grads;
 use super::packing::Packing;
 use super::pool;
 use rayon::prelude::*;
@@ -253,29 +254,11 @@ pub(crate) fn backward_gates(
     let pk = &fwd.packing;
     let h = fwd.hidden;
     let gh = fwd.gates.count * h;
-    let batch = pk.order.len();
-    let n = batch * pk.seq_len;
-    assert_eq!(grad_out.len(), n * h);
-    let mut dp = pool::take(n * gh);
-    pk.zero_padding(&mut dp, gh);
-    let p = threads.clamp(1, batch.max(1));
+    assert_eq!(grad_out.len(), pk.order.len() * pk.seq_len * h);
     let w_h_t = Rhs::transposed(w_h, h, gh);
-    let dp_ptr = SharedMut(dp.as_mut_ptr());
-    let db = (0..p)
-        .into_par_iter()
-        .map(|k| {
-            let mut db = vec![0.0_f32; gh];
-            backward_thread(k, p, fwd, grad_out, &w_h_t, dp_ptr, &mut db);
-            db
-        })
-        .reduce(
-            || vec![0.0_f32; gh],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
-                a
-            },
-        );
-    (dp, db)
+    grads::per_thread_backward(pk, gh, threads, |k, p, dp, db| {
+        backward_thread(k, p, fwd, grad_out, &w_h_t, dp, db)
+    })
 }
 
 simd_fn! {

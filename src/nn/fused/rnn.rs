@@ -5,6 +5,7 @@
 use super::activation::{simd_fn, tanh_slice};
 use super::gemm::SharedMut;
 use super::kernel::{Rhs, matmul_rows, matmul_rows_par};
+use super::grads;
 use super::packing::Packing;
 use super::pool;
 use rayon::prelude::*;
@@ -132,29 +133,12 @@ pub(crate) fn backward_gates(
 ) -> (Vec<f32>, Vec<f32>) {
     let pk = &fwd.packing;
     let h = fwd.hidden;
-    let batch = pk.order.len();
-    let n = batch * pk.seq_len;
+    let n = pk.order.len() * pk.seq_len;
     assert_eq!((grad_out.len(), fwd.out.len()), (n * h, n * h));
-    let mut dp = pool::take(n * h);
-    pk.zero_padding(&mut dp, h);
-    let p = threads.clamp(1, batch.max(1));
     let w_h_t = Rhs::transposed(w_h, h, h);
-    let dp_ptr = SharedMut(dp.as_mut_ptr());
-    let db = (0..p)
-        .into_par_iter()
-        .map(|k| {
-            let mut db = vec![0.0_f32; h];
-            backward_thread(k, p, fwd, grad_out, &w_h_t, dp_ptr, &mut db);
-            db
-        })
-        .reduce(
-            || vec![0.0_f32; h],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
-                a
-            },
-        );
-    (dp, db)
+    grads::per_thread_backward(pk, h, threads, |k, p, dp, db| {
+        backward_thread(k, p, fwd, grad_out, &w_h_t, dp, db)
+    })
 }
 
 simd_fn! {
