@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use sentiment_rnn::study::runner::{StudyOptions, run_study};
+use sentiment_rnn::study::results::StudyResults;
+use sentiment_rnn::study::runner::{StudyOptions, run_study, write_outputs};
 
 /// Run the study's experiments and regenerate the figures and REPORT.md.
 #[derive(Parser, Debug)]
@@ -36,6 +37,11 @@ struct Args {
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
+    /// Train nothing: redraw the figures and REPORT.md from the `results.json` of an earlier
+    /// run in the output folder (picking up newer benchmark files); the run's numbers, command
+    /// and wall time are kept.
+    #[arg(long)]
+    report_only: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -55,7 +61,7 @@ fn main() -> anyhow::Result<()> {
         .collect::<Vec<_>>()
         .join(" ");
     let command = command.trim_end_matches(" --").to_string();
-    let results = run_study(&StudyOptions {
+    let options = StudyOptions {
         seeds,
         epochs: args.epochs,
         only: args.only,
@@ -66,7 +72,13 @@ fn main() -> anyhow::Result<()> {
         data_dir: args.data_dir,
         quiet: args.quiet,
         command,
-    })?;
+    };
+    if args.report_only {
+        let results = StudyResults::load(&options.out_dir)?;
+        write_outputs(&results, &options)?;
+        return Ok(());
+    }
+    let results = run_study(&options)?;
     eprintln!(
         "[figures] done in {:.1} min",
         results.meta.wall_seconds / 60.0

@@ -229,7 +229,7 @@ fn run_yelp(o: &StudyOptions, root: &DataRoot) -> anyhow::Result<YelpResult> {
     let out = run_yelp_study(&opts)?;
     let dev = root.labeled(Corpus::YelpDev)?.len();
     Ok(YelpResult {
-        model: format!("{} recipe ({})", out.chosen.label, out.chosen.switches),
+        model: format!("{} ({})", out.chosen.label, out.chosen.switches),
         seed: out.chosen.seed,
         dev_accuracy: out.chosen.yelp_dev,
         dev_count: dev,
