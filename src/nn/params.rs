@@ -120,6 +120,15 @@ pub fn uniform<S: Shape, E: Dtype, D: Device<E>>(
     dev.tensor_from_vec(data, shape)
 }
 
+/// A tensor's values in row-major order, copied with one memcpy (dfdx's `as_vec` walks an
+/// index iterator element by element, ~20 ms for a 4M-element activation).
+pub fn host_values<S: Shape, E: Dtype, D: Device<E>, T>(t: &Tensor<S, E, D, T>) -> Vec<E> {
+    let t = t.retaped::<NoneTape>().contiguous();
+    let mut host = vec![E::default(); t.shape().num_elements()];
+    t.copy_into(&mut host);
+    host
+}
+
 /// Converts a host `f64` to the tensor float type.
 pub fn from_f64<E: Dtype>(x: f64) -> E {
     E::from_f64(x).expect("f64 converts to every float dtype")

@@ -6,7 +6,9 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 use super::bidirectional::Directions;
-use super::params::{DynList, R1, R2, R3, UNSET, from_f64, runtime_options, to_f64, uniform};
+use super::params::{
+    DynList, R1, R2, R3, UNSET, from_f64, host_values, runtime_options, to_f64, uniform,
+};
 use super::sequence::{constant_index, last_index, neg_mask};
 
 /// How the per-position outputs become one feature vector; padding never contributes.
@@ -164,7 +166,7 @@ pub fn max_over_time<E: Dtype, D: Device<E>, T: Tape<E, D>>(
     valid: &[usize],
 ) -> R2<E, D, T> {
     let (b, t, f) = *x.shape();
-    let host = x.as_vec();
+    let host = host_values(&x);
     let mut winners = vec![0usize; b * f];
     for (r, &len) in valid.iter().enumerate() {
         for c in 0..f {

@@ -36,6 +36,8 @@ pub struct Adam {
     t: i32,
     /// First and second moments of each trainable tensor, in visiting order.
     moments: Vec<(Vec<f32>, Vec<f32>)>,
+    /// Reused buffer for a tensor's values (a fresh one per step would fault in its pages).
+    scratch: Vec<f32>,
 }
 
 impl Adam {
@@ -48,6 +50,7 @@ impl Adam {
             decay: (cfg.weight_decay * cfg.lr) as f32,
             t: 0,
             moments: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -167,8 +170,11 @@ impl TensorVisitor<f32, Cpu> for Step<'_> {
             m.len()
         );
         self.index += 1;
-        // dfdx lends no mutable view of a tensor's data: copy out, update, copy back.
-        let mut values = p.as_vec();
+        // dfdx lends no mutable view of a tensor's data: copy out (a memcpy; `as_vec` walks an
+        // index iterator), update, copy back.
+        let values = &mut a.scratch;
+        values.resize(n, 0.0);
+        p.copy_into(values);
         let g = self.grads.get_or_alloc_mut(p)?;
         let k = Kernel::new(a.lr, a.betas, a.eps, a.decay, a.t);
         values
@@ -176,7 +182,7 @@ impl TensorVisitor<f32, Cpu> for Step<'_> {
             .zip(g.par_chunks(CHUNK))
             .zip(m.par_chunks_mut(CHUNK).zip(v.par_chunks_mut(CHUNK)))
             .for_each(|((p, g), (m, v))| k.apply(p, g, m, v));
-        p.copy_from(&values);
+        p.copy_from(values);
         Ok(None)
     }
 }

@@ -9,8 +9,8 @@
 
 use super::activation::{sigmoid_slice, simd_fn, tanh, tanh_slice};
 use super::gemm::SharedMut;
-use super::kernel::{Rhs, matmul_rows, matmul_rows_par};
 use super::grads;
+use super::kernel::{Rhs, matmul_rows, matmul_rows_par};
 use super::packing::Packing;
 use super::pool;
 use rayon::prelude::*;

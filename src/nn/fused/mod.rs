@@ -33,6 +33,7 @@ use dfdx::prelude::*;
 use grads::Saved;
 
 use crate::nn::lstm::GateSet;
+use crate::nn::params::host_values;
 
 /// The enabled mask in column order [input, forget, candidate, output].
 fn gate_mask(g: GateSet) -> [bool; 4] {
@@ -96,13 +97,13 @@ pub fn lstm_sequence<T: Tape<f32, Cpu>>(
     };
     let dev = x.device().clone();
     let (x, mut tape) = x.contiguous().split_tape();
-    let (wx, wh) = (w_x.as_vec(), w_h.as_vec());
+    let (wx, wh) = (host_values(w_x), host_values(w_h));
     let mut fwd = lstm::forward(
         dims,
         input_buffer(&x),
         &wx,
         &wh,
-        &b.as_vec(),
+        &host_values(b),
         lengths,
         reverse,
     );
@@ -168,13 +169,13 @@ pub fn rnn_sequence<T: Tape<f32, Cpu>>(
     };
     let dev = x.device().clone();
     let (x, mut tape) = x.contiguous().split_tape();
-    let (wx, wh) = (w_x.as_vec(), w_h.as_vec());
+    let (wx, wh) = (host_values(w_x), host_values(w_h));
     let mut fwd = rnn::forward(
         dims,
         input_buffer(&x),
         &wx,
         &wh,
-        &b.as_vec(),
+        &host_values(b),
         lengths,
         reverse,
     );
@@ -250,8 +251,8 @@ pub fn conv1d_max_relu<T: Tape<f32, Cpu>>(
     };
     let dev = x.device().clone();
     let (x, mut tape) = x.contiguous().split_tape();
-    let w = weight.as_vec();
-    let mut fwd = conv::forward(dims, input_buffer(&x), &w, &bias.as_vec(), lengths);
+    let w = host_values(weight);
+    let mut fwd = conv::forward(dims, input_buffer(&x), &w, &host_values(bias), lengths);
     let out = dev.tensor_from_vec(std::mem::take(&mut fwd.out), (batch, channels));
     if T::OWNS_TAPE {
         let (xg, wg, bg, og) = (x.ghost(), weight.ghost(), bias.ghost(), out.ghost());
