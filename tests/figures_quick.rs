@@ -145,8 +145,17 @@ fn quick_study_writes_figures_tables_and_yelp_predictions() {
 
     // `--report-only` redraws the report from results.json without training anything.
     std::fs::remove_file(out.join("REPORT.md")).unwrap();
-    let log = run(&["--report-only", "--out-dir", out_s, "--runs-dir", "/nonexistent"]);
-    assert!(!log.contains("seed 0"), "nothing is trained or loaded: {log}");
+    let log = run(&[
+        "--report-only",
+        "--out-dir",
+        out_s,
+        "--runs-dir",
+        "/nonexistent",
+    ]);
+    assert!(
+        !log.contains("seed 0"),
+        "nothing is trained or loaded: {log}"
+    );
     assert_eq!(
         std::fs::read_to_string(out.join("REPORT.md")).unwrap(),
         report
