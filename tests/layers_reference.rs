@@ -732,65 +732,29 @@ fn config_errors_name_the_field_and_allowed_values() {
         err.to_string(),
         r#"model config field `kind`: got "gru", expected one of "cnn", "rnn", "lstm""#
     );
-    let err = ModelConfig::from_json(r#"{"kind": "lstm", "aggregation": "sum"}"#).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            ConfigError::Invalid {
-                field: "aggregation",
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert!(
+    let invalid = |json: &str, want: &str| {
+        let err = ModelConfig::from_json(json).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Invalid { field, .. } if *field == want),
+            "{json}: {err}"
+        );
         err.to_string()
-            .contains(r#""final", "mean", "max", "attention""#)
-    );
-    let err = ModelConfig::from_json(r#"{"kind": "lstm", "disabled_gate": "cell"}"#).unwrap_err();
+    };
+    let msg = invalid(r#"{"kind": "lstm", "aggregation": "sum"}"#, "aggregation");
     assert!(
-        matches!(
-            err,
-            ConfigError::Invalid {
-                field: "disabled_gate",
-                ..
-            }
-        ),
-        "{err}"
+        msg.contains(r#""final", "mean", "max", "attention""#),
+        "{msg}"
     );
-    let err = ModelConfig::from_json(r#"{"kind": "rnn", "disabled_gate": "forget"}"#).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            ConfigError::Invalid {
-                field: "disabled_gate",
-                ..
-            }
-        ),
-        "{err}"
+    invalid(
+        r#"{"kind": "lstm", "disabled_gate": "cell"}"#,
+        "disabled_gate",
     );
-    let err = ModelConfig::from_json(r#"{"kind": "rnn", "dropout": 1.5}"#).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            ConfigError::Invalid {
-                field: "dropout",
-                ..
-            }
-        ),
-        "{err}"
+    invalid(
+        r#"{"kind": "rnn", "disabled_gate": "forget"}"#,
+        "disabled_gate",
     );
-    let err = ModelConfig::from_json(r#"{"kind": "cnn", "kernel_widths": []}"#).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            ConfigError::Invalid {
-                field: "kernel_widths",
-                ..
-            }
-        ),
-        "{err}"
-    );
+    invalid(r#"{"kind": "rnn", "dropout": 1.5}"#, "dropout");
+    invalid(r#"{"kind": "cnn", "kernel_widths": []}"#, "kernel_widths");
     let err = ModelConfig::from_json(r#"{"kind": "cnn", "kernels": [3]}"#).unwrap_err();
     assert!(err.to_string().contains("kernels"), "{err}");
     let cfg = ModelConfig::from_json(r#"{"kind": "lstm", "bidirectional": true, "aggregation": "max", "disabled_gate": "output"}"#).unwrap();
