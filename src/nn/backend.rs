@@ -19,6 +19,27 @@ pub enum Path {
     Reference,
 }
 
+/// The op-by-op embedding lookup: dfdx's `gather` of `weight`'s rows for `ids` `(rows, cols)`.
+fn gather_rows<E: Dtype, D: Device<E>, T: Tape<E, D>>(
+    weight: R2<E, D, T>,
+    ids: &[usize],
+    rows: usize,
+    cols: usize,
+) -> R3<E, D, T> {
+    let idx = weight.device().tensor_from_vec(ids.to_vec(), (rows, cols));
+    weight.gather(idx)
+}
+
+/// The op-by-op CNN branch: unfolded Conv1d, masked max over time, ReLU.
+fn conv_branch<E: Dtype, D: Device<E>, T: Tape<E, D>>(
+    x: R3<E, D, T>,
+    conv: &Conv1d<E, D>,
+    lengths: &[usize],
+) -> R2<E, D, T> {
+    let (y, out_lengths) = conv.forward(x, lengths);
+    max_over_time(y, &out_lengths).relu()
+}
+
 /// A dfdx device that can run the study's layers over whole sequences.
 pub trait SequenceDevice<E: Dtype>: Device<E> {
     /// Whether `path` runs fused ops on this device and float type (the classifier then feeds
@@ -38,8 +59,7 @@ pub trait SequenceDevice<E: Dtype>: Device<E> {
         path: Path,
     ) -> R3<E, Self, T> {
         let _ = path;
-        let idx = weight.device().tensor_from_vec(ids.to_vec(), (rows, cols));
-        weight.gather(idx)
+        gather_rows(weight, ids, rows, cols)
     }
 
     /// One CNN branch: `relu(max over valid positions of conv(x))` `(B, C_out)`.
@@ -50,8 +70,7 @@ pub trait SequenceDevice<E: Dtype>: Device<E> {
         path: Path,
     ) -> R2<E, Self, T> {
         let _ = path;
-        let (y, out_lengths) = conv.forward(x, lengths);
-        max_over_time(y, &out_lengths).relu()
+        conv_branch(x, conv, lengths)
     }
 
     /// LSTM over a padded batch (see [`reference`](mod@crate::nn::reference) for the contract).
@@ -104,10 +123,7 @@ impl SequenceDevice<f32> for Cpu {
     ) -> R3<f32, Self, T> {
         match path {
             Path::Fastest => super::fused::embedding_lookup(weight, ids, rows, cols),
-            Path::Reference => {
-                let idx = weight.device().tensor_from_vec(ids.to_vec(), (rows, cols));
-                weight.gather(idx)
-            }
+            Path::Reference => gather_rows(weight, ids, rows, cols),
         }
     }
 
@@ -126,10 +142,7 @@ impl SequenceDevice<f32> for Cpu {
                 conv.kernel,
                 conv.padding,
             ),
-            Path::Reference => {
-                let (y, out_lengths) = conv.forward(x, lengths);
-                max_over_time(y, &out_lengths).relu()
-            }
+            Path::Reference => conv_branch(x, conv, lengths),
         }
     }
 

@@ -22,8 +22,8 @@ pub struct ReportInputs {
 }
 
 impl ReportInputs {
-    /// Reads the optional benchmark files from `dir`.
-    pub fn with_benchmarks(mut self, dir: &Path) -> Self {
+    /// Reads the optional side files from `dir`: the benchmark JSONs and the Yelp ablation CSV.
+    pub fn with_side_files(mut self, dir: &Path) -> Self {
         let read = |n: &str| {
             std::fs::read_to_string(dir.join(n))
                 .ok()

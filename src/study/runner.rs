@@ -365,7 +365,7 @@ pub fn write_outputs(results: &StudyResults, o: &StudyOptions) -> anyhow::Result
         figures,
         ..Default::default()
     }
-    .with_benchmarks(&o.out_dir);
+    .with_side_files(&o.out_dir);
     write_report(results, &inputs, &o.report_path)?;
     log(&format!(
         "wrote {} and {}",
