@@ -8,10 +8,11 @@
 
 use std::path::Path;
 
+use sentiment_rnn::data::augment::sentence_pieces;
 use sentiment_rnn::data::{DataRoot, TextNormalizer};
 use sentiment_rnn::study::yelp::{
     YelpBudget, YelpData, YelpRecipe, YelpStudyOptions, ablation_markdown, fit_recipe,
-    run_yelp_study, sentence_pieces, write_predictions,
+    run_yelp_study, write_predictions,
 };
 
 fn root() -> DataRoot {
@@ -42,7 +43,8 @@ fn sentence_pieces_inherit_their_review_label() {
         "Awful. Dr. Smith was bad?! Avoid".to_string(),
     ];
     let labels = vec![1, 0];
-    let (s, l, owner) = sentence_pieces(&texts, &labels, &TextNormalizer::yelp_style());
+    let p = sentence_pieces(&texts, &labels, &TextNormalizer::yelp_style());
+    let (s, l, owner) = (p.texts, p.labels, p.review);
     assert_eq!(
         s,
         [
@@ -57,11 +59,12 @@ fn sentence_pieces_inherit_their_review_label() {
     );
     assert_eq!(owner, [0, 0, 0, 1, 1, 1]);
     // Multi-byte whitespace before a full stop (U+0085 occurs in IMDb) splits cleanly.
-    let (s2, _, _) = sentence_pieces(
+    let s2 = sentence_pieces(
         &["make it.\u{85}She was.\u{a0}x. y".to_string()],
         &[1],
         &TextNormalizer::yelp_style(),
-    );
+    )
+    .texts;
     assert!(!s2.is_empty() && s2.iter().all(|t| !t.is_empty()), "{s2:?}");
     for (lab, r) in l.iter().zip(&owner) {
         assert_eq!(*lab, labels[*r], "a sentence has its review's label");

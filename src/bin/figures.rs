@@ -21,6 +21,10 @@ struct Args {
     /// baseline, or their numbers 1–9 (comma-separated).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Train only these models of the selected experiments, by their report names
+    /// (e.g. `--models LSTM,CNN`; comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    models: Vec<String>,
     /// A small subset, small models and few epochs: finishes in a few minutes (one seed
     /// unless --seeds is given).
     #[arg(long)]
@@ -34,6 +38,10 @@ struct Args {
     /// Data root (default: env SENTIMENT_RNN_DATA, else ./datasets).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// A JSON object merged over the profile's settings (any subset of the fields of
+    /// `StudySettings`, e.g. `{"augment": {"sentence_pieces": true}}`).
+    #[arg(long)]
+    settings: Option<PathBuf>,
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
@@ -65,12 +73,14 @@ fn main() -> anyhow::Result<()> {
         seeds,
         epochs: args.epochs,
         only: args.only,
+        models: args.models,
         quick: args.quick,
         out_dir,
         report_path,
         runs_dir: args.runs_dir,
         data_dir: args.data_dir,
         quiet: args.quiet,
+        settings: args.settings,
         command,
     };
     if args.report_only {

@@ -1,6 +1,7 @@
 //! Reading, downloading, splitting and batching the study's data, and the classification-time
 //! text normalizer.
 
+pub mod augment;
 pub mod download;
 pub mod error;
 pub mod files;

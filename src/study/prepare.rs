@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::results::TokenizerStats;
 use super::settings::StudySettings;
+use crate::data::augment::sentence_pieces;
 use crate::data::{Corpus, DataRoot, TextNormalizer, stratified_split};
 use crate::tokenizer::{EncodeOptions, Tokenizer, TokenizerTrainConfig};
 
@@ -23,7 +24,11 @@ pub struct Encoded {
 /// Everything the runs share.
 pub struct Prepared {
     pub tokenizer: Tokenizer,
+    /// Whole training reviews (tokenizer statistics, the TF-IDF baseline).
     pub train: Encoded,
+    /// What the models are fit on: `train` itself, or its sentence pieces when
+    /// [`StudySettings::augment`] asks for them.
+    pub fit: Encoded,
     pub val: Encoded,
     pub test: Encoded,
     pub yelp_dev: Encoded,
@@ -86,6 +91,14 @@ pub fn prepare(
         )
     };
     let (train_texts, train_labels) = pick(&split.train, &course.texts, &course.labels);
+    let pieces = s.augment.sentence_pieces.then(|| {
+        let raw: Vec<String> = split
+            .train
+            .iter()
+            .map(|&i| course.texts[i].clone())
+            .collect();
+        sentence_pieces(&raw, &train_labels, &norm)
+    });
     let (val_texts, val_labels) = pick(&split.valid, &course.texts, &course.labels);
     let test = root.labeled(Corpus::ImdbTest)?;
     let (test_texts, test_labels) = pick(
@@ -136,6 +149,10 @@ pub fn prepare(
         (tok, secs)
     };
     let train = encode(&tokenizer, train_texts, train_labels)?;
+    let fit = match pieces {
+        Some(p) => encode(&tokenizer, p.texts, p.labels)?,
+        None => train.clone(),
+    };
     let stats = tokenizer_stats(&tokenizer, &train.ids, s.max_len, train_seconds);
     Ok(Prepared {
         val: encode(&tokenizer, val_texts, val_labels)?,
@@ -143,6 +160,7 @@ pub fn prepare(
         yelp_dev: encode(&tokenizer, dev_texts, dev_labels)?,
         yelp_reviews: encode(&tokenizer, yelp_texts, Vec::new())?,
         train,
+        fit,
         tokenizer_stats: stats,
         tokenizer,
     })

@@ -14,6 +14,7 @@ use super::prepare::{Encoded, Prepared, prepare, short_hash};
 use super::results::{BaselineResult, RunMeta, RunResult, StudyResults, YelpResult};
 use super::settings::StudySettings;
 use super::yelp::{YelpBudget, YelpStudyOptions, run_yelp_study};
+use crate::data::augment::epoch_sequences;
 use crate::data::{Corpus, DataLoader, DataRoot, LoaderConfig, data_root};
 use crate::nn::classifier::Classifier;
 use crate::nn::config::ModelConfig;
@@ -30,6 +31,8 @@ pub struct StudyOptions {
     pub epochs: Option<usize>,
     /// Question keys or numbers; empty = all.
     pub only: Vec<String>,
+    /// Model names to train among the selected questions' models; empty = all of them.
+    pub models: Vec<String>,
     pub quick: bool,
     /// Figures, CSVs, `results.json` and `yelp_predictions.txt`.
     pub out_dir: PathBuf,
@@ -38,6 +41,8 @@ pub struct StudyOptions {
     pub runs_dir: PathBuf,
     pub data_dir: Option<PathBuf>,
     pub quiet: bool,
+    /// A JSON file whose fields override the profile's [`StudySettings`].
+    pub settings: Option<PathBuf>,
     /// The command line, for the report.
     pub command: String,
 }
@@ -115,11 +120,30 @@ fn run_model(
     let dev = Cpu::seed_from_u64(seed);
     let mut model = Classifier::<f32, Cpu>::new(cfg, p.tokenizer.vocab_size(), &dev)
         .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-    let train = DataLoader::new(
-        &p.train.ids,
-        Some(&p.train.labels),
+    // Fail on bad data before training, not inside an epoch.
+    DataLoader::new(
+        &p.fit.ids,
+        Some(&p.fit.labels),
         loader_config(s, pad, true, seed),
     )?;
+    let epoch_batches = |e: usize| -> Vec<crate::data::Batch> {
+        let seqs = epoch_sequences(
+            &p.tokenizer,
+            &p.fit.texts,
+            &p.fit.ids,
+            &s.augment,
+            s.max_len,
+            seed,
+            e as u64,
+        );
+        DataLoader::new(
+            &seqs,
+            Some(&p.fit.labels),
+            loader_config(s, pad, true, seed),
+        )
+        .map(|l| l.epoch(e as u64))
+        .unwrap_or_default()
+    };
     let val = eval_batches(&p.val, s, pad)?;
     let test = eval_batches(&p.test, s, pad)?;
     let trainer = Trainer {
@@ -133,7 +157,7 @@ fn run_model(
         checkpoint: Some(Checkpoint::new(dir.join("ckpt"))),
     };
     let out = trainer
-        .fit(&mut model, |e| train.epoch(e as u64), &val)
+        .fit(&mut model, epoch_batches, &val)
         .with_context(|| format!("training {name} seed {seed}"))?;
     let ev = evaluate(&model, &test);
     let mut r = RunResult {
@@ -262,6 +286,9 @@ pub fn run_study(o: &StudyOptions) -> anyhow::Result<StudyResults> {
     } else {
         StudySettings::full()
     };
+    if let Some(path) = &o.settings {
+        s = s.overridden_by(path)?;
+    }
     if let Some(e) = o.epochs {
         anyhow::ensure!(e > 0, "--epochs: expected an integer ≥ 1, got 0");
         s.train.epochs = e;
@@ -277,7 +304,17 @@ pub fn run_study(o: &StudyOptions) -> anyhow::Result<StudyResults> {
         p.tokenizer.vocab_size()
     ));
 
-    let models = experiments::models_for(&selected);
+    let mut models = experiments::models_for(&selected);
+    if !o.models.is_empty() {
+        for m in &o.models {
+            anyhow::ensure!(
+                models.iter().any(|n| n.eq_ignore_ascii_case(m)),
+                "--models: unknown model `{m}` (expected one of: {})",
+                models.join(", ")
+            );
+        }
+        models.retain(|n| o.models.iter().any(|m| n.eq_ignore_ascii_case(m)));
+    }
     let analysed: Vec<&str> = if selected.contains(&Question::Rnn) {
         vec![names::RNN, names::LSTM, names::CNN]
     } else {

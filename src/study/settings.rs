@@ -5,10 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::augment::Augmentation;
 use crate::train::TrainConfig;
 
 /// Sizes and budgets shared by every run of a study.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StudySettings {
     /// Use at most this many course-training reviews (balanced by class) before the split.
     pub train_limit: Option<usize>,
@@ -31,6 +33,10 @@ pub struct StudySettings {
     pub dropout: f64,
     /// The one optimizer/loop setting for every model.
     pub train: TrainConfig,
+    /// How every model's training examples are cut and resampled (validation and test are
+    /// always whole reviews, Viterbi-segmented).
+    #[serde(default)]
+    pub augment: Augmentation,
     /// Number of length buckets (quantiles of test review length).
     pub length_buckets: usize,
     /// Test reviews used for the gradient-flow measurement.
@@ -64,6 +70,7 @@ impl StudySettings {
                 clip_norm: Some(1.0),
                 ..TrainConfig::default()
             },
+            augment: Augmentation::default(),
             length_buckets: 4,
             grad_flow_reviews: 256,
             grad_flow_distance: 128,
@@ -95,5 +102,43 @@ impl StudySettings {
             grad_flow_distance: 64,
             ..Self::full()
         }
+    }
+}
+
+impl StudySettings {
+    /// These settings with the fields of the JSON object in `path` put over them (nested
+    /// objects merge field by field). Unknown fields are an error naming the file.
+    pub fn overridden_by(&self, path: &std::path::Path) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading settings file {}", path.display()))?;
+        let patch: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{}: expected a JSON object", path.display()))?;
+        let mut merged = serde_json::to_value(self)?;
+        merge(&mut merged, patch);
+        serde_json::from_value(merged).with_context(|| {
+            format!(
+                "{}: expected fields of the study settings: {}",
+                path.display(),
+                serde_json::to_string(self).unwrap_or_default()
+            )
+        })
+    }
+}
+
+fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
+    match (base, patch) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(p)) => {
+            for (k, v) in p {
+                match b.get_mut(&k) {
+                    Some(slot) => merge(slot, v),
+                    // Left for deserialization to reject (or accept, for optional fields).
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, p) => *slot = p,
     }
 }

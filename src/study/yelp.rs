@@ -15,13 +15,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use dfdx::prelude::*;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::data::augment::{Augmentation, Pieces, epoch_sequences, sentence_pieces};
 use crate::data::loader::{Batch, DataLoader, LoaderConfig, Truncation};
-use crate::data::{Corpus, DataRoot, LabeledSplit, TextNormalizer, split_sentences};
+use crate::data::{Corpus, DataRoot, LabeledSplit, TextNormalizer};
 use crate::nn::classifier::Classifier;
 use crate::nn::config::{ModelConfig, ModelKind};
 use crate::nn::pooling::Aggregation;
@@ -125,6 +124,15 @@ impl YelpRecipe {
             self.model.name(),
             pm(self.early_stopping)
         )
+    }
+
+    /// The per-epoch augmentations of the training texts.
+    pub fn augmentation(&self) -> Augmentation {
+        Augmentation {
+            sentence_pieces: self.sentence_pieces,
+            subword_alpha: self.subword_alpha,
+            token_dropout: self.token_dropout,
+        }
     }
 
     /// The text normalizer both sources go through.
@@ -242,34 +250,6 @@ impl YelpData {
     }
 }
 
-/// Splits each review into sentences that inherit its label. Sentences are normalized with
-/// `norm`; those that normalize to nothing are dropped. Returns `(texts, labels, review)`.
-pub fn sentence_pieces(
-    texts: &[String],
-    labels: &[usize],
-    norm: &TextNormalizer,
-) -> (Vec<String>, Vec<usize>, Vec<usize>) {
-    let per_review: Vec<Vec<String>> = texts
-        .par_iter()
-        .map(|t| {
-            split_sentences(t)
-                .iter()
-                .map(|s| norm.normalize(s))
-                .filter(|s| !s.trim().is_empty())
-                .collect()
-        })
-        .collect();
-    let mut out = (Vec::new(), Vec::new(), Vec::new());
-    for (r, sents) in per_review.into_iter().enumerate() {
-        for s in sents {
-            out.0.push(s);
-            out.1.push(labels[r]);
-            out.2.push(r);
-        }
-    }
-    out
-}
-
 /// One finished run of one recipe.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct YelpRun {
@@ -327,21 +307,6 @@ fn encode(tok: &Tokenizer, texts: &[String], max_len: usize) -> Result<Vec<Vec<u
             Ok(ids)
         })
         .collect()
-}
-
-/// Replaces each token by `unk` with probability `p`; a text never loses all its tokens.
-fn token_dropout(seq: &mut [u32], p: f64, unk: u32, rng: &mut StdRng) {
-    let original = seq.to_vec();
-    for t in seq.iter_mut() {
-        if rng.r#gen::<f64>() < p {
-            *t = unk;
-        }
-    }
-    if !original.is_empty() && seq.iter().all(|&t| t == unk) {
-        // An all-unknown text would teach its label as noise: keep one token.
-        let k = rng.gen_range(0..original.len());
-        seq[k] = original[k];
-    }
 }
 
 fn loader_config(
@@ -474,11 +439,12 @@ pub fn fit_recipe(
         |texts: &[String]| -> Vec<String> { texts.par_iter().map(|t| norm.normalize(t)).collect() };
     let train_reviews = norm_all(&train.texts);
     let tok = train_tokenizer(&train_reviews, budget.vocab_size)?;
-    let (pad, unk) = (tok.pad_id(), tok.unk_id());
+    let pad = tok.pad_id();
+    let aug = recipe.augmentation();
 
     let (train_texts, train_labels, train_max) = if recipe.sentence_pieces {
-        let (t, l, _) = sentence_pieces(&train.texts, &train.labels, &norm);
-        (t, l, budget.sentence_max_len)
+        let p = sentence_pieces(&train.texts, &train.labels, &norm);
+        (p.texts, p.labels, budget.sentence_max_len)
     } else {
         (train_reviews, train.labels.clone(), budget.review_max_len)
     };
@@ -518,34 +484,7 @@ pub fn fit_recipe(
     let lcfg = loader_config(budget, train_max, pad, true, seed);
     let epoch_batches = |epoch: usize| -> Vec<Batch> {
         let e = epoch as u64;
-        let seqs: Vec<Vec<u32>> = if recipe.subword_alpha.is_some() || recipe.token_dropout > 0.0 {
-            train_texts
-                .par_iter()
-                .zip(&train_ids)
-                .enumerate()
-                .map(|(i, (text, viterbi))| {
-                    let mut rng = StdRng::seed_from_u64(
-                        seed ^ (e << 40) ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                    );
-                    let mut ids = match recipe.subword_alpha {
-                        Some(a) if !text.is_empty() => tok
-                            .sample_ids_with(text, a, &mut rng)
-                            .unwrap_or_else(|_| viterbi.clone()),
-                        _ => viterbi.clone(),
-                    };
-                    ids.truncate(train_max);
-                    if ids.is_empty() {
-                        ids.push(unk);
-                    }
-                    if recipe.token_dropout > 0.0 {
-                        token_dropout(&mut ids, recipe.token_dropout, unk, &mut rng);
-                    }
-                    ids
-                })
-                .collect()
-        } else {
-            train_ids.clone()
-        };
+        let seqs = epoch_sequences(&tok, &train_texts, &train_ids, &aug, train_max, seed, e);
         DataLoader::new(&seqs, Some(&train_labels), lcfg.clone())
             .map(|l| l.epoch(e))
             .unwrap_or_default()
@@ -564,7 +503,11 @@ pub fn fit_recipe(
     let test_ids = encode(&tok, &norm_all(&test.texts), budget.review_max_len)?;
     let tb = eval_batches(&test_ids, None, budget, budget.review_max_len, pad)?;
     let imdb_test = accuracy(&probabilities(&model, &tb, test_ids.len()), &test.labels);
-    let (st, _, owner) = sentence_pieces(&test.texts, &test.labels, &norm);
+    let Pieces {
+        texts: st,
+        review: owner,
+        ..
+    } = sentence_pieces(&test.texts, &test.labels, &norm);
     let st_ids = encode(&tok, &st, budget.sentence_max_len)?;
     let sp = probabilities(
         &model,

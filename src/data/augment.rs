@@ -1,0 +1,123 @@
+//! Training-time augmentation, shared by the study and the IMDb → Yelp recipe: sentence-level
+//! pieces of reviews, Unigram subword sampling and token dropout, redrawn every epoch.
+//!
+//! Everything is seeded by `(seed, epoch, example)`, so an epoch's sequences do not depend on
+//! the thread count or on which epochs ran before (a resumed run sees the same data).
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::normalize::{TextNormalizer, split_sentences};
+use crate::tokenizer::Tokenizer;
+
+/// Which augmentations a training set gets (the default: none).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Augmentation {
+    /// Train on the sentences of each review, each inheriting its review's label.
+    pub sentence_pieces: bool,
+    /// Unigram subword sampling of every training text each epoch with this smoothing α
+    /// (`None`: the Viterbi segmentation).
+    pub subword_alpha: Option<f64>,
+    /// Probability of replacing a training token with `<unk>` each epoch (0: off).
+    pub token_dropout: f64,
+}
+
+impl Augmentation {
+    /// Whether the sequences change from epoch to epoch.
+    pub fn resamples(&self) -> bool {
+        self.subword_alpha.is_some() || self.token_dropout > 0.0
+    }
+}
+
+/// Training examples cut from labeled reviews.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Pieces {
+    /// Normalized texts (never empty).
+    pub texts: Vec<String>,
+    pub labels: Vec<usize>,
+    /// The review each piece came from.
+    pub review: Vec<usize>,
+}
+
+/// Splits each review into sentences that inherit its label. Sentences are normalized with
+/// `norm`; those that normalize to nothing are dropped.
+pub fn sentence_pieces(texts: &[String], labels: &[usize], norm: &TextNormalizer) -> Pieces {
+    let per_review: Vec<Vec<String>> = texts
+        .par_iter()
+        .map(|t| {
+            split_sentences(t)
+                .iter()
+                .map(|s| norm.normalize(s))
+                .filter(|s| !s.trim().is_empty())
+                .collect()
+        })
+        .collect();
+    let mut out = Pieces::default();
+    for (r, sents) in per_review.into_iter().enumerate() {
+        for s in sents {
+            out.texts.push(s);
+            out.labels.push(labels[r]);
+            out.review.push(r);
+        }
+    }
+    out
+}
+
+/// Replaces each token by `unk` with probability `p`; a text never loses all its tokens.
+pub fn token_dropout(seq: &mut [u32], p: f64, unk: u32, rng: &mut StdRng) {
+    let original = seq.to_vec();
+    for t in seq.iter_mut() {
+        if rng.r#gen::<f64>() < p {
+            *t = unk;
+        }
+    }
+    if !original.is_empty() && seq.iter().all(|&t| t == unk) {
+        // An all-unknown text would teach its label as noise: keep one token.
+        let k = rng.gen_range(0..original.len());
+        seq[k] = original[k];
+    }
+}
+
+/// The training sequences of epoch `epoch`: each text's Viterbi ids (`viterbi`, one per text)
+/// resampled and/or token-dropped per `aug`, cut to `max_len`, never empty.
+pub fn epoch_sequences(
+    tok: &Tokenizer,
+    texts: &[String],
+    viterbi: &[Vec<u32>],
+    aug: &Augmentation,
+    max_len: usize,
+    seed: u64,
+    epoch: u64,
+) -> Vec<Vec<u32>> {
+    if !aug.resamples() {
+        return viterbi.to_vec();
+    }
+    let unk = tok.unk_id();
+    texts
+        .par_iter()
+        .zip(viterbi)
+        .enumerate()
+        .map(|(i, (text, viterbi))| {
+            let mut rng = StdRng::seed_from_u64(
+                seed ^ (epoch << 40) ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            );
+            let mut ids = match aug.subword_alpha {
+                Some(a) if !text.is_empty() => tok
+                    .sample_ids_with(text, a, &mut rng)
+                    .unwrap_or_else(|_| viterbi.clone()),
+                _ => viterbi.clone(),
+            };
+            ids.truncate(max_len);
+            if ids.is_empty() {
+                ids.push(unk);
+            }
+            if aug.token_dropout > 0.0 {
+                token_dropout(&mut ids, aug.token_dropout, unk, &mut rng);
+            }
+            ids
+        })
+        .collect()
+}
