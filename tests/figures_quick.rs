@@ -75,7 +75,7 @@ fn quick_study_writes_figures_tables_and_yelp_predictions() {
     }
     let runs_csv = std::fs::read_to_string(out.join("runs.csv")).unwrap();
     assert!(runs_csv.starts_with(
-        "model,kind,seed,params,best_epoch,val_accuracy,test_accuracy,train_seconds\n"
+        "model,kind,seed,params,best_epoch,val_accuracy,test_accuracy,yelp_dev_accuracy,train_seconds\n"
     ));
     assert_eq!(
         runs_csv.lines().count(),
@@ -103,7 +103,18 @@ fn quick_study_writes_figures_tables_and_yelp_predictions() {
     assert!(yelp.ends_with('\n') && yelp.lines().all(|l| l == "0" || l == "1"));
 
     let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
-    assert!(report.contains("| Model | Parameters | Test accuracy (%) | Validation accuracy (%) | Train time (s) | s / epoch |"));
+    assert!(report.contains("| Model | Parameters | Test accuracy (%) | Validation accuracy (%) | Yelp/dev accuracy (%) | Train time (s) | s / epoch |"));
+    // Question 8 hands in a copy of one finished run's labels, and the report names it.
+    let chosen = std::fs::read_dir(&runs)
+        .unwrap()
+        .filter_map(|e| {
+            std::fs::read_to_string(e.unwrap().path().join("yelp_predictions.txt")).ok()
+        })
+        .filter(|p| *p == yelp)
+        .count();
+    assert!(chosen >= 1, "the handed-in file is one run's labels");
+    assert!(report.contains("The handed-in `yelp_predictions.txt` comes from "));
+    assert!(report.contains("- Training: every model is fit on the "));
     for heading in [
         "## 1. Tokenizer",
         "## 3. Recurrent network",

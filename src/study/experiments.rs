@@ -128,7 +128,7 @@ pub fn questions() -> Vec<QuestionSpec> {
             8,
             "yelp",
             "Generalisation to Yelp",
-            "The IMDb→Yelp recipe (trained on IMDb only) labels every Yelp review line; how well does it transfer?",
+            "The best IMDb-trained model labels every line of Yelp/reviews.txt (no Yelp text in training); how well does it transfer?",
             &[],
             &[],
         ),

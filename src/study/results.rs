@@ -32,6 +32,9 @@ pub struct RunResult {
     pub best_epoch: usize,
     pub val_accuracy: f32,
     pub test_accuracy: f32,
+    /// Accuracy on the labeled Yelp/dev sentences (out of distribution; never trained on).
+    #[serde(default = "nan")]
+    pub yelp_dev_accuracy: f32,
     pub train_seconds: f64,
     pub epochs: Vec<EpochRecord>,
     /// Test accuracy by review length (empty when not analysed).
@@ -70,6 +73,9 @@ pub struct BaselineResult {
     pub params: usize,
     pub val_accuracy: f32,
     pub test_accuracy: f32,
+    /// Accuracy on the labeled Yelp/dev sentences (never trained on).
+    #[serde(default = "nan")]
+    pub yelp_dev_accuracy: f32,
     pub train_seconds: f64,
 }
 
@@ -111,6 +117,14 @@ pub struct RunMeta {
     pub batch_size: usize,
     pub lr: f64,
     pub clip_norm: Option<f32>,
+    #[serde(default)]
+    pub schedule: crate::train::Schedule,
+    /// How the training examples were cut and resampled.
+    #[serde(default)]
+    pub augment: crate::data::augment::Augmentation,
+    /// Training examples per epoch (reviews, or their sentences).
+    #[serde(default)]
+    pub train_examples: usize,
 }
 
 /// Everything the report is made from.
@@ -162,6 +176,8 @@ pub struct ModelSummary {
     pub params: usize,
     pub test: MeanStd,
     pub val: MeanStd,
+    /// Out-of-distribution accuracy on Yelp/dev (NaN mean for runs from before it was kept).
+    pub yelp_dev: MeanStd,
     pub train_seconds: MeanStd,
     pub seconds_per_epoch: f64,
     pub runs: Vec<RunResult>,
@@ -190,6 +206,19 @@ impl StudyResults {
     /// The summary of one model, if it was run.
     pub fn summary(&self, model: &str) -> Option<ModelSummary> {
         self.summaries().into_iter().find(|s| s.model == model)
+    }
+
+    /// The baseline's Yelp/dev accuracy over its seeds.
+    pub fn baseline_yelp_dev(&self) -> Option<MeanStd> {
+        (!self.baseline.is_empty()).then(|| {
+            MeanStd::of(
+                &self
+                    .baseline
+                    .iter()
+                    .map(|b| b.yelp_dev_accuracy as f64)
+                    .collect::<Vec<_>>(),
+            )
+        })
     }
 
     /// The baseline over its seeds.
@@ -281,6 +310,7 @@ fn summarize(model: String, runs: Vec<RunResult>) -> ModelSummary {
         params: runs.first().map_or(0, |r| r.params),
         test: f(|r| r.test_accuracy as f64),
         val: f(|r| r.val_accuracy as f64),
+        yelp_dev: f(|r| r.yelp_dev_accuracy as f64),
         train_seconds: f(|r| r.train_seconds),
         seconds_per_epoch: if epochs == 0 {
             0.0
@@ -301,6 +331,7 @@ struct RunRow {
     best_epoch: usize,
     val_accuracy: f32,
     test_accuracy: f32,
+    yelp_dev_accuracy: f32,
     train_seconds: f64,
 }
 
@@ -314,6 +345,7 @@ impl From<&RunResult> for RunRow {
             best_epoch: r.best_epoch,
             val_accuracy: r.val_accuracy,
             test_accuracy: r.test_accuracy,
+            yelp_dev_accuracy: r.yelp_dev_accuracy,
             train_seconds: r.train_seconds,
         }
     }
@@ -362,4 +394,8 @@ mod tests {
         assert_eq!(s.percent(), "90.00 ± 10.00");
         assert_eq!(MeanStd::of(&[0.5]).percent(), "50.00");
     }
+}
+
+fn nan() -> f32 {
+    f32::NAN
 }

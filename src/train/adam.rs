@@ -32,6 +32,7 @@ pub struct Adam {
     eps: f32,
     /// `weight_decay · lr`, applied as in AdamW; 0 disables it.
     decay: f32,
+    weight_decay: f64,
     /// Steps taken.
     t: i32,
     /// First and second moments of each trainable tensor, in visiting order.
@@ -48,10 +49,17 @@ impl Adam {
             betas: cfg.betas.map(|b| b as f32),
             eps: cfg.eps as f32,
             decay: (cfg.weight_decay * cfg.lr) as f32,
+            weight_decay: cfg.weight_decay,
             t: 0,
             moments: Vec::new(),
             scratch: Vec::new(),
         }
+    }
+
+    /// Sets the learning rate of the next updates (the decoupled decay scales with it).
+    pub fn set_lr(&mut self, lr: f64) {
+        self.lr = lr as f32;
+        self.decay = (self.weight_decay * lr) as f32;
     }
 
     /// Steps taken so far.

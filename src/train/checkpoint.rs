@@ -104,7 +104,14 @@ impl Checkpoint {
             epochs: config.epochs,
             ..state.config.clone()
         } == *config;
-        if !same || state.epochs_done > config.epochs || !self.adam_path().is_file() {
+        // A decaying schedule depends on the budget, so only the same budget resumes.
+        let schedule_fixed = config.schedule == crate::train::Schedule::Constant
+            || state.config.epochs == config.epochs;
+        if !same
+            || !schedule_fixed
+            || state.epochs_done > config.epochs
+            || !self.adam_path().is_file()
+        {
             return Ok(None);
         }
         adam.load(&self.adam_path())?;

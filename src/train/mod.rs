@@ -16,7 +16,7 @@ use dfdx::prelude::*;
 
 use crate::data::loader::Batch;
 
-pub use optimizer::TrainConfig;
+pub use optimizer::{Schedule, TrainConfig};
 pub use trainer::{EvalResult, TrainError, TrainOutcome, Trainer, evaluate};
 
 /// Logits of a two-class classifier: one row per review.

@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrainConfig {
-    /// Adam learning rate.
+    /// Adam learning rate (the peak, with a decaying schedule).
     pub lr: f64,
+    /// How the learning rate moves over the run.
+    pub schedule: Schedule,
     /// Adam β₁, β₂.
     pub betas: [f64; 2],
     /// Adam ε.
@@ -31,6 +33,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             lr: 2e-3,
+            schedule: Schedule::Constant,
             betas: [0.9, 0.999],
             eps: 1e-8,
             weight_decay: 0.0,
@@ -39,6 +42,27 @@ impl Default for TrainConfig {
             clip_norm: Some(1.0),
             seed: 0,
             log_every: 10,
+        }
+    }
+}
+
+/// The learning rate over a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Schedule {
+    /// `lr` throughout.
+    #[default]
+    Constant,
+    /// From `lr` down towards 0 linearly over all steps of all epochs.
+    Linear,
+}
+
+impl Schedule {
+    /// The learning rate at `progress` ∈ [0, 1) of the run (in epochs done / epochs).
+    pub fn lr(self, lr: f64, progress: f64) -> f64 {
+        match self {
+            Schedule::Constant => lr,
+            Schedule::Linear => lr * (1.0 - progress.clamp(0.0, 1.0)),
         }
     }
 }
@@ -114,6 +138,17 @@ impl TrainConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn linear_schedule_falls_from_lr_to_zero_and_constant_stays() {
+        assert_eq!(Schedule::Constant.lr(0.002, 0.7), 0.002);
+        assert_eq!(Schedule::Linear.lr(0.002, 0.0), 0.002);
+        approx::assert_relative_eq!(Schedule::Linear.lr(0.002, 0.25), 0.0015);
+        assert_eq!(Schedule::Linear.lr(0.002, 1.5), 0.0);
+        let cfg: TrainConfig = serde_json::from_str(r#"{"schedule": "linear"}"#).unwrap();
+        assert_eq!(cfg.schedule, Schedule::Linear);
+        assert!(serde_json::from_str::<TrainConfig>(r#"{"schedule": "cosine"}"#).is_err());
+    }
 
     #[test]
     fn default_is_valid_and_bad_fields_are_named() {

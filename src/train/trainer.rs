@@ -204,7 +204,11 @@ impl Trainer {
             }
             let pb = self.progress(batches.len(), epoch + 1);
             let mut run = Running::default();
-            for b in &batches {
+            let n = batches.len() as f64;
+            for (i, b) in batches.iter().enumerate() {
+                // A function of (epoch, batch), so a resumed run follows the same schedule.
+                let progress = (epoch as f64 + i as f64 / n) / cfg.epochs as f64;
+                opt.set_lr(cfg.schedule.lr(cfg.lr, progress));
                 let logits = model.logits_traced(b, grads);
                 let pred = argmax2(&logits.as_vec());
                 let correct = count_correct(&pred, &b.labels);
