@@ -681,6 +681,7 @@ pub(crate) mod tests {
                     best_epoch: 3,
                     val_accuracy: a + 0.01,
                     test_accuracy: a,
+                    yelp_dev_accuracy: a - 0.05,
                     train_seconds: 30.0,
                     epochs: (1..=3)
                         .map(|e| EpochRecord {
@@ -715,6 +716,12 @@ pub(crate) mod tests {
                 command: "figures --quick".into(),
                 seeds: vec![0, 1, 2],
                 epochs: 3,
+                augment: crate::data::augment::Augmentation {
+                    sentence_pieces: true,
+                    subword_alpha: Some(0.2),
+                    token_dropout: 0.1,
+                },
+                train_examples: 1234,
                 ..Default::default()
             },
             tokenizer: Some(TokenizerStats {
@@ -737,6 +744,7 @@ pub(crate) mod tests {
                 params: 20001,
                 val_accuracy: 0.85,
                 test_accuracy: 0.845,
+                yelp_dev_accuracy: 0.80,
                 train_seconds: 2.0,
             }],
             yelp: None,

@@ -922,7 +922,37 @@ mod tests {
         }
         let text = render(&r, &ReportInputs::default(), Path::new("."));
         assert!(text.contains("It is lower than RNN (100.40%)"), "{text}");
-        assert!(text.contains("## 8. Generalisation to Yelp\n\n_The IMDb→Yelp recipe (trained on IMDb only) labels every Yelp review line; how well does it transfer?_\n\nNot run in this invocation."));
+        assert!(text.contains("## 8. Generalisation to Yelp\n\n_The best IMDb-trained model labels every line of Yelp/reviews.txt (no Yelp text in training); how well does it transfer?_\n\nNot run in this invocation."));
+    }
+
+    #[test]
+    fn yelp_section_names_the_handed_in_run_and_the_domain_gap() {
+        let mut r = synthetic();
+        r.yelp = Some(crate::study::results::YelpResult {
+            model: "LSTM".into(),
+            seed: 2,
+            dev_accuracy: 0.83,
+            dev_count: 2000,
+            predicted_lines: 4000,
+            positive_fraction: 0.52,
+            imdb_test_accuracy: 0.89,
+        });
+        let text = render(&r, &ReportInputs::default(), Path::new("."));
+        assert!(
+            text.contains("comes from LSTM (seed 2)")
+                && text.contains("That run reaches 83.00% on Yelp/dev, 6.00 points below its IMDb test accuracy of 89.00%: short, lowercased"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| LSTM | 102,000 | 87.40 ± 0.40 | 88.40 ± 0.40 | 82.40 ± 0.40 |"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "- Training: every model is fit on the 1,234 sentences of the training reviews"
+            ),
+            "{text}"
+        );
     }
 
     fn summary(model: &str, mean: f64, std: f64, n: usize) -> ModelSummary {
@@ -932,6 +962,7 @@ mod tests {
             params: 1,
             test: MeanStd { mean, std, n },
             val: MeanStd { mean, std, n },
+            yelp_dev: MeanStd { mean, std, n },
             train_seconds: MeanStd {
                 mean: 1.0,
                 std: 0.0,
