@@ -109,7 +109,7 @@ proptest! {
         epoch in 0u64..5,
     ) {
         let ids = viterbi(&texts);
-        let aug = Augmentation { sentence_pieces: false, subword_alpha: alpha, token_dropout: drop };
+        let aug = Augmentation { subword_alpha: alpha, token_dropout: drop, ..Default::default() };
         let out = epoch_sequences(tokenizer(), &texts, &ids, &aug, max_len, seed, epoch);
         prop_assert_eq!(out.len(), texts.len());
         let unk = tokenizer().unk_id();

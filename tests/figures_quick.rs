@@ -113,7 +113,9 @@ fn quick_study_writes_figures_tables_and_yelp_predictions() {
         .filter(|p| *p == yelp)
         .count();
     assert!(chosen >= 1, "the handed-in file is one run's labels");
-    assert!(report.contains("The handed-in `yelp_predictions.txt` comes from "));
+    assert!(report.contains(
+        "`yelp_predictions.txt` comes from the candidate with the best Yelp/dev accuracy"
+    ));
     assert!(report.contains("- Training: every model is fit on the "));
     for heading in [
         "## 1. Tokenizer",

@@ -21,8 +21,8 @@ struct Args {
     /// baseline, or their numbers 1–9 (comma-separated).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
-    /// Train only these models of the selected experiments, by their report names
-    /// (e.g. `--models LSTM,CNN`; comma-separated).
+    /// Train only these models of the selected experiments, by their run-folder names
+    /// (e.g. `--models lstm,bilstm-max`; comma-separated).
     #[arg(long, value_delimiter = ',')]
     models: Vec<String>,
     /// A small subset, small models and few epochs: finishes in a few minutes (one seed

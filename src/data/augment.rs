@@ -18,6 +18,9 @@ use crate::tokenizer::Tokenizer;
 pub struct Augmentation {
     /// Train on the sentences of each review, each inheriting its review's label.
     pub sentence_pieces: bool,
+    /// Join consecutive sentences of a review into pieces of up to this many words (a longer
+    /// sentence stays whole); 0 keeps single sentences.
+    pub piece_words: usize,
     /// Unigram subword sampling of every training text each epoch with this smoothing α
     /// (`None`: the Viterbi segmentation).
     pub subword_alpha: Option<f64>,
@@ -45,14 +48,41 @@ pub struct Pieces {
 /// Splits each review into sentences that inherit its label. Sentences are normalized with
 /// `norm`; those that normalize to nothing are dropped.
 pub fn sentence_pieces(texts: &[String], labels: &[usize], norm: &TextNormalizer) -> Pieces {
+    grouped_sentence_pieces(texts, labels, norm, 0)
+}
+
+/// Like [`sentence_pieces`], but consecutive sentences of a review are joined (with a space)
+/// while the piece stays within `max_words` words; 0 keeps single sentences.
+pub fn grouped_sentence_pieces(
+    texts: &[String],
+    labels: &[usize],
+    norm: &TextNormalizer,
+    max_words: usize,
+) -> Pieces {
     let per_review: Vec<Vec<String>> = texts
         .par_iter()
         .map(|t| {
-            split_sentences(t)
-                .iter()
-                .map(|s| norm.normalize(s))
-                .filter(|s| !s.trim().is_empty())
-                .collect()
+            let sentences = split_sentences(t)
+                .into_iter()
+                .map(|s| norm.normalize(&s))
+                .filter(|s| !s.trim().is_empty());
+            let mut pieces: Vec<String> = Vec::new();
+            let mut words = 0;
+            for s in sentences {
+                let n = s.split_whitespace().count();
+                match pieces.last_mut() {
+                    Some(last) if max_words > 0 && words + n <= max_words => {
+                        last.push(' ');
+                        last.push_str(&s);
+                        words += n;
+                    }
+                    _ => {
+                        pieces.push(s);
+                        words = n;
+                    }
+                }
+            }
+            pieces
         })
         .collect();
     let mut out = Pieces::default();

@@ -600,16 +600,28 @@ fn yelp_section(o: &mut String, r: &StudyResults) {
         return;
     };
     let d = y.dev_accuracy as f64 - y.imdb_test_accuracy as f64;
+    let others: Vec<String> = y
+        .other_candidates
+        .iter()
+        .map(|(m, a)| format!("{m}: {}%", pct(*a as f64)))
+        .collect();
     let _ = writeln!(
         o,
-        "Every run above also scored the {} labeled Yelp/dev sentences and labeled `Yelp/reviews.txt`; none was \
-         trained on Yelp text. The handed-in `yelp_predictions.txt` comes from {} (seed {}): the model with the best \
-         mean Yelp/dev accuracy over its seeds (a leaderboard pick among finished models), and its seed with the best \
-         IMDb validation accuracy. It has {} lines, {:.1}% predicted positive (the file is half positive). That run \
-         reaches {}% on Yelp/dev, {} {} its IMDb test accuracy of {}%: {}\n",
+        "No Yelp text enters any training, tokenizer or vocabulary. Every study model above labeled \
+         `Yelp/reviews.txt` and was scored on the {} labeled Yelp/dev sentences (column \"Yelp/dev accuracy\"), and \
+         this question also trains the IMDb→Yelp recipe (`study::yelp`, ablated below). The handed-in \
+         `yelp_predictions.txt` comes from the candidate with the best Yelp/dev accuracy (a leaderboard pick among \
+         finished models; for the study's models, the one with the best mean over seeds, at its seed with the best IMDb \
+         validation accuracy): {} (seed {}){}. It has {} lines, {:.1}% predicted positive (the file is half positive). \
+         It reaches {}% on Yelp/dev, {} {} its IMDb test accuracy of {}%: {}\n",
         y.dev_count,
         y.model,
         y.seed,
+        if others.is_empty() {
+            String::new()
+        } else {
+            format!(", against {}", others.join("; "))
+        },
         y.predicted_lines,
         y.positive_fraction * 100.0,
         pct(y.dev_accuracy as f64),
@@ -936,11 +948,12 @@ mod tests {
             predicted_lines: 4000,
             positive_fraction: 0.52,
             imdb_test_accuracy: 0.89,
+            other_candidates: vec![("the IMDb→Yelp recipe (x)".into(), 0.82)],
         });
         let text = render(&r, &ReportInputs::default(), Path::new("."));
         assert!(
-            text.contains("comes from LSTM (seed 2)")
-                && text.contains("That run reaches 83.00% on Yelp/dev, 6.00 points below its IMDb test accuracy of 89.00%: short, lowercased"),
+            text.contains("validation accuracy): LSTM (seed 2), against the IMDb→Yelp recipe (x): 82.00%. It has 4000 lines, 52.0% predicted positive")
+                && text.contains("It reaches 83.00% on Yelp/dev, 6.00 points below its IMDb test accuracy of 89.00%: short, lowercased"),
             "{text}"
         );
         assert!(

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::results::TokenizerStats;
 use super::settings::StudySettings;
-use crate::data::augment::sentence_pieces;
+use crate::data::augment::grouped_sentence_pieces;
 use crate::data::{Corpus, DataRoot, TextNormalizer, stratified_split};
 use crate::tokenizer::{EncodeOptions, Tokenizer, TokenizerTrainConfig};
 
@@ -97,7 +97,7 @@ pub fn prepare(
             .iter()
             .map(|&i| course.texts[i].clone())
             .collect();
-        sentence_pieces(&raw, &train_labels, &norm)
+        grouped_sentence_pieces(&raw, &train_labels, &norm, s.augment.piece_words)
     });
     let (val_texts, val_labels) = pick(&split.valid, &course.texts, &course.labels);
     let test = root.labeled(Corpus::ImdbTest)?;

@@ -92,6 +92,9 @@ pub struct YelpResult {
     pub positive_fraction: f32,
     /// The same model's IMDb test accuracy, for contrast.
     pub imdb_test_accuracy: f32,
+    /// The candidates not handed in, with their Yelp/dev accuracy.
+    #[serde(default)]
+    pub other_candidates: Vec<(String, f32)>,
 }
 
 /// How the study was run.

@@ -130,6 +130,7 @@ impl YelpRecipe {
     pub fn augmentation(&self) -> Augmentation {
         Augmentation {
             sentence_pieces: self.sentence_pieces,
+            piece_words: 0,
             subword_alpha: self.subword_alpha,
             token_dropout: self.token_dropout,
         }
