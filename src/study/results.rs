@@ -384,6 +384,11 @@ struct FlowRow {
     grad_norm: f32,
 }
 
+/// Serde default of accuracies that older result files lack.
+fn nan() -> f32 {
+    f32::NAN
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,8 +402,4 @@ mod tests {
         assert_eq!(s.percent(), "90.00 ± 10.00");
         assert_eq!(MeanStd::of(&[0.5]).percent(), "50.00");
     }
-}
-
-fn nan() -> f32 {
-    f32::NAN
 }
