@@ -718,7 +718,7 @@ pub(crate) mod tests {
                 epochs: 3,
                 augment: crate::data::augment::Augmentation {
                     sentence_pieces: true,
-                    piece_words: 0,
+                    piece_words: 40,
                     subword_alpha: Some(0.2),
                     token_dropout: 0.1,
                 },
