@@ -1,0 +1,114 @@
+//! Scores finished study runs on IMDb test two ways: whole reviews (the study's protocol)
+//! and the mean P(positive) over each review's ≤40-word pieces (the training distribution).
+//!
+//! `cargo run --release --example piece_mean -- runs/bilstm-attention-seed2-* ...`
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use dfdx::prelude::*;
+use sentiment_rnn::data::augment::grouped_sentence_pieces;
+use sentiment_rnn::data::{Corpus, DataLoader, LoaderConfig, TextNormalizer, data_root};
+use sentiment_rnn::nn::classifier::Classifier;
+use sentiment_rnn::study::experiments::{model_config, names};
+use sentiment_rnn::study::settings::StudySettings;
+use sentiment_rnn::tokenizer::{EncodeOptions, Tokenizer};
+use sentiment_rnn::train::checkpoint::load_weights;
+use sentiment_rnn::train::evaluate;
+
+fn main() -> anyhow::Result<()> {
+    let s = StudySettings::full();
+    let tok_path = std::fs::read_dir("runs")?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.extension().is_some_and(|x| x == "json") && p.to_string_lossy().contains("tokenizer-")
+        })
+        .context("no runs/tokenizer-*.json")?;
+    let tok = Tokenizer::from_file(&tok_path)?;
+    let norm = TextNormalizer::yelp_style();
+    let test = data_root(None).labeled(Corpus::ImdbTest)?;
+    let encode = |texts: &[String]| -> anyhow::Result<Vec<Vec<u32>>> {
+        let mut ids = tok.encode_batch_ids(texts, &EncodeOptions::default())?;
+        for r in ids.iter_mut().filter(|r| r.is_empty()) {
+            r.push(tok.unk_id());
+        }
+        Ok(ids)
+    };
+    let whole: Vec<String> = test.texts.iter().map(|t| norm.normalize(t)).collect();
+    let whole_ids = encode(&whole)?;
+    let pieces = grouped_sentence_pieces(&test.texts, &test.labels, &norm, s.augment.piece_words);
+    let piece_ids = encode(&pieces.texts)?;
+    let cfg = LoaderConfig {
+        batch_size: 128,
+        max_len: s.max_len,
+        pad_id: tok.pad_id(),
+        shuffle: false,
+        ..LoaderConfig::default()
+    };
+    let all = [
+        names::CNN,
+        names::RNN,
+        names::LSTM,
+        names::LSTM_NO_FORGET,
+        names::LSTM_NO_INPUT,
+        names::LSTM_NO_OUTPUT,
+        names::LSTM_2,
+        names::BI_CONCAT,
+        names::BI_MEAN,
+        names::BI_MAX,
+        names::BI_ATTENTION,
+    ];
+    for dir in std::env::args().skip(1).map(PathBuf::from) {
+        let folder = dir.file_name().unwrap().to_string_lossy().to_string();
+        let name = all
+            .iter()
+            .copied()
+            .find(|n| folder.starts_with(&format!("{}-seed", slug(n))))
+            .with_context(|| format!("{folder}: unknown model"))?;
+        let mcfg = model_config(name, &s).unwrap();
+        let mut model = Classifier::<f32, Cpu>::new(&mcfg, tok.vocab_size(), &Cpu::default())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        load_weights(&mut model, &dir.join("ckpt/best.safetensors"))?;
+        let w = evaluate(
+            &model,
+            &DataLoader::new(&whole_ids, Some(&test.labels), cfg.clone())?.epoch(0),
+        );
+        let p = evaluate(
+            &model,
+            &DataLoader::new(&piece_ids, None, cfg.clone())?.epoch(0),
+        );
+        let mut sum = vec![(0.0f64, 0usize); test.len()];
+        for (i, q) in p.probabilities {
+            let r = pieces.review[i];
+            sum[r].0 += f64::from(q);
+            sum[r].1 += 1;
+        }
+        let hits = sum
+            .iter()
+            .zip(&test.labels)
+            .filter(|((s, n), l)| usize::from(*n > 0 && s / *n as f64 > 0.5) == **l)
+            .count();
+        println!(
+            "{folder}: whole {:.2}%, piece mean {:.2}%",
+            w.accuracy * 100.0,
+            hits as f64 * 100.0 / test.len() as f64
+        );
+    }
+    Ok(())
+}
+
+fn slug(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
