@@ -77,16 +77,15 @@ fn main() -> anyhow::Result<()> {
             &model,
             &DataLoader::new(&piece_ids, None, cfg.clone())?.epoch(0),
         );
-        let mut sum = vec![(0.0f64, 0usize); test.len()];
+        let mut probs = vec![0.5; piece_ids.len()];
         for (i, q) in p.probabilities {
-            let r = pieces.review[i];
-            sum[r].0 += f64::from(q);
-            sum[r].1 += 1;
+            probs[i] = q;
         }
-        let hits = sum
+        let review_p = pieces.mean_per_review(&probs, test.len());
+        let hits = review_p
             .iter()
             .zip(&test.labels)
-            .filter(|((s, n), l)| usize::from(*n > 0 && s / *n as f64 > 0.5) == **l)
+            .filter(|(q, l)| usize::from(**q > 0.5) == **l)
             .count();
         println!(
             "{folder}: whole {:.2}%, piece mean {:.2}%",

@@ -116,7 +116,7 @@ proptest! {
         let out = epoch_sequences(tokenizer(), &texts, &ids, &aug, max_len, seed, epoch);
         prop_assert_eq!(out.len(), texts.len());
         let unk = tokenizer().unk_id();
-        for s in &out {
+        for s in out.iter() {
             prop_assert!(!s.is_empty() && s.len() <= max_len);
             prop_assert!(s.iter().all(|&t| (t as usize) < tokenizer().vocab_size()));
             prop_assert!(s.iter().any(|&t| t != unk), "never all <unk>: {:?}", s);

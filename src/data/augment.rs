@@ -4,6 +4,8 @@
 //! Everything is seeded by `(seed, epoch, example)`, so an epoch's sequences do not depend on
 //! the thread count or on which epochs ran before (a resumed run sees the same data).
 
+use std::borrow::Cow;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
@@ -43,6 +45,21 @@ pub struct Pieces {
     pub labels: Vec<usize>,
     /// The review each piece came from.
     pub review: Vec<usize>,
+}
+
+impl Pieces {
+    /// Each review's score as the mean of its pieces' `piece_probs` (one per piece, in order);
+    /// 0.5 for a review without pieces.
+    pub fn mean_per_review(&self, piece_probs: &[f32], reviews: usize) -> Vec<f32> {
+        let mut sum = vec![(0.0f64, 0usize); reviews];
+        for (p, &r) in piece_probs.iter().zip(&self.review) {
+            sum[r].0 += f64::from(*p);
+            sum[r].1 += 1;
+        }
+        sum.iter()
+            .map(|&(s, n)| if n == 0 { 0.5 } else { (s / n as f64) as f32 })
+            .collect()
+    }
 }
 
 /// Splits each review into sentences that inherit its label. Sentences are normalized with
@@ -112,18 +129,19 @@ pub fn token_dropout(seq: &mut [u32], p: f64, unk: u32, rng: &mut StdRng) {
 }
 
 /// The training sequences of epoch `epoch`: each text's Viterbi ids (`viterbi`, one per text)
-/// resampled and/or token-dropped per `aug`, cut to `max_len`, never empty.
-pub fn epoch_sequences(
+/// resampled and/or token-dropped per `aug`, cut to `max_len`, never empty (`viterbi` itself,
+/// uncopied, when nothing resamples).
+pub fn epoch_sequences<'a>(
     tok: &Tokenizer,
     texts: &[String],
-    viterbi: &[Vec<u32>],
+    viterbi: &'a [Vec<u32>],
     aug: &Augmentation,
     max_len: usize,
     seed: u64,
     epoch: u64,
-) -> Vec<Vec<u32>> {
+) -> Cow<'a, [Vec<u32>]> {
     if !aug.resamples() {
-        return viterbi.to_vec();
+        return Cow::Borrowed(viterbi);
     }
     let unk = tok.unk_id();
     texts
@@ -149,5 +167,6 @@ pub fn epoch_sequences(
             }
             ids
         })
-        .collect()
+        .collect::<Vec<_>>()
+        .into()
 }

@@ -189,21 +189,7 @@ pub struct ModelSummary {
 impl StudyResults {
     /// One summary per model name, in first-seen order.
     pub fn summaries(&self) -> Vec<ModelSummary> {
-        let mut order: Vec<String> = Vec::new();
-        let mut groups: BTreeMap<String, Vec<RunResult>> = BTreeMap::new();
-        for r in &self.runs {
-            if !groups.contains_key(&r.model) {
-                order.push(r.model.clone());
-            }
-            groups.entry(r.model.clone()).or_default().push(r.clone());
-        }
-        order
-            .into_iter()
-            .map(|m| {
-                let runs = groups.remove(&m).unwrap_or_default();
-                summarize(m, runs)
-            })
-            .collect()
+        summaries_of(&self.runs)
     }
 
     /// The summary of one model, if it was run.
@@ -302,6 +288,25 @@ impl StudyResults {
             std::fs::read_to_string(&p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
         serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
     }
+}
+
+/// One summary per model name of `runs`, in first-seen order.
+pub fn summaries_of(runs: &[RunResult]) -> Vec<ModelSummary> {
+    let mut order: Vec<String> = Vec::new();
+    let mut groups: BTreeMap<String, Vec<RunResult>> = BTreeMap::new();
+    for r in runs {
+        if !groups.contains_key(&r.model) {
+            order.push(r.model.clone());
+        }
+        groups.entry(r.model.clone()).or_default().push(r.clone());
+    }
+    order
+        .into_iter()
+        .map(|m| {
+            let runs = groups.remove(&m).unwrap_or_default();
+            summarize(m, runs)
+        })
+        .collect()
 }
 
 fn summarize(model: String, runs: Vec<RunResult>) -> ModelSummary {

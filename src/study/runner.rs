@@ -11,7 +11,7 @@ use super::analysis::{bucket_accuracy, grad_flow, length_edges};
 use super::baseline::{BaselineConfig, TfidfLogReg};
 use super::experiments::{self, Question, model_config, names};
 use super::prepare::{Encoded, Prepared, prepare, short_hash};
-use super::results::{BaselineResult, RunMeta, RunResult, StudyResults, YelpResult};
+use super::results::{BaselineResult, RunMeta, RunResult, StudyResults, YelpResult, summaries_of};
 use super::settings::StudySettings;
 use super::yelp::{YelpBudget, YelpStudyOptions, run_yelp_study, write_predictions};
 use crate::data::augment::epoch_sequences;
@@ -270,33 +270,19 @@ fn study_yelp_candidate(
     p: &Prepared,
     o: &StudyOptions,
 ) -> anyhow::Result<Option<YelpCandidate>> {
-    let mut models: Vec<&str> = Vec::new();
-    for r in runs {
-        if !models.contains(&r.model.as_str()) {
-            models.push(&r.model);
-        }
-    }
-    let mean_dev = |m: &str| {
-        let v: Vec<f64> = runs
-            .iter()
-            .filter(|r| r.model == m)
-            .map(|r| f64::from(r.yelp_dev_accuracy))
-            .collect();
-        v.iter().sum::<f64>() / v.len().max(1) as f64
-    };
-    let Some(model) = models
-        .iter()
-        .copied()
-        .filter(|m| mean_dev(m).is_finite())
-        .max_by(|a, b| mean_dev(a).total_cmp(&mean_dev(b)))
+    let Some(best) = summaries_of(runs)
+        .into_iter()
+        .filter(|m| m.yelp_dev.mean.is_finite())
+        .max_by(|a, b| a.yelp_dev.mean.total_cmp(&b.yelp_dev.mean))
     else {
         return Ok(None);
     };
-    let run = runs
+    let model = best.model.as_str();
+    let run = best
+        .runs
         .iter()
-        .filter(|r| r.model == model)
         .max_by(|a, b| a.val_accuracy.total_cmp(&b.val_accuracy))
-        .expect("the model has runs");
+        .expect("a summary has runs");
     let cfg = model_config(model, s).context("no configuration for the chosen model")?;
     Ok(Some(YelpCandidate {
         result: YelpResult {

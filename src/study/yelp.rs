@@ -18,7 +18,7 @@ use dfdx::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::augment::{Augmentation, Pieces, epoch_sequences, sentence_pieces};
+use crate::data::augment::{Augmentation, epoch_sequences, sentence_pieces};
 use crate::data::loader::{Batch, DataLoader, LoaderConfig, Truncation};
 use crate::data::{Corpus, DataRoot, LabeledSplit, TextNormalizer};
 use crate::nn::classifier::Classifier;
@@ -504,32 +504,14 @@ pub fn fit_recipe(
     let test_ids = encode(&tok, &norm_all(&test.texts), budget.review_max_len)?;
     let tb = eval_batches(&test_ids, None, budget, budget.review_max_len, pad)?;
     let imdb_test = accuracy(&probabilities(&model, &tb, test_ids.len()), &test.labels);
-    let Pieces {
-        texts: st,
-        review: owner,
-        ..
-    } = sentence_pieces(&test.texts, &test.labels, &norm);
-    let st_ids = encode(&tok, &st, budget.sentence_max_len)?;
+    let pieces = sentence_pieces(&test.texts, &test.labels, &norm);
+    let st_ids = encode(&tok, &pieces.texts, budget.sentence_max_len)?;
     let sp = probabilities(
         &model,
         &eval_batches(&st_ids, None, budget, budget.sentence_max_len, pad)?,
         st_ids.len(),
     );
-    let mut sum = vec![(0.0f64, 0usize); test.len()];
-    for (p, &r) in sp.iter().zip(&owner) {
-        sum[r].0 += f64::from(*p);
-        sum[r].1 += 1;
-    }
-    let review_p: Vec<f32> = sum
-        .iter()
-        .map(|(s, n)| {
-            if *n == 0 {
-                0.5
-            } else {
-                (*s / *n as f64) as f32
-            }
-        })
-        .collect();
+    let review_p = pieces.mean_per_review(&sp, test.len());
     let imdb_test_sentences = accuracy(&review_p, &test.labels);
 
     // Yelp: normalized like IMDb, scored as sentences.
