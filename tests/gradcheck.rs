@@ -374,3 +374,26 @@ fn recurrent_classifier_gradients_for_every_pooling() {
         }
     }
 }
+
+#[test]
+fn ngram_branch_gradients_reach_both_halves() {
+    let dev = Dev::seed_from_u64(9);
+    let mut rng = StdRng::seed_from_u64(9);
+    // Repeated tokens: duplicate unigrams and bigrams must count once.
+    let mut b = batch(&[5, 2, 4], 5, 3, &mut rng);
+    b.ids[..4].copy_from_slice(&[1, 2, 1, 2]);
+    for kind in [ModelKind::Cnn, ModelKind::Lstm] {
+        let mut cfg = ModelConfig::new(kind);
+        cfg.embedding_dim = 2;
+        cfg.hidden_size = 2;
+        cfg.kernel_widths = vec![2];
+        cfg.channels = 2;
+        cfg.ngram_buckets = 7;
+        let mut model = Classifier::<f64, Dev>::new(&cfg, 3, &dev).unwrap();
+        let table: Vec<f64> = (0..14).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        model.ngrams.items[0].weight = dev.tensor_from_vec(table, (7, 2));
+        gradcheck(&format!("{kind:?} + n-gram bag"), &model, |m, tape| {
+            classifier_loss(m, &b, tape)
+        });
+    }
+}

@@ -240,6 +240,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     // Texts are already normalized here; `meta.normalizer` is set to the real one on save.
     let train_ids = saved.encode(&train_texts)?;
     let val_ids = saved.encode(&val_texts)?;
+    model.init_ngrams(&train_ids, &train_labels);
     let loader = DataLoader::new(
         &train_ids,
         Some(&train_labels),

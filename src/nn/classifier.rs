@@ -13,6 +13,7 @@ use super::embedding::Embedding;
 use super::gates::GateSet;
 use super::linear::{Head, Logits};
 use super::lstm::Lstm;
+use super::ngram::NgramBag;
 use super::params::{DynList, R2, UNSET, to_f64};
 use super::pooling::Aggregation;
 use super::pooling::Pooling;
@@ -53,6 +54,8 @@ pub struct Classifier<E: Dtype, D: Device<E>> {
     pub rnn: DynList<RecurrentEncoder<E, D, Rnn<E, D>>>,
     pub lstm: DynList<RecurrentEncoder<E, D, Lstm<E, D>>>,
     pub head: Head<E, D>,
+    /// The optional bag-of-n-grams branch (empty list: none).
+    pub ngrams: DynList<NgramBag<E, D>>,
     /// Dropout on the encoder's features (training only).
     pub dropout: f64,
     /// Dropout on the embedded tokens (training only).
@@ -148,16 +151,37 @@ impl<E: Dtype, D: SequenceDevice<E>> Classifier<E, D> {
                 hidden * dirs
             }
         };
+        let ngrams = match cfg.ngram_buckets {
+            0 => vec![],
+            n if n > vocab_size => vec![NgramBag::new(dev, n)],
+            n => {
+                return Err(ConfigError::Invalid {
+                    field: "ngram_buckets",
+                    got: n.to_string(),
+                    allowed: format!("0 or an integer > the vocabulary size {vocab_size}"),
+                });
+            }
+        };
         Ok(Self {
             embedding,
             cnn: DynList::new(cnn),
             rnn: DynList::new(rnn),
             lstm: DynList::new(lstm),
             head: Head::new(dev, features, &mut rng),
+            ngrams: DynList::new(ngrams),
             dropout: cfg.dropout,
             embedding_dropout: cfg.embedding_dropout,
             path: Path::Fastest,
         })
+    }
+
+    /// Starts the n-gram branch, if any, from naive-Bayes ratios over the training texts
+    /// (see [`NgramBag::init_naive_bayes`]); a no-op without one.
+    pub fn init_ngrams(&mut self, texts: &[Vec<u32>], labels: &[usize]) {
+        let vocab = self.embedding.vocab();
+        if let Some(bag) = self.ngrams.items.first_mut() {
+            bag.init_naive_bayes(texts, labels, vocab);
+        }
     }
 
     /// Number of trainable scalars.
@@ -344,7 +368,17 @@ impl<E: Dtype, D: SequenceDevice<E>> Classifier<E, D> {
         } else {
             features
         };
-        self.head.forward(features)
+        let logits = self.head.forward(features);
+        match self.ngrams.items.first() {
+            None => logits,
+            Some(bag) => {
+                // Both halves need gradients: the bag records on the tape, the encoder's
+                // logits rejoin it by id.
+                let (deep, tape) = logits.split_tape();
+                let wide = bag.forward(&ids, lengths, t, self.embedding.vocab(), tape);
+                wide + deep.retaped::<T>()
+            }
+        }
     }
 }
 
@@ -399,6 +433,11 @@ impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Classifier<E, D> {
                     Self::module("rnn", |s| s.rnn.announce(), |s| s.rnn.announce_mut()),
                     Self::module("lstm", |s| s.lstm.announce(), |s| s.lstm.announce_mut()),
                     Self::module("head", |s| &s.head, |s| &mut s.head),
+                    Self::module(
+                        "ngrams",
+                        |s| s.ngrams.announce(),
+                        |s| s.ngrams.announce_mut(),
+                    ),
                 ),
                 (
                     Self::scalar(
@@ -415,15 +454,18 @@ impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Classifier<E, D> {
                     ),
                 ),
             ),
-            |((embedding, cnn, rnn, lstm, head), (dropout, embedding_dropout))| Classifier {
-                embedding,
-                cnn,
-                rnn,
-                lstm,
-                head,
-                dropout,
-                embedding_dropout,
-                path: Path::Fastest,
+            |((embedding, cnn, rnn, lstm, head, ngrams), (dropout, embedding_dropout))| {
+                Classifier {
+                    embedding,
+                    cnn,
+                    rnn,
+                    lstm,
+                    head,
+                    ngrams,
+                    dropout,
+                    embedding_dropout,
+                    path: Path::Fastest,
+                }
             },
         )
     }

@@ -56,6 +56,14 @@ pub struct ModelConfig {
     /// Dropout on the embedded tokens.
     #[serde(default)]
     pub embedding_dropout: f64,
+    /// Rows of a bag-of-n-grams branch added to the logits (token unigrams + hashed bigrams,
+    /// see [`super::ngram`]); 0 = no branch. Must exceed the vocabulary size.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ngram_buckets: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 mod defaults {

@@ -10,6 +10,8 @@
 //!
 //! - [`classifier::Classifier`]: the model; a dfdx `TensorCollection`, so `alloc_grads`,
 //!   optimizers and safetensors work on it.
+//! - [`ngram`]: an optional bag of token unigrams and hashed bigrams whose scores are added
+//!   to the logits (a jointly trained logistic regression: wide and deep).
 //! - [`conv1d`], [`rnn`], [`lstm`] (+ [`gates`]), [`bidirectional`], [`stack`], [`pooling`]:
 //!   the layers. Recurrent layers map `(B, T, E)` + lengths to `(B, T, H)`, zero at padding.
 //! - [`reference`](mod@crate::nn::reference): op-by-op formulations of the recurrences (every device; traces states);
@@ -26,6 +28,7 @@ pub mod fused;
 pub mod gates;
 pub mod linear;
 pub mod lstm;
+pub mod ngram;
 pub mod params;
 pub mod pooling;
 pub mod reference;

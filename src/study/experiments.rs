@@ -15,6 +15,7 @@ pub mod names {
     pub const BI_MEAN: &str = "BiLSTM, mean";
     pub const BI_MAX: &str = "BiLSTM, max";
     pub const BI_ATTENTION: &str = "BiLSTM, attention";
+    pub const BI_MAX_NGRAM: &str = "BiLSTM max + n-gram bag";
 }
 
 /// The homework's questions.
@@ -137,8 +138,8 @@ pub fn questions() -> Vec<QuestionSpec> {
             9,
             "baseline",
             "TF-IDF baseline",
-            "A TF-IDF + logistic-regression baseline in the same table.",
-            &[],
+            "A TF-IDF + logistic-regression baseline in the same table; can a network beat it?",
+            &[BI_MAX_NGRAM],
             &[],
         ),
     ]
@@ -234,6 +235,10 @@ pub fn model_config(
         BI_MEAN => bi(Aggregation::Mean),
         BI_MAX => bi(Aggregation::Max),
         BI_ATTENTION => bi(Aggregation::Attention),
+        BI_MAX_NGRAM => ModelConfig {
+            ngram_buckets: s.ngram_buckets,
+            ..bi(Aggregation::Max)
+        },
         _ => return None,
     })
 }

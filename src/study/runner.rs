@@ -123,6 +123,8 @@ fn run_model(
     let dev = Cpu::seed_from_u64(seed);
     let mut model = Classifier::<f32, Cpu>::new(cfg, p.tokenizer.vocab_size(), &dev)
         .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    // The n-gram branch (if any) counts whole training reviews, never pieces.
+    model.init_ngrams(&p.train.ids, &p.train.labels);
     // Fail on bad data before training, not inside an epoch.
     DataLoader::new(
         &p.fit.ids,

@@ -31,6 +31,9 @@ pub struct StudySettings {
     pub channels: usize,
     pub kernel_widths: Vec<usize>,
     pub dropout: f64,
+    /// Rows of the bag-of-n-grams branch of the "+ n-gram bag" models (unigrams + hashed
+    /// bigrams; must exceed `vocab_size`).
+    pub ngram_buckets: usize,
     /// The one optimizer/loop setting for every model.
     pub train: TrainConfig,
     /// How every model's training examples are cut and resampled (validation and test are
@@ -61,6 +64,7 @@ impl StudySettings {
             channels: 100,
             kernel_widths: vec![3, 4, 5],
             dropout: 0.5,
+            ngram_buckets: 1 << 20,
             train: TrainConfig {
                 lr: 2e-3,
                 batch_size: 64,
@@ -102,6 +106,7 @@ impl StudySettings {
             channels: 32,
             kernel_widths: vec![3, 5],
             dropout: 0.3,
+            ngram_buckets: 1 << 16,
             train: TrainConfig {
                 lr: 4e-3,
                 batch_size: 32,

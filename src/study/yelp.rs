@@ -69,6 +69,10 @@ pub struct YelpRecipe {
     pub model: YelpModel,
     /// Keep the epoch with the best IMDb validation accuracy (off: the last epoch).
     pub early_stopping: bool,
+    /// Add a bag of token unigrams and hashed bigrams to the logits, started from naive-Bayes
+    /// ratios over the IMDb training reviews (see [`crate::nn::ngram`]).
+    #[serde(default)]
+    pub ngram_bag: bool,
 }
 
 impl YelpRecipe {
@@ -81,6 +85,7 @@ impl YelpRecipe {
             subword_alpha: Some(0.2),
             model: YelpModel::CnnMax,
             early_stopping: true,
+            ngram_bag: false,
         }
     }
 
@@ -103,6 +108,7 @@ impl YelpRecipe {
             subword_alpha: None,
             model: YelpModel::LstmFinal,
             early_stopping: false,
+            ngram_bag: false,
         }
     }
 
@@ -118,11 +124,12 @@ impl YelpRecipe {
             .subword_alpha
             .map_or("sw-".to_string(), |a| format!("sw{a}"));
         format!(
-            "norm{} sent{} {drop} {sw} {} es{}",
+            "norm{} sent{} {drop} {sw} {} es{}{}",
             pm(self.normalize),
             pm(self.sentence_pieces),
             self.model.name(),
-            pm(self.early_stopping)
+            pm(self.early_stopping),
+            if self.ngram_bag { " bag+" } else { "" }
         )
     }
 
@@ -398,7 +405,11 @@ fn spread(idx: &[usize], n: usize) -> Vec<usize> {
     (0..n).map(|k| idx[k * idx.len() / n]).collect()
 }
 
-fn model_config(model: YelpModel, budget: &YelpBudget) -> ModelConfig {
+/// Rows of the recipe's n-gram bag (when on).
+const NGRAM_BUCKETS: usize = 1 << 20;
+
+fn model_config(recipe: &YelpRecipe, budget: &YelpBudget) -> ModelConfig {
+    let model = recipe.model;
     let mut c = ModelConfig::new(match model {
         YelpModel::CnnMax => ModelKind::Cnn,
         YelpModel::BiLstmMax | YelpModel::LstmFinal => ModelKind::Lstm,
@@ -410,6 +421,9 @@ fn model_config(model: YelpModel, budget: &YelpBudget) -> ModelConfig {
     if model == YelpModel::BiLstmMax {
         c.bidirectional = true;
         c.aggregation = Aggregation::Max;
+    }
+    if recipe.ngram_bag {
+        c.ngram_buckets = NGRAM_BUCKETS.max(2 * budget.vocab_size);
     }
     c
 }
@@ -460,8 +474,13 @@ pub fn fit_recipe(
     )?;
 
     let dev = Cpu::seed_from_u64(seed);
-    let cfg = model_config(recipe.model, budget);
+    let cfg = model_config(recipe, budget);
     let mut model = Classifier::<f32, Cpu>::new(&cfg, tok.vocab_size(), &dev)?;
+    if recipe.ngram_bag {
+        // Counted over whole normalized training reviews, as the study does.
+        let reviews = encode(&tok, &norm_all(&train.texts), budget.review_max_len)?;
+        model.init_ngrams(&reviews, &train.labels);
+    }
     let tc = TrainConfig {
         lr: budget.lr,
         batch_size: budget.batch_size,
