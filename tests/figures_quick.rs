@@ -79,8 +79,8 @@ fn quick_study_writes_figures_tables_and_yelp_predictions() {
     ));
     assert_eq!(
         runs_csv.lines().count(),
-        1 + 11,
-        "one row per model:\n{runs_csv}"
+        1 + 12,
+        "one row per model (11 study models and the BiLSTM with the n-gram bag):\n{runs_csv}"
     );
     for csv in [
         "learning_curves.csv",
@@ -128,6 +128,9 @@ fn quick_study_writes_figures_tables_and_yelp_predictions() {
         assert!(report.contains(heading), "missing {heading}");
     }
     assert!(report.contains("| TF-IDF + logistic regression |"));
+    // Question 9 compares the BiLSTM with and without the n-gram bag.
+    assert!(report.contains("| BiLSTM max + n-gram bag |"));
+    assert!(report.contains("BiLSTM max + n-gram bag adds to the BiLSTM a bag of token unigrams"));
     assert!(report.contains("![Test accuracy by review-length quartile](length_buckets.png)"));
     assert!(!report.contains("Not run in this invocation"));
 
