@@ -315,3 +315,43 @@ fn a_non_finite_loss_stops_with_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn the_ngram_bag_starts_as_naive_bayes_and_the_hybrid_learns() {
+    let data = load();
+    let mut cfg = small(ModelKind::Cnn);
+    cfg.ngram_buckets = 1 << 16;
+    let held = DataLoader::new(
+        &data.held_ids,
+        Some(&data.held_labels),
+        loader(&data.held_ids, &data.held_labels, false, 0),
+    )
+    .unwrap()
+    .epoch(0);
+    let dev = Cpu::seed_from_u64(7);
+    let mut model = Classifier::<f32, Cpu>::new(&cfg, data.vocab, &dev).unwrap();
+    let untrained = evaluate(&model, &held).accuracy;
+    model.init_ngrams(&data.train_ids, &data.train_labels);
+    // Before any gradient step the bag alone is a naive-Bayes classifier.
+    let naive_bayes = evaluate(&model, &held).accuracy;
+    eprintln!("untrained {untrained:.3}, naive-Bayes start {naive_bayes:.3}");
+    assert!(
+        naive_bayes >= 0.72 && naive_bayes > untrained + 0.1,
+        "naive-Bayes start {naive_bayes:.3} (untrained {untrained:.3})"
+    );
+    let tc = config(2);
+    let train = DataLoader::new(
+        &data.train_ids,
+        Some(&data.train_labels),
+        loader(&data.train_ids, &data.train_labels, true, tc.seed),
+    )
+    .unwrap();
+    let mut trainer = Trainer::new(tc);
+    trainer.quiet = true;
+    trainer
+        .fit(&mut model, |e| train.epoch(e as u64), &held)
+        .unwrap();
+    let trained = evaluate(&model, &held).accuracy;
+    eprintln!("CNN + n-gram bag: held-out accuracy {trained:.3}");
+    assert!(trained >= 0.78, "CNN + n-gram bag reached only {trained:.3}");
+}

@@ -3,7 +3,7 @@
 //! Yelp/dev. The full ablation is `#[ignore]`d (minutes per recipe):
 //!
 //! ```sh
-//! YELP_SEEDS=0,1 [YELP_ABLATION=0] [YELP_OUT=dir] [YELP_BUDGET=json] [YELP_RECIPE=json] cargo test --release --test yelp_recipe -- --ignored --nocapture
+//! [YELP_SEEDS=0,1] [YELP_ABLATION=0] [YELP_OUT=dir] [YELP_BUDGET=json] [YELP_RECIPE=json] cargo test --release --test yelp_recipe -- --ignored --nocapture
 //! ```
 
 use std::path::Path;
@@ -112,7 +112,7 @@ fn a_tiny_recipe_beats_chance_on_yelp_dev() {
 #[ignore]
 fn ablation() {
     let seeds: Vec<u64> = std::env::var("YELP_SEEDS")
-        .unwrap_or_else(|_| "0".into())
+        .unwrap_or_else(|_| "0,1".into())
         .split(',')
         .map(|s| s.trim().parse().unwrap())
         .collect();
@@ -122,8 +122,8 @@ fn ablation() {
     opts.seeds = seeds;
     opts.ablation = std::env::var("YELP_ABLATION").map_or(true, |v| v != "0");
     if opts.ablation {
-        // Each ingredient off from the all-on CNN recipe, at the smaller budget.
-        opts.recipe = YelpRecipe::full();
+        // Each ingredient off from the handed-in recipe, at the smaller budget.
+        opts.recipe = YelpRecipe::chosen();
         opts.budget = YelpBudget::ablation();
     }
     if let Ok(j) = std::env::var("YELP_RECIPE") {

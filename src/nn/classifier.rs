@@ -1,4 +1,5 @@
-//! A sentiment classifier: embedding → encoder (CNN, RNN or LSTM stack) → dropout → linear.
+//! A sentiment classifier: embedding → encoder (CNN, RNN or LSTM stack) → dropout → linear,
+//! plus, optionally, the scores of a bag of n-grams ([`super::ngram`]) added to the logits.
 
 use dfdx::nn::tensor_collection::{ModuleVisitor, ScalarOptions, TensorCollection};
 use dfdx::prelude::*;
@@ -43,7 +44,8 @@ impl<E: Dtype, D: SequenceDevice<E>, L: SequenceLayer<E, D>> RecurrentEncoder<E,
     }
 }
 
-/// Embedding, exactly one encoder (the other lists are empty), dropout and the output layer.
+/// Embedding, exactly one encoder (the other lists are empty), dropout, the output layer and
+/// at most one n-gram bag.
 ///
 /// A dfdx `TensorCollection`: `alloc_grads`, `zero_grads`, `num_trainable_params`, the
 /// optimizers and safetensors save/load work on the whole model.

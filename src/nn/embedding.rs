@@ -4,7 +4,7 @@ use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
 use dfdx::prelude::*;
 use rand::rngs::StdRng;
 
-use super::params::{R2, R3, runtime_options, uniform};
+use super::params::{R2, R3, uniform};
 
 /// A `(vocab, dim)` embedding table.
 #[derive(Clone, Debug)]
@@ -45,20 +45,4 @@ impl<E: Dtype, D: Device<E>> Embedding<E, D> {
     }
 }
 
-impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Embedding<E, D> {
-    type To<E2: Dtype, D2: Device<E2>> = Embedding<E2, D2>;
-
-    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
-        visitor: &mut V,
-    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-        visitor.visit_fields(
-            Self::tensor(
-                "weight",
-                |s| &s.weight,
-                |s| &mut s.weight,
-                runtime_options(),
-            ),
-            |weight| Embedding { weight },
-        )
-    }
-}
+crate::weight_only_collection!(Embedding);

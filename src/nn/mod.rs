@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! Batch ─► Embedding ─┬─► CnnEncoder: Conv1d branches ─► masked max over time ─► ReLU ─┐
-//!                     └─► RecurrentStack<Rnn | Lstm> (Bidirectional layers) ─► Pooling ─┴─► dropout ─► Head ─► logits (B, 2)
+//!                     └─► RecurrentStack<Rnn | Lstm> (Bidirectional layers) ─► Pooling ─┴─► dropout ─► Head ─► + ─► logits (B, 2)
+//! Batch ─► NgramBag (optional): distinct unigrams + hashed bigrams ─► normalized sum of scores ──────────────────────┘
 //! ```
 //!
 //! - [`classifier::Classifier`]: the model; a dfdx `TensorCollection`, so `alloc_grads`,

@@ -11,7 +11,7 @@ use dfdx::prelude::*;
 
 use super::backend::{Path, SequenceDevice};
 use super::linear::Logits;
-use super::params::{R2, from_f64, runtime_options};
+use super::params::{R2, from_f64};
 
 /// The n-gram score table: rows `0..vocab` are unigrams (the token id), rows `vocab..buckets`
 /// hold bigrams by hash.
@@ -127,23 +127,7 @@ impl<E: Dtype, D: Device<E>> NgramBag<E, D> {
     }
 }
 
-impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for NgramBag<E, D> {
-    type To<E2: Dtype, D2: Device<E2>> = NgramBag<E2, D2>;
-
-    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
-        visitor: &mut V,
-    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-        visitor.visit_fields(
-            Self::tensor(
-                "weight",
-                |s| &s.weight,
-                |s| &mut s.weight,
-                runtime_options(),
-            ),
-            |weight| NgramBag { weight },
-        )
-    }
-}
+crate::weight_only_collection!(NgramBag);
 
 #[cfg(test)]
 mod tests {

@@ -138,3 +138,28 @@ pub fn from_f64<E: Dtype>(x: f64) -> E {
 pub fn to_f64<E: Dtype>(x: E) -> f64 {
     x.to_f64().expect("float dtypes convert to f64")
 }
+
+/// Implements dfdx's `TensorCollection` for a module whose only tensor is a trainable
+/// `weight: R2` (the embedding table, the n-gram score table).
+#[macro_export]
+macro_rules! weight_only_collection {
+    ($module:ident) => {
+        impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for $module<E, D> {
+            type To<E2: Dtype, D2: Device<E2>> = $module<E2, D2>;
+
+            fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
+                visitor: &mut V,
+            ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
+                visitor.visit_fields(
+                    Self::tensor(
+                        "weight",
+                        |s| &s.weight,
+                        |s| &mut s.weight,
+                        $crate::nn::params::runtime_options(),
+                    ),
+                    |weight| $module { weight },
+                )
+            }
+        }
+    };
+}

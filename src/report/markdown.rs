@@ -229,7 +229,7 @@ pub fn render(results: &StudyResults, inputs: &ReportInputs, report_dir: &Path) 
             _ if !ran => o.push_str("Not run in this invocation.\n\n"),
             Question::Tokenizer => tokenizer_section(&mut o, results),
             Question::Yelp => {
-                yelp_section(&mut o, results);
+                yelp_section(&mut o, results, &all);
                 if let Some(csv) = &inputs.yelp_ablation {
                     yelp_ablation_section(&mut o, csv);
                 }
@@ -619,7 +619,7 @@ fn length_table(o: &mut String, r: &StudyResults, rows: &[ModelSummary]) {
     let _ = writeln!(o, "\nAccuracy by length: {}.\n", sentences.join("; "));
 }
 
-fn yelp_section(o: &mut String, r: &StudyResults) {
+fn yelp_section(o: &mut String, r: &StudyResults, all: &[ModelSummary]) {
     let Some(y) = &r.yelp else {
         o.push_str("Not run in this invocation.\n\n");
         return;
@@ -659,65 +659,99 @@ fn yelp_section(o: &mut String, r: &StudyResults) {
             "the sentiment cues transfer well across the domains."
         }
     );
+    // What the transfer costs in distribution: against the study's best IMDb model.
+    if let Some(best) = all.iter().max_by(|a, b| a.test.mean.total_cmp(&b.test.mean)) {
+        let gap = y.imdb_test_accuracy as f64 - best.test.mean;
+        let _ = writeln!(
+            o,
+            "On IMDb test the handed-in model is {} {} the study's best in-distribution model, {} ({}% mean over seeds).\n",
+            points(gap),
+            if gap < 0.0 { "below" } else { "above" },
+            best.model,
+            pct(best.test.mean)
+        );
+    }
 }
 
-/// The ingredient ablation of the Yelp recipe (`yelp_ablation.csv`): a table, then one
-/// computed sentence per ingredient against the all-on recipe.
+/// The ingredient ablation of the Yelp recipe (`yelp_ablation.csv`): a table with the mean ±
+/// std over each recipe's seeds, then one computed sentence per ingredient against the all-on
+/// recipe.
 fn yelp_ablation_section(o: &mut String, csv_text: &str) {
     struct Row {
         label: String,
-        seed: String,
-        yelp: f64,
-        imdb: f64,
-        secs: f64,
+        yelp: Vec<f64>,
+        imdb: Vec<f64>,
+        secs: Vec<f64>,
     }
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
     let Ok(headers) = reader.headers().cloned() else {
         return;
     };
     let col = |name: &str| headers.iter().position(|h| h == name);
-    let (Some(l), Some(sd), Some(y), Some(t), Some(ts)) = (
+    let (Some(l), Some(y), Some(t), Some(ts)) = (
         col("label"),
-        col("seed"),
         col("yelp_dev"),
         col("imdb_test"),
         col("train_seconds"),
     ) else {
         return;
     };
-    let rows: Vec<Row> = reader
-        .records()
-        .filter_map(Result::ok)
-        .filter_map(|r| {
-            Some(Row {
-                label: r.get(l)?.to_string(),
-                seed: r.get(sd)?.to_string(),
-                yelp: r.get(y)?.parse().ok()?,
-                imdb: r.get(t)?.parse().ok()?,
-                secs: r.get(ts)?.parse().unwrap_or(f64::NAN),
-            })
-        })
-        .collect();
+    // Rows grouped by label (one per seed), in first-seen order.
+    let mut rows: Vec<Row> = Vec::new();
+    for r in reader.records().filter_map(Result::ok) {
+        let (Some(label), Some(yelp), Some(imdb)) = (
+            r.get(l),
+            r.get(y).and_then(|v| v.parse().ok()),
+            r.get(t).and_then(|v| v.parse().ok()),
+        ) else {
+            continue;
+        };
+        let secs = r.get(ts).and_then(|v| v.parse().ok()).unwrap_or(f64::NAN);
+        let i = match rows.iter().position(|g| g.label == label) {
+            Some(i) => i,
+            None => {
+                rows.push(Row {
+                    label: label.to_string(),
+                    yelp: vec![],
+                    imdb: vec![],
+                    secs: vec![],
+                });
+                rows.len() - 1
+            }
+        };
+        rows[i].yelp.push(yelp);
+        rows[i].imdb.push(imdb);
+        rows[i].secs.push(secs);
+    }
     if rows.is_empty() {
         return;
     }
-    o.push_str(
+    let ms = |v: &[f64]| MeanStd::of(v);
+    let seeds = rows.iter().map(|r| r.yelp.len()).max().unwrap_or(1);
+    let _ = writeln!(
+        o,
         "Ingredient ablation (`yelp_ablation.csv`, from `cargo test --release --test yelp_recipe -- --ignored ablation`; \
-         each ingredient switched off in turn at a smaller budget, one seed per row, nothing from Yelp in training):\n\n",
+         each ingredient switched off in turn at a smaller budget, {} per row, nothing from Yelp in training):\n",
+        if seeds == 1 {
+            "one seed".to_string()
+        } else {
+            format!("mean ± std over {seeds} seeds")
+        }
     );
     o.push_str(
-        "| recipe | seed | Yelp/dev % | IMDb test % | train s |\n|---|---:|---:|---:|---:|\n",
+        "| recipe | seeds | Yelp/dev % | IMDb test % | train s |\n|---|---:|---:|---:|---:|\n",
     );
     for r in &rows {
+        let secs = ms(&r.secs);
         let _ = writeln!(
             o,
             "| {} | {} | {} | {} | {} |",
             r.label,
-            r.seed,
-            pct(r.yelp),
-            pct(r.imdb),
-            if r.secs.is_finite() {
-                format!("{:.0}", r.secs)
+            r.yelp.len(),
+            ms(&r.yelp).percent(),
+            ms(&r.imdb).percent(),
+            if secs.mean.is_finite() {
+                format!("{:.0}", secs.mean)
             } else {
                 "–".to_string()
             }
@@ -727,25 +761,29 @@ fn yelp_ablation_section(o: &mut String, csv_text: &str) {
     let Some(full) = rows.iter().find(|r| r.label.starts_with("full recipe")) else {
         return;
     };
+    let (fy, fi) = (ms(&full.yelp), ms(&full.imdb));
     for r in rows.iter().filter(|r| r.label.starts_with('−')) {
         let name = r.label.trim_start_matches('−').trim();
         let name = name.split(" [").next().unwrap_or(name);
-        let dy = full.yelp - r.yelp;
-        let di = full.imdb - r.imdb;
-        let effect = if dy > 0.01 {
+        let (ry, ri) = (ms(&r.yelp), ms(&r.imdb));
+        let dy = fy.mean - ry.mean;
+        let di = fi.mean - ri.mean;
+        // A difference inside the seeds' spread (or under a point) is not called an effect.
+        let noise = (fy.std + ry.std).max(0.01);
+        let effect = if dy > noise {
             "helps"
-        } else if dy < -0.01 {
+        } else if dy < -noise {
             "hurts"
         } else {
-            "makes no clear difference (within 1 point, the size of seed noise here)"
+            "makes no clear difference (within the seeds' spread or 1 point)"
         };
         let _ = writeln!(
             o,
             "- Without {name}: Yelp/dev {}% ({} {}), IMDb test {}% ({} {}). On Yelp this ingredient {effect}.",
-            pct(r.yelp),
+            pct(ry.mean),
             points(dy),
             if dy >= 0.0 { "lower" } else { "higher" },
-            pct(r.imdb),
+            pct(ri.mean),
             points(di),
             if di >= 0.0 { "lower" } else { "higher" },
         );
@@ -754,16 +792,13 @@ fn yelp_ablation_section(o: &mut String, csv_text: &str) {
         .iter()
         .find(|r| r.label.to_lowercase().contains("tf-idf"))
     {
+        let ay = ms(&a.yelp).mean;
         let _ = writeln!(
             o,
             "- The TF-IDF anchor under the same normalization reaches {}% on Yelp/dev, {} {} the full recipe.",
-            pct(a.yelp),
-            points(full.yelp - a.yelp),
-            if full.yelp >= a.yelp {
-                "below"
-            } else {
-                "above"
-            }
+            pct(ay),
+            points(fy.mean - ay),
+            if fy.mean >= ay { "below" } else { "above" }
         );
     }
     o.push('\n');
@@ -1067,30 +1102,35 @@ mod tests {
 
     #[test]
     fn yelp_ablation_gets_a_table_and_a_sentence_per_ingredient() {
+        // Two seeds per recipe; the anchor has one (and no train time).
         let csv = "label,switches,seed,yelp_dev,imdb_test,train_seconds\n\
-                   full recipe [x],a,0,0.8125,0.8505,107.8\n\
-                   \"− sentence pieces [x]\",b,0,0.7010,0.7975,248.0\n\
+                   full recipe [x],a,0,0.8100,0.8500,100.0\n\
+                   full recipe [x],a,1,0.8150,0.8510,115.6\n\
+                   \"− sentence pieces [x]\",b,0,0.7000,0.7970,248.0\n\
+                   \"− sentence pieces [x]\",b,1,0.7020,0.7980,248.0\n\
                    − token dropout [x],c,0,0.8150,0.8485,192.8\n\
+                   − token dropout [x],c,1,0.8150,0.8485,192.8\n\
                    TF-IDF LR anchor [x],d,0,0.8030,0.8740,\n";
         let mut o = String::new();
         yelp_ablation_section(&mut o, csv);
+        assert!(o.contains("mean ± std over 2 seeds per row"), "{o}");
         assert!(
-            o.contains("| full recipe [x] | 0 | 81.25 | 85.05 | 108 |"),
+            o.contains("| full recipe [x] | 2 | 81.25 ± 0.35 | 85.05 ± 0.07 | 108 |"),
             "{o}"
         );
         assert!(
-            o.contains("| TF-IDF LR anchor [x] | 0 | 80.30 | 87.40 | – |"),
+            o.contains("| TF-IDF LR anchor [x] | 1 | 80.30 | 87.40 | – |"),
             "{o}"
         );
         assert!(
             o.contains("- Without sentence pieces: Yelp/dev 70.10% (11.15 points lower), IMDb test 79.75% (5.30 points lower). On Yelp this ingredient helps."),
             "{o}"
         );
+        // 0.25 points is inside the spread: no effect claimed.
         assert!(
-            o.contains("- Without token dropout: Yelp/dev 81.50% (0.25 points higher)"),
+            o.contains("- Without token dropout: Yelp/dev 81.50% (0.25 points higher), IMDb test 84.85% (0.20 points lower). On Yelp this ingredient makes no clear difference"),
             "{o}"
         );
-        assert!(o.contains("makes no clear difference"), "{o}");
         assert!(
             o.contains("reaches 80.30% on Yelp/dev, 0.95 points below the full recipe"),
             "{o}"

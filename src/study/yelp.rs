@@ -206,11 +206,29 @@ impl Default for YelpBudget {
 }
 
 impl YelpBudget {
-    /// The ablation's budget: 3000 reviews, 64-dim, 3 epochs, 2000 test reviews (2–5 min a
-    /// recipe on 2 busy cores).
+    /// A short description for row labels, e.g. `3000 reviews, 64-dim, 3 ep`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}, {}-dim, {} ep",
+            self.describe_reviews(),
+            self.embedding_dim,
+            self.epochs
+        )
+    }
+
+    /// The training data part of [`Self::describe`], e.g. `3000 reviews`.
+    pub fn describe_reviews(&self) -> String {
+        match self.train_reviews {
+            0 => "all reviews".to_string(),
+            n => format!("{n} reviews"),
+        }
+    }
+
+    /// The ablation's budget: 2000 reviews, 64-dim, 3 epochs, 2000 test reviews (1–3 min a
+    /// recipe on 2 cores, so every row can have two seeds).
     pub fn ablation() -> Self {
         Self {
-            train_reviews: 3000,
+            train_reviews: 2000,
             valid_reviews: 500,
             test_reviews: 2000,
             epochs: 3,
@@ -588,7 +606,7 @@ pub fn fit_anchor(budget: &YelpBudget, data: &YelpData) -> Result<YelpRun> {
     let lr = TfidfLogReg::fit(&train.texts, &train.labels, &BaselineConfig::default())?;
     let train_seconds = start.elapsed().as_secs_f64();
     Ok(YelpRun {
-        label: "TF-IDF LR anchor".into(),
+        label: format!("TF-IDF LR anchor [{}]", budget.describe_reviews()),
         switches: "norm+ uni+bigrams".into(),
         seed: 0,
         yelp_dev: lr.accuracy(&data.yelp_dev.texts, &data.yelp_dev.labels) as f32,
@@ -617,6 +635,9 @@ pub fn ablation_recipes(full: &YelpRecipe) -> Vec<(String, YelpRecipe)> {
     off("token dropout", &|r| r.token_dropout = 0.0);
     off("subword sampling", &|r| r.subword_alpha = None);
     off("early stopping", &|r| r.early_stopping = false);
+    if full.ngram_bag {
+        off("n-gram bag", &|r| r.ngram_bag = false);
+    }
     if full.model == YelpModel::LstmFinal {
         off("LSTM final state (CNN max pooling instead)", &|r| {
             r.model = YelpModel::CnnMax
@@ -737,7 +758,7 @@ pub struct YelpStudyOptions {
     pub recipe: YelpRecipe,
     pub budget: YelpBudget,
     pub seeds: Vec<u64>,
-    /// Also run every ingredient off (one seed each) and the TF-IDF anchor.
+    /// Also run every ingredient off (each with every seed) and the TF-IDF anchor.
     pub ablation: bool,
 }
 
@@ -781,7 +802,8 @@ pub fn run_yelp_study(opts: &YelpStudyOptions) -> Result<YelpOutcome> {
     let mut runs = Vec::new();
     let mut best: Option<FittedRecipe> = None;
     for &seed in &opts.seeds {
-        let f = fit_recipe(&opts.recipe, &opts.budget, &data, seed, "full recipe")?;
+        let label = format!("full recipe [{}]", opts.budget.describe());
+        let f = fit_recipe(&opts.recipe, &opts.budget, &data, seed, &label)?;
         log_run(&f.run);
         runs.push(f.run.clone());
         if best
@@ -793,11 +815,14 @@ pub fn run_yelp_study(opts: &YelpStudyOptions) -> Result<YelpOutcome> {
     }
     let best = best.context("no seeds given")?;
     if opts.ablation {
-        let seed = opts.seeds[0];
+        // Every ingredient off, with every seed: one seed cannot tell a point from noise.
         for (label, r) in ablation_recipes(&opts.recipe).into_iter().skip(1) {
-            let run = fit_recipe(&r, &opts.budget, &data, seed, &label)?.run;
-            log_run(&run);
-            runs.push(run);
+            let label = format!("{label} [{}]", opts.budget.describe());
+            for &seed in &opts.seeds {
+                let run = fit_recipe(&r, &opts.budget, &data, seed, &label)?.run;
+                log_run(&run);
+                runs.push(run);
+            }
         }
         let anchor = fit_anchor(&opts.budget, &data)?;
         log_run(&anchor);
