@@ -353,5 +353,8 @@ fn the_ngram_bag_starts_as_naive_bayes_and_the_hybrid_learns() {
         .unwrap();
     let trained = evaluate(&model, &held).accuracy;
     eprintln!("CNN + n-gram bag: held-out accuracy {trained:.3}");
-    assert!(trained >= 0.78, "CNN + n-gram bag reached only {trained:.3}");
+    assert!(
+        trained >= 0.78,
+        "CNN + n-gram bag reached only {trained:.3}"
+    );
 }

@@ -660,7 +660,10 @@ fn yelp_section(o: &mut String, r: &StudyResults, all: &[ModelSummary]) {
         }
     );
     // What the transfer costs in distribution: against the study's best IMDb model.
-    if let Some(best) = all.iter().max_by(|a, b| a.test.mean.total_cmp(&b.test.mean)) {
+    if let Some(best) = all
+        .iter()
+        .max_by(|a, b| a.test.mean.total_cmp(&b.test.mean))
+    {
         let gap = y.imdb_test_accuracy as f64 - best.test.mean;
         let _ = writeln!(
             o,
