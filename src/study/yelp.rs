@@ -478,6 +478,12 @@ pub fn fit_recipe(
     let tok = train_tokenizer(&train_reviews, budget.vocab_size)?;
     let pad = tok.pad_id();
     let aug = recipe.augmentation();
+    // The n-gram bag counts whole normalized training reviews, as the study does.
+    let review_ids = if recipe.ngram_bag {
+        Some(encode(&tok, &train_reviews, budget.review_max_len)?)
+    } else {
+        None
+    };
 
     let (train_texts, train_labels, train_max) = if recipe.sentence_pieces {
         let p = sentence_pieces(&train.texts, &train.labels, &norm);
@@ -498,10 +504,8 @@ pub fn fit_recipe(
     let dev = Cpu::seed_from_u64(seed);
     let cfg = model_config(recipe, budget);
     let mut model = Classifier::<f32, Cpu>::new(&cfg, tok.vocab_size(), &dev)?;
-    if recipe.ngram_bag {
-        // Counted over whole normalized training reviews, as the study does.
-        let reviews = encode(&tok, &norm_all(&train.texts), budget.review_max_len)?;
-        model.init_ngrams(&reviews, &train.labels);
+    if let Some(reviews) = &review_ids {
+        model.init_ngrams(reviews, &train.labels);
     }
     let tc = TrainConfig {
         lr: budget.lr,
