@@ -42,6 +42,52 @@ pub fn text_features(tokens: &[usize], vocab: usize, buckets: usize) -> Vec<usiz
     f
 }
 
+/// Naive-Bayes log-count ratios over the same features as [`NgramBag`] (Wang & Manning's
+/// NBSVM): `r = ln((n₊+1)/N₊) − ln((n₋+1)/N₋)` for a feature seen in `n₊` positive and `n₋`
+/// negative texts; unseen features get 0.
+#[derive(Clone, Debug)]
+pub struct NaiveBayes {
+    pub vocab: usize,
+    pub ratios: Vec<f64>,
+}
+
+impl NaiveBayes {
+    /// Counts each text's distinct features (token ids, labels 0/1) into `buckets` rows.
+    pub fn fit(texts: &[Vec<u32>], labels: &[usize], vocab: usize, buckets: usize) -> Self {
+        let mut counts = vec![[0f64; 2]; buckets];
+        for (ids, &label) in texts.iter().zip(labels) {
+            let ids: Vec<usize> = ids.iter().map(|&i| i as usize).collect();
+            for f in text_features(&ids, vocab, buckets) {
+                counts[f][label.min(1)] += 1.0;
+            }
+        }
+        let total = |c: usize| counts.iter().map(|n| n[c] + 1.0).sum::<f64>();
+        let (neg, pos) = (total(0), total(1));
+        let ratios = counts
+            .iter()
+            .map(|n| {
+                if n[0] + n[1] > 0.0 {
+                    ((n[1] + 1.0) / pos).ln() - ((n[0] + 1.0) / neg).ln()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        Self { vocab, ratios }
+    }
+
+    /// The text's evidence for "positive": its features' ratios summed, divided by √(count)
+    /// as the bag normalizes (0 for an empty text).
+    pub fn score(&self, ids: &[u32]) -> f64 {
+        let ids: Vec<usize> = ids.iter().map(|&i| i as usize).collect();
+        let f = text_features(&ids, self.vocab, self.ratios.len());
+        if f.is_empty() {
+            return 0.0;
+        }
+        f.iter().map(|&i| self.ratios[i]).sum::<f64>() / (f.len() as f64).sqrt()
+    }
+}
+
 impl<E: Dtype, D: Device<E>> NgramBag<E, D> {
     /// A zero table of `buckets` rows (the branch starts neutral, like a fresh logistic
     /// regression). `buckets` must exceed `vocab`; the classifier checks it.
@@ -52,27 +98,16 @@ impl<E: Dtype, D: Device<E>> NgramBag<E, D> {
     }
 
     /// Sets each seen feature's scores to `∓r/2`, where `r` is its naive-Bayes log-count
-    /// ratio over `texts` (token ids, labels 0/1; add-one smoothing, as in Wang & Manning's
-    /// NBSVM). The branch then starts as a naive-Bayes classifier and training refines it
-    /// alongside the encoder; unseen rows stay 0. Texts are whole training reviews.
+    /// ratio over `texts` (see [`NaiveBayes`]). The branch then starts as a naive-Bayes
+    /// classifier and training refines it alongside the encoder; unseen rows stay 0. Texts
+    /// are whole training reviews.
     pub fn init_naive_bayes(&mut self, texts: &[Vec<u32>], labels: &[usize], vocab: usize) {
         let buckets = self.buckets();
-        let mut counts = vec![[0f64; 2]; buckets];
-        for (ids, &label) in texts.iter().zip(labels) {
-            let ids: Vec<usize> = ids.iter().map(|&i| i as usize).collect();
-            for f in text_features(&ids, vocab, buckets) {
-                counts[f][label.min(1)] += 1.0;
-            }
-        }
-        let total = |c: usize| counts.iter().map(|n| n[c] + 1.0).sum::<f64>();
-        let (neg, pos) = (total(0), total(1));
+        let nb = NaiveBayes::fit(texts, labels, vocab, buckets);
         let mut table = vec![E::default(); 2 * buckets];
-        for (f, n) in counts.iter().enumerate() {
-            if n[0] + n[1] > 0.0 {
-                let r = ((n[1] + 1.0) / pos).ln() - ((n[0] + 1.0) / neg).ln();
-                table[2 * f] = from_f64(-r / 2.0);
-                table[2 * f + 1] = from_f64(r / 2.0);
-            }
+        for (f, &r) in nb.ratios.iter().enumerate() {
+            table[2 * f] = from_f64(-r / 2.0);
+            table[2 * f + 1] = from_f64(r / 2.0);
         }
         self.weight = self.weight.device().tensor_from_vec(table, (buckets, 2));
     }
@@ -185,5 +220,23 @@ mod tests {
         );
         let seen = text_features(&[1, 3], vocab, buckets)[2];
         assert!(r(seen) > 0.0, "the bigram (1, 3) is positive");
+    }
+
+    #[test]
+    fn naive_bayes_score_is_the_bags_logit_margin_at_its_start() {
+        let dev = Cpu::default();
+        let (vocab, buckets) = (6, 60);
+        let texts = vec![vec![1, 2, 3], vec![1, 4], vec![5, 2, 2], vec![5, 3]];
+        let labels = [1, 1, 0, 0];
+        let nb = NaiveBayes::fit(&texts, &labels, vocab, buckets);
+        let mut bag = NgramBag::<f64, Cpu>::new(&dev, buckets);
+        bag.init_naive_bayes(&texts, &labels, vocab);
+        let ids = [1, 2, 5, 5, 3];
+        let l = bag.forward(&ids, &[5], 5, vocab, NoneTape).as_vec();
+        let score = nb.score(&[1, 2, 5, 5, 3]);
+        assert!((score - (l[1] - l[0])).abs() < 1e-12, "{score} vs {l:?}");
+        // Plain sums: the positive-only token 1 counts for, the negative-only 5 against.
+        assert!(nb.score(&[1]) > 0.0 && nb.score(&[5]) < 0.0);
+        assert_eq!(nb.score(&[]), 0.0);
     }
 }

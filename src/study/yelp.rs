@@ -23,6 +23,7 @@ use crate::data::loader::{Batch, DataLoader, LoaderConfig, Truncation};
 use crate::data::{Corpus, DataRoot, LabeledSplit, TextNormalizer};
 use crate::nn::classifier::Classifier;
 use crate::nn::config::{ModelConfig, ModelKind};
+use crate::nn::ngram::NaiveBayes;
 use crate::nn::pooling::Aggregation;
 use crate::study::baseline::{BaselineConfig, TfidfLogReg};
 use crate::tokenizer::{Tokenizer, TokenizerTrainConfig};
@@ -73,6 +74,17 @@ pub struct YelpRecipe {
     /// ratios over the IMDb training reviews (see [`crate::nn::ngram`]).
     #[serde(default)]
     pub ngram_bag: bool,
+    /// Also train on the rest of the 50k-review aclImdb corpus (its train and test halves),
+    /// minus every review whose text is in the course test split or the validation reviews,
+    /// so neither scoring set leaks into training. Only budgets that use all reviews see it.
+    #[serde(default)]
+    pub more_imdb: bool,
+    /// Drop this fraction of the training sentence pieces: those whose naive-Bayes score
+    /// (ratios counted over the whole training reviews) least agrees with the label they
+    /// inherited, i.e. plot summaries and asides of a review rather than its verdict (0: off;
+    /// only with sentence pieces).
+    #[serde(default)]
+    pub piece_filter: f64,
 }
 
 impl YelpRecipe {
@@ -86,6 +98,8 @@ impl YelpRecipe {
             model: YelpModel::CnnMax,
             early_stopping: true,
             ngram_bag: false,
+            more_imdb: false,
+            piece_filter: 0.0,
         }
     }
 
@@ -112,6 +126,8 @@ impl YelpRecipe {
             model: YelpModel::LstmFinal,
             early_stopping: false,
             ngram_bag: false,
+            more_imdb: false,
+            piece_filter: 0.0,
         }
     }
 
@@ -127,12 +143,18 @@ impl YelpRecipe {
             .subword_alpha
             .map_or("sw-".to_string(), |a| format!("sw{a}"));
         format!(
-            "norm{} sent{} {drop} {sw} {} es{}{}",
+            "norm{} sent{} {drop} {sw} {} es{}{}{}{}",
             pm(self.normalize),
             pm(self.sentence_pieces),
             self.model.name(),
             pm(self.early_stopping),
-            if self.ngram_bag { " bag+" } else { "" }
+            if self.ngram_bag { " bag+" } else { "" },
+            if self.more_imdb { " imdb50k+" } else { "" },
+            if self.piece_filter > 0.0 {
+                format!(" nbfilter{}", self.piece_filter)
+            } else {
+                String::new()
+            }
         )
     }
 
@@ -266,6 +288,9 @@ pub struct YelpData {
     pub yelp_dev: LabeledSplit,
     /// Predicted only: every line of `Yelp/reviews.txt`.
     pub yelp_reviews: Vec<String>,
+    /// `aclImdb/{train,test}` together, for recipes with [`YelpRecipe::more_imdb`] (loaded by
+    /// [`Self::with_acl_imdb`]).
+    pub acl_imdb: Option<LabeledSplit>,
 }
 
 impl YelpData {
@@ -276,7 +301,37 @@ impl YelpData {
             imdb_test: root.labeled(Corpus::ImdbTest)?,
             yelp_dev: root.labeled(Corpus::YelpDev)?,
             yelp_reviews: root.yelp_reviews()?.texts,
+            acl_imdb: None,
         })
+    }
+
+    /// Also reads `aclImdb/train` and `aclImdb/test` (one pool) under `root`.
+    pub fn with_acl_imdb(mut self, root: &DataRoot) -> Result<Self> {
+        let mut pool = root.labeled(Corpus::AclImdbTrain)?;
+        let test = root.labeled(Corpus::AclImdbTest)?;
+        pool.texts.extend(test.texts);
+        pool.labels.extend(test.labels);
+        self.acl_imdb = Some(pool);
+        Ok(self)
+    }
+
+    /// The aclImdb reviews a [`YelpRecipe::more_imdb`] run adds: every one whose text is
+    /// neither in `exclude` (the reviews it is scored on) nor in the course training split
+    /// (already there), each text once.
+    fn extra_imdb(&self, exclude: &[&LabeledSplit]) -> Result<LabeledSplit> {
+        let pool = self.acl_imdb.as_ref().context(
+            "the recipe adds the aclImdb reviews, but they were not loaded \
+             (YelpData::with_acl_imdb; expected aclImdb/{train,test}/{positive,negative})",
+        )?;
+        let mut seen: std::collections::HashSet<&str> = exclude
+            .iter()
+            .chain([&&self.imdb_train])
+            .flat_map(|s| s.texts.iter().map(String::as_str))
+            .collect();
+        let keep: Vec<usize> = (0..pool.len())
+            .filter(|&i| seen.insert(pool.texts[i].as_str()))
+            .collect();
+        Ok(pool.subset(&keep))
     }
 }
 
@@ -450,6 +505,30 @@ fn model_config(recipe: &YelpRecipe, budget: &YelpBudget) -> ModelConfig {
     c
 }
 
+/// Which pieces to keep: all but the fraction `drop` whose naive-Bayes score least agrees
+/// with their label (ties kept in order). Agreement is the score, sign-flipped for label 0.
+fn agreeing_pieces(nb: &NaiveBayes, ids: &[Vec<u32>], labels: &[usize], drop: f64) -> Vec<bool> {
+    let agree: Vec<f64> = ids
+        .par_iter()
+        .zip(labels)
+        .map(|(t, &l)| if l == 1 { nb.score(t) } else { -nb.score(t) })
+        .collect();
+    let n_drop = ((drop.clamp(0.0, 1.0) * ids.len() as f64) as usize).min(ids.len());
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_by(|&a, &b| agree[a].total_cmp(&agree[b]));
+    let mut keep = vec![true; ids.len()];
+    for &i in &order[..n_drop] {
+        keep[i] = false;
+    }
+    keep
+}
+
+/// Keeps `v[i]` where `keep[i]`.
+fn retain_kept<T>(v: &mut Vec<T>, keep: &[bool]) {
+    let mut k = keep.iter();
+    v.retain(|_| *k.next().unwrap_or(&true));
+}
+
 /// Trains one recipe with one seed and scores it on IMDb test and Yelp/dev.
 pub fn fit_recipe(
     recipe: &YelpRecipe,
@@ -464,13 +543,20 @@ pub fn fit_recipe(
     let split = crate::data::stratified_split(&data.imdb_train.labels, budget.valid_fraction, 0);
     let train_idx = balanced(&data.imdb_train, &split.train, budget.train_reviews / 2);
     let val_idx = spread(&split.valid, budget.valid_reviews);
-    let train = data.imdb_train.subset(&train_idx);
+    let mut train = data.imdb_train.subset(&train_idx);
     let val = data.imdb_train.subset(&val_idx);
     let test_idx: Vec<usize> = spread(
         &(0..data.imdb_test.len()).collect::<Vec<_>>(),
         budget.test_reviews,
     );
     let test = data.imdb_test.subset(&test_idx);
+    if recipe.more_imdb && budget.train_reviews == 0 {
+        // Every validation review is excluded, not only the scored ones.
+        let all_val = data.imdb_train.subset(&split.valid);
+        let extra = data.extra_imdb(&[&data.imdb_test, &all_val])?;
+        train.texts.extend(extra.texts);
+        train.labels.extend(extra.labels);
+    }
 
     let norm_all =
         |texts: &[String]| -> Vec<String> { texts.par_iter().map(|t| norm.normalize(t)).collect() };
@@ -478,8 +564,10 @@ pub fn fit_recipe(
     let tok = train_tokenizer(&train_reviews, budget.vocab_size)?;
     let pad = tok.pad_id();
     let aug = recipe.augmentation();
-    // The n-gram bag counts whole normalized training reviews, as the study does.
-    let review_ids = if recipe.ngram_bag {
+    // The n-gram bag and the piece filter count whole normalized training reviews, as the
+    // study does.
+    let filter = recipe.sentence_pieces && recipe.piece_filter > 0.0;
+    let review_ids = if recipe.ngram_bag || filter {
         Some(encode(&tok, &train_reviews, budget.review_max_len)?)
     } else {
         None
@@ -491,7 +579,15 @@ pub fn fit_recipe(
     } else {
         (train_reviews, train.labels.clone(), budget.review_max_len)
     };
-    let train_ids = encode(&tok, &train_texts, train_max)?;
+    let mut train_ids = encode(&tok, &train_texts, train_max)?;
+    let (mut train_texts, mut train_labels) = (train_texts, train_labels);
+    if let (true, Some(reviews)) = (filter, &review_ids) {
+        let nb = NaiveBayes::fit(reviews, &train.labels, tok.vocab_size(), NGRAM_BUCKETS);
+        let keep = agreeing_pieces(&nb, &train_ids, &train_labels, recipe.piece_filter);
+        retain_kept(&mut train_ids, &keep);
+        retain_kept(&mut train_texts, &keep);
+        retain_kept(&mut train_labels, &keep);
+    }
     let val_ids = encode(&tok, &norm_all(&val.texts), budget.review_max_len)?;
     let val_batches = eval_batches(
         &val_ids,
@@ -641,6 +737,9 @@ pub fn ablation_recipes(full: &YelpRecipe) -> Vec<(String, YelpRecipe)> {
     off("early stopping", &|r| r.early_stopping = false);
     if full.ngram_bag {
         off("n-gram bag", &|r| r.ngram_bag = false);
+    }
+    if full.more_imdb {
+        off("rest of the 50k IMDb reviews", &|r| r.more_imdb = false);
     }
     if full.model == YelpModel::LstmFinal {
         off("LSTM final state (CNN max pooling instead)", &|r| {
@@ -802,7 +901,10 @@ fn log_run(r: &YelpRun) {
 /// Trains the recipe (each seed), optionally the ablation, writes
 /// `out_dir/yelp_predictions.txt` from the chosen run and `out_dir/yelp_ablation.csv`.
 pub fn run_yelp_study(opts: &YelpStudyOptions) -> Result<YelpOutcome> {
-    let data = YelpData::load(&opts.data_root)?;
+    let mut data = YelpData::load(&opts.data_root)?;
+    if opts.recipe.more_imdb {
+        data = data.with_acl_imdb(&opts.data_root)?;
+    }
     let mut runs = Vec::new();
     let mut best: Option<FittedRecipe> = None;
     for &seed in &opts.seeds {
@@ -846,4 +948,68 @@ pub fn run_yelp_study(opts: &YelpStudyOptions) -> Result<YelpOutcome> {
         predicted_lines: best.predictions.len(),
         positive_fraction: positives as f32 / best.predictions.len().max(1) as f32,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn split(texts: &[&str], labels: &[usize]) -> LabeledSplit {
+        LabeledSplit {
+            texts: texts.iter().map(|t| t.to_string()).collect(),
+            labels: labels.to_vec(),
+            stats: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn extra_imdb_leaves_out_scored_and_known_reviews_and_repeats() {
+        let data = YelpData {
+            imdb_train: split(&["train a", "val b"], &[1, 0]),
+            imdb_test: split(&["test c"], &[1]),
+            yelp_dev: split(&[], &[]),
+            yelp_reviews: Vec::new(),
+            acl_imdb: Some(split(
+                &["train a", "new d", "test c", "val b", "new e", "new d"],
+                &[1, 1, 1, 0, 0, 1],
+            )),
+        };
+        let val = data.imdb_train.subset(&[1]);
+        let extra = data.extra_imdb(&[&data.imdb_test, &val]).unwrap();
+        assert_eq!(extra.texts, ["new d", "new e"]);
+        assert_eq!(extra.labels, [1, 0]);
+        let none = YelpData {
+            acl_imdb: None,
+            ..data
+        };
+        let err = none.extra_imdb(&[]).unwrap_err().to_string();
+        assert!(err.contains("aclImdb/{train,test}"), "{err}");
+    }
+
+    proptest! {
+        #[test]
+        fn the_filter_drops_exactly_the_least_agreeing_pieces(
+            pieces in proptest::collection::vec(
+                (proptest::collection::vec(1u32..8, 1..5), 0usize..2), 1..40),
+            drop in 0.0f64..1.0,
+        ) {
+            let texts = vec![vec![1, 2], vec![3, 4, 1], vec![5, 6], vec![7, 5, 6]];
+            let nb = NaiveBayes::fit(&texts, &[1, 1, 0, 0], 8, 64);
+            let (ids, labels): (Vec<_>, Vec<_>) = pieces.into_iter().unzip();
+            let keep = agreeing_pieces(&nb, &ids, &labels, drop);
+            let dropped = keep.iter().filter(|k| !**k).count();
+            prop_assert_eq!(dropped, (drop * ids.len() as f64) as usize);
+            let agree = |i: usize| {
+                let s = nb.score(&ids[i]);
+                if labels[i] == 1 { s } else { -s }
+            };
+            let worst_kept = (0..ids.len()).filter(|&i| keep[i]).map(agree).fold(f64::INFINITY, f64::min);
+            let best_dropped = (0..ids.len()).filter(|&i| !keep[i]).map(agree).fold(f64::NEG_INFINITY, f64::max);
+            prop_assert!(best_dropped <= worst_kept);
+            let mut v: Vec<usize> = (0..ids.len()).collect();
+            retain_kept(&mut v, &keep);
+            prop_assert_eq!(v, (0..ids.len()).filter(|&i| keep[i]).collect::<Vec<_>>());
+        }
+    }
 }
