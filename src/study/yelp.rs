@@ -77,6 +77,9 @@ pub struct YelpRecipe {
     /// Also train on the rest of the 50k-review aclImdb corpus (its train and test halves),
     /// minus every review whose text is in the course test split or the validation reviews,
     /// so neither scoring set leaks into training. Only budgets that use all reviews see it.
+    /// Measured (seed 0, final budget, with [`Self::chosen`]'s other switches): 4.5× the
+    /// training reviews moved Yelp/dev only from 83.2% to 83.6% (IMDb test 91.5% → 91.9%) for
+    /// 30 min of training instead of 6, so the handed-in recipe leaves it off.
     #[serde(default)]
     pub more_imdb: bool,
     /// Drop this fraction of the training sentence pieces: those whose naive-Bayes score
@@ -722,8 +725,9 @@ pub fn fit_anchor(budget: &YelpBudget, data: &YelpData) -> Result<YelpRun> {
     })
 }
 
-/// The ablation: the full recipe, then each ingredient switched off alone.
-pub fn ablation_recipes(full: &YelpRecipe) -> Vec<(String, YelpRecipe)> {
+/// The ablation: the full recipe, then each ingredient switched off alone (the extra IMDb
+/// reviews only where `budget` uses all reviews: a capped budget never sees them).
+pub fn ablation_recipes(full: &YelpRecipe, budget: &YelpBudget) -> Vec<(String, YelpRecipe)> {
     let mut v = vec![("full recipe".to_string(), full.clone())];
     let mut off = |name: &str, f: &dyn Fn(&mut YelpRecipe)| {
         let mut r = full.clone();
@@ -738,7 +742,10 @@ pub fn ablation_recipes(full: &YelpRecipe) -> Vec<(String, YelpRecipe)> {
     if full.ngram_bag {
         off("n-gram bag", &|r| r.ngram_bag = false);
     }
-    if full.more_imdb {
+    if full.piece_filter > 0.0 && full.sentence_pieces {
+        off("naive-Bayes piece filter", &|r| r.piece_filter = 0.0);
+    }
+    if full.more_imdb && budget.train_reviews == 0 {
         off("rest of the 50k IMDb reviews", &|r| r.more_imdb = false);
     }
     if full.model == YelpModel::LstmFinal {
@@ -922,7 +929,7 @@ pub fn run_yelp_study(opts: &YelpStudyOptions) -> Result<YelpOutcome> {
     let best = best.context("no seeds given")?;
     if opts.ablation {
         // Every ingredient off, with every seed: one seed cannot tell a point from noise.
-        for (label, r) in ablation_recipes(&opts.recipe).into_iter().skip(1) {
+        for (label, r) in ablation_recipes(&opts.recipe, &opts.budget).into_iter().skip(1) {
             let label = format!("{label} [{}]", opts.budget.describe());
             for &seed in &opts.seeds {
                 let run = fit_recipe(&r, &opts.budget, &data, seed, &label)?.run;
