@@ -659,6 +659,21 @@ fn yelp_section(o: &mut String, r: &StudyResults, all: &[ModelSummary]) {
             "the sentiment cues transfer well across the domains."
         }
     );
+    if y.seed_runs.len() > 1 {
+        let col = |f: fn(&(u64, f32, f32)) -> f32| {
+            MeanStd::of(&y.seed_runs.iter().map(|r| f(r) as f64).collect::<Vec<_>>())
+        };
+        let seeds: Vec<String> = y.seed_runs.iter().map(|r| r.0.to_string()).collect();
+        let _ = writeln!(
+            o,
+            "Over its {} seeds ({}) the handed-in model's recipe reaches {}% on Yelp/dev and {}% on IMDb test; \
+             handing in its best seed is the leaderboard pick, so the mean is the number to expect from a rerun.\n",
+            y.seed_runs.len(),
+            seeds.join(", "),
+            col(|r| r.1).percent(),
+            col(|r| r.2).percent()
+        );
+    }
     // What the transfer costs in distribution: against the study's best IMDb model.
     if let Some(best) = all
         .iter()
@@ -673,8 +688,24 @@ fn yelp_section(o: &mut String, r: &StudyResults, all: &[ModelSummary]) {
             best.model,
             pct(best.test.mean)
         );
+        // The issue's bar: ≥ 90% on Yelp/dev, at most 1 point of IMDb test lost.
+        let dev_short = YELP_GOAL - y.dev_accuracy as f64;
+        let _ = writeln!(
+            o,
+            "Against the goal of {}% on Yelp/dev with at most 1 point of IMDb test accuracy lost: Yelp/dev {}, IMDb test {}.\n",
+            pct(YELP_GOAL),
+            if dev_short <= 0.0 {
+                "met".to_string()
+            } else {
+                format!("not met ({} short)", points(dev_short))
+            },
+            if gap >= -0.01 { "met" } else { "not met" }
+        );
     }
 }
+
+/// Question 8's target accuracy on Yelp/dev (issue 5).
+const YELP_GOAL: f64 = 0.90;
 
 /// The ingredient ablation of the Yelp recipe (`yelp_ablation.csv`): a table with the mean ±
 /// std over each recipe's seeds, then one computed sentence per ingredient against the all-on
@@ -1038,11 +1069,17 @@ mod tests {
             positive_fraction: 0.52,
             imdb_test_accuracy: 0.89,
             other_candidates: vec![("the IMDb→Yelp recipe (x)".into(), 0.82)],
+            seed_runs: vec![(0, 0.81, 0.88), (1, 0.83, 0.89), (2, 0.82, 0.90)],
         });
         let text = render(&r, &ReportInputs::default(), Path::new("."));
         assert!(
             text.contains("validation accuracy): LSTM (seed 2), against the IMDb→Yelp recipe (x): 82.00%. It has 4000 lines, 52.0% predicted positive")
                 && text.contains("It reaches 83.00% on Yelp/dev, 6.00 points below its IMDb test accuracy of 89.00%: short, lowercased"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Over its 3 seeds (0, 1, 2) the handed-in model's recipe reaches 82.00 ± 1.00% on Yelp/dev and 89.00 ± 1.00% on IMDb test")
+                && text.contains("Yelp/dev not met (7.00 points short), IMDb test"),
             "{text}"
         );
         assert!(

@@ -95,6 +95,10 @@ pub struct YelpResult {
     /// The candidates not handed in, with their Yelp/dev accuracy.
     #[serde(default)]
     pub other_candidates: Vec<(String, f32)>,
+    /// Every seed the handed-in model was trained with: `(seed, Yelp/dev, IMDb test)`
+    /// accuracies (the handed-in seed is one of them; empty for older results).
+    #[serde(default)]
+    pub seed_runs: Vec<(u64, f32, f32)>,
 }
 
 /// How the study was run.
