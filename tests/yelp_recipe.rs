@@ -3,7 +3,7 @@
 //! that beats chance on Yelp/dev. The full ablation is `#[ignore]`d (minutes per recipe):
 //!
 //! ```sh
-//! [YELP_SEEDS=0,1,2,3] [YELP_ABLATION=0] [YELP_OUT=dir] [YELP_BUDGET=json] [YELP_RECIPE=json] cargo test --release --test yelp_recipe -- --ignored --nocapture
+//! [YELP_SEEDS=0,1,2,3] [YELP_ABLATION=0] [YELP_ONLY=row,...] [YELP_CSV=name.csv] [YELP_OUT=dir] [YELP_BUDGET=json] [YELP_RECIPE=json] cargo test --release --test yelp_recipe -- --ignored --nocapture
 //! ```
 
 use std::path::Path;
@@ -131,6 +131,12 @@ fn ablation() {
         // Each ingredient off from the handed-in recipe, at the smaller budget.
         opts.recipe = YelpRecipe::chosen();
         opts.budget = YelpBudget::ablation();
+    }
+    if let Ok(rows) = std::env::var("YELP_ONLY") {
+        opts.only_rows = rows.split(',').map(|r| r.trim().to_string()).collect();
+    }
+    if let Ok(name) = std::env::var("YELP_CSV") {
+        opts.csv_name = name;
     }
     if let Ok(j) = std::env::var("YELP_RECIPE") {
         opts.recipe = serde_json::from_str(&j).unwrap();

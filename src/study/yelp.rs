@@ -877,6 +877,10 @@ pub struct YelpStudyOptions {
     pub seeds: Vec<u64>,
     /// Also run every ingredient off (each with every seed) and the TF-IDF anchor.
     pub ablation: bool,
+    /// Only the ablation rows whose label contains one of these (empty: every row).
+    pub only_rows: Vec<String>,
+    /// The ablation's CSV file name in `out_dir`.
+    pub csv_name: String,
 }
 
 impl YelpStudyOptions {
@@ -889,6 +893,8 @@ impl YelpStudyOptions {
             budget: YelpBudget::default(),
             seeds: vec![0],
             ablation: false,
+            only_rows: Vec::new(),
+            csv_name: "yelp_ablation.csv".into(),
         }
     }
 }
@@ -937,10 +943,13 @@ pub fn run_yelp_study(opts: &YelpStudyOptions) -> Result<YelpOutcome> {
     let best = best.context("no seeds given")?;
     if opts.ablation {
         // Every ingredient off, with every seed: one seed cannot tell a point from noise.
-        for (label, r) in ablation_recipes(&opts.recipe, &opts.budget)
+        let rows = ablation_recipes(&opts.recipe, &opts.budget)
             .into_iter()
-            .skip(1)
-        {
+            .skip(1);
+        let wanted = |label: &String| {
+            opts.only_rows.is_empty() || opts.only_rows.iter().any(|w| label.contains(w.as_str()))
+        };
+        for (label, r) in rows.filter(|(l, _)| wanted(l)) {
             let label = format!("{label} [{}]", opts.budget.describe());
             for &seed in &opts.seeds {
                 let run = fit_recipe(&r, &opts.budget, &data, seed, &label)?.run;
@@ -965,7 +974,7 @@ pub fn run_yelp_study(opts: &YelpStudyOptions) -> Result<YelpOutcome> {
     write_predictions(&predictions_path, &best.predictions)?;
     // Without the ablation there is nothing to tabulate; an earlier ablation's file stays.
     if opts.ablation {
-        write_ablation_csv(&opts.out_dir.join("yelp_ablation.csv"), &runs)?;
+        write_ablation_csv(&opts.out_dir.join(&opts.csv_name), &runs)?;
     }
     let positives = best.predictions.iter().filter(|&&l| l == 1).count();
     Ok(YelpOutcome {
