@@ -112,6 +112,20 @@ fn a_tiny_recipe_beats_chance_on_yelp_dev() {
     assert!(md.contains("| tiny |"), "{md}");
 }
 
+#[test]
+fn a_piece_filter_outside_zero_to_one_is_refused() {
+    let data = YelpData::load(&root()).expect("datasets");
+    let recipe = YelpRecipe {
+        piece_filter: 1.0,
+        ..YelpRecipe::full()
+    };
+    let err = fit_recipe(&recipe, &YelpBudget::tiny(), &data, 0, "bad")
+        .err()
+        .expect("a filter that drops every piece must be refused")
+        .to_string();
+    assert!(err.contains("expected 0 ≤ it < 1, got 1"), "{err}");
+}
+
 /// The ablation behind `figures/yelp_ablation.csv` (with `YELP_ABLATION=0`: the recipe alone,
 /// writing `yelp_predictions.txt` into `YELP_OUT`).
 #[test]

@@ -495,6 +495,11 @@ fn spread(idx: &[usize], n: usize) -> Vec<usize> {
 /// Rows of the recipe's n-gram bag (when on).
 const NGRAM_BUCKETS: usize = 1 << 20;
 
+/// The n-gram rows for a budget: room for every token id plus hashed bigrams.
+fn ngram_buckets(budget: &YelpBudget) -> usize {
+    NGRAM_BUCKETS.max(2 * budget.vocab_size)
+}
+
 fn model_config(recipe: &YelpRecipe, budget: &YelpBudget) -> ModelConfig {
     let model = recipe.model;
     let mut c = ModelConfig::new(match model {
@@ -510,7 +515,7 @@ fn model_config(recipe: &YelpRecipe, budget: &YelpBudget) -> ModelConfig {
         c.aggregation = Aggregation::Max;
     }
     if recipe.ngram_bag {
-        c.ngram_buckets = NGRAM_BUCKETS.max(2 * budget.vocab_size);
+        c.ngram_buckets = ngram_buckets(budget);
     }
     c
 }
@@ -547,6 +552,11 @@ pub fn fit_recipe(
     seed: u64,
     label: &str,
 ) -> Result<FittedRecipe> {
+    anyhow::ensure!(
+        (0.0..1.0).contains(&recipe.piece_filter),
+        "piece_filter is the fraction of sentence pieces to drop: expected 0 ≤ it < 1, got {}",
+        recipe.piece_filter
+    );
     let start = Instant::now();
     let norm = recipe.normalizer();
     // The validation split is the same for every recipe and seed.
@@ -592,7 +602,12 @@ pub fn fit_recipe(
     let mut train_ids = encode(&tok, &train_texts, train_max)?;
     let (mut train_texts, mut train_labels) = (train_texts, train_labels);
     if let (true, Some(reviews)) = (filter, &review_ids) {
-        let nb = NaiveBayes::fit(reviews, &train.labels, tok.vocab_size(), NGRAM_BUCKETS);
+        let nb = NaiveBayes::fit(
+            reviews,
+            &train.labels,
+            tok.vocab_size(),
+            ngram_buckets(budget),
+        );
         let keep = agreeing_pieces(&nb, &train_ids, &train_labels, recipe.piece_filter);
         retain_kept(&mut train_ids, &keep);
         retain_kept(&mut train_texts, &keep);
