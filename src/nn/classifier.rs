@@ -186,6 +186,14 @@ impl<E: Dtype, D: SequenceDevice<E>> Classifier<E, D> {
         }
     }
 
+    /// Starts the n-gram branch, if any, from ratios already counted (the same table size);
+    /// a no-op without one.
+    pub fn init_ngrams_from(&mut self, nb: &super::ngram::NaiveBayes) {
+        if let Some(bag) = self.ngrams.items.first_mut() {
+            bag.set_naive_bayes(nb);
+        }
+    }
+
     /// Number of trainable scalars.
     pub fn num_params(&self) -> usize {
         self.num_trainable_params()

@@ -102,8 +102,18 @@ impl<E: Dtype, D: Device<E>> NgramBag<E, D> {
     /// classifier and training refines it alongside the encoder; unseen rows stay 0. Texts
     /// are whole training reviews.
     pub fn init_naive_bayes(&mut self, texts: &[Vec<u32>], labels: &[usize], vocab: usize) {
+        self.set_naive_bayes(&NaiveBayes::fit(texts, labels, vocab, self.buckets()));
+    }
+
+    /// Sets each feature's scores to `∓r/2` from ratios already counted (over this table's
+    /// number of rows).
+    pub fn set_naive_bayes(&mut self, nb: &NaiveBayes) {
         let buckets = self.buckets();
-        let nb = NaiveBayes::fit(texts, labels, vocab, buckets);
+        assert_eq!(
+            nb.ratios.len(),
+            buckets,
+            "naive-Bayes ratios for another table size"
+        );
         let mut table = vec![E::default(); 2 * buckets];
         for (f, &r) in nb.ratios.iter().enumerate() {
             table[2 * f] = from_f64(-r / 2.0);

@@ -584,11 +584,18 @@ pub fn fit_recipe(
     let tok = train_tokenizer(&train_reviews, budget.vocab_size)?;
     let pad = tok.pad_id();
     let aug = recipe.augmentation();
-    // The n-gram bag and the piece filter count whole normalized training reviews, as the
-    // study does.
+    // The n-gram bag and the piece filter share naive-Bayes ratios over the whole normalized
+    // training reviews, as the study counts them.
     let filter = recipe.sentence_pieces && recipe.piece_filter > 0.0;
-    let review_ids = if recipe.ngram_bag || filter {
-        Some(encode(&tok, &train_reviews, budget.review_max_len)?)
+    let nb = if recipe.ngram_bag || filter {
+        let reviews = encode(&tok, &train_reviews, budget.review_max_len)?;
+        let buckets = ngram_buckets(budget);
+        Some(NaiveBayes::fit(
+            &reviews,
+            &train.labels,
+            tok.vocab_size(),
+            buckets,
+        ))
     } else {
         None
     };
@@ -601,14 +608,8 @@ pub fn fit_recipe(
     };
     let mut train_ids = encode(&tok, &train_texts, train_max)?;
     let (mut train_texts, mut train_labels) = (train_texts, train_labels);
-    if let (true, Some(reviews)) = (filter, &review_ids) {
-        let nb = NaiveBayes::fit(
-            reviews,
-            &train.labels,
-            tok.vocab_size(),
-            ngram_buckets(budget),
-        );
-        let keep = agreeing_pieces(&nb, &train_ids, &train_labels, recipe.piece_filter);
+    if let (true, Some(nb)) = (filter, &nb) {
+        let keep = agreeing_pieces(nb, &train_ids, &train_labels, recipe.piece_filter);
         retain_kept(&mut train_ids, &keep);
         retain_kept(&mut train_texts, &keep);
         retain_kept(&mut train_labels, &keep);
@@ -625,8 +626,8 @@ pub fn fit_recipe(
     let dev = Cpu::seed_from_u64(seed);
     let cfg = model_config(recipe, budget);
     let mut model = Classifier::<f32, Cpu>::new(&cfg, tok.vocab_size(), &dev)?;
-    if let Some(reviews) = &review_ids {
-        model.init_ngrams(reviews, &train.labels);
+    if let Some(nb) = &nb {
+        model.init_ngrams_from(nb);
     }
     let tc = TrainConfig {
         lr: budget.lr,
