@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::study::experiments::{self, Question};
 use crate::study::results::{MeanStd, ModelSummary, StudyResults};
+use crate::study::yelp_errors::YelpDevErrors;
 
 use super::figures::FigureFile;
 
@@ -715,6 +716,61 @@ fn yelp_section(o: &mut String, r: &StudyResults, all: &[ModelSummary]) {
             if gap >= -0.01 { "met" } else { "not met" }
         );
     }
+    if let Some(e) = &y.dev_errors {
+        yelp_errors_paragraph(o, e);
+    }
+}
+
+/// Where the handed-in model goes wrong on Yelp/dev: the two kinds of error, what the best
+/// threshold on Yelp/dev itself would give (is the gap a calibration shift?), and accuracy by
+/// sentence length.
+fn yelp_errors_paragraph(o: &mut String, e: &YelpDevErrors) {
+    let gain = e.oracle_accuracy as f64 - e.accuracy() as f64;
+    let harder = if e.negative_recall() < e.positive_recall() {
+        "negative"
+    } else {
+        "positive"
+    };
+    let buckets: Vec<String> = e
+        .by_length
+        .iter()
+        .map(|b| {
+            let range = if b.min_tokens == b.max_tokens {
+                b.min_tokens.to_string()
+            } else {
+                format!("{}–{}", b.min_tokens, b.max_tokens)
+            };
+            format!(
+                "{range} tokens {}% (n = {})",
+                pct(b.accuracy as f64),
+                b.count
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        o,
+        "Where it goes wrong on Yelp/dev: {} errors, {} of the {} negative sentences labeled positive ({}% wrong) and {} of \
+         the {} positive ones labeled negative ({}% wrong), so {harder} sentences are the harder class. The best decision \
+         threshold chosen on Yelp/dev itself (positive when p > {:.2}; a diagnostic only: the handed-in labels use 0.5, \
+         since a threshold picked on Yelp would fit Yelp) gives {}%, {} more: {}. By sentence length (whitespace \
+         tokens): {}.\n",
+        e.false_positives + e.false_negatives,
+        e.false_positives,
+        e.negatives,
+        pct(1.0 - e.negative_recall() as f64),
+        e.false_negatives,
+        e.positives,
+        pct(1.0 - e.positive_recall() as f64),
+        e.oracle_threshold,
+        pct(e.oracle_accuracy as f64),
+        points(gain),
+        if gain < 0.01 {
+            "the gap to the goal is not a shifted threshold between the domains but sentences the model reads the wrong way"
+        } else {
+            "part of the gap is a calibration shift between the domains"
+        },
+        buckets.join("; ")
+    );
 }
 
 /// Question 8's target accuracy on Yelp/dev (issue 5).
@@ -1082,6 +1138,11 @@ mod tests {
             imdb_test_accuracy: 0.89,
             other_candidates: vec![("the IMDb→Yelp recipe (x)".into(), 0.82)],
             seed_runs: vec![(0, 0.81, 0.88), (1, 0.83, 0.89), (2, 0.82, 0.90)],
+            dev_errors: Some(crate::study::yelp_errors::YelpDevErrors::measure(
+                &[0.9, 0.8, 0.3, 0.7, 0.2, 0.6],
+                &[1, 0, 1, 0, 0, 1],
+                &[3, 5, 8, 2, 9, 4],
+            )),
         });
         let text = render(&r, &ReportInputs::default(), Path::new("."));
         assert!(
@@ -1092,6 +1153,13 @@ mod tests {
         assert!(
             text.contains("Over its 3 seeds (0, 1, 2) the handed-in model's recipe reaches 82.00 ± 1.00% on Yelp/dev and 89.00 ± 1.00% on IMDb test")
                 && text.contains("Yelp/dev not met (7.00 points short), IMDb test"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Where it goes wrong on Yelp/dev: 3 errors, 2 of the 3 negative sentences labeled positive (66.67% wrong) and 1 of the 3 positive ones labeled negative (33.33% wrong), so negative sentences are the harder class.")
+                && text.contains("(positive when p > 0.20; a diagnostic only")
+                && text.contains("By sentence length (whitespace tokens): 2 tokens 0.00% (n = 1); 3–4 tokens 100.00% (n = 2);")
+                && text.contains("gives 66.67%, 16.67 points more: part of the gap is a calibration shift"),
             "{text}"
         );
         assert!(

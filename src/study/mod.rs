@@ -8,3 +8,4 @@ pub mod results;
 pub mod runner;
 pub mod settings;
 pub mod yelp;
+pub mod yelp_errors;

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::yelp_errors::YelpDevErrors;
 use crate::train::metrics::{EpochRecord, write_csv};
 
 /// Accuracy of one model on the test reviews of one length bucket.
@@ -99,6 +100,9 @@ pub struct YelpResult {
     /// accuracies (the handed-in seed is one of them; empty for older results).
     #[serde(default)]
     pub seed_runs: Vec<(u64, f32, f32)>,
+    /// Where the handed-in model goes wrong on Yelp/dev (absent for the study's models).
+    #[serde(default)]
+    pub dev_errors: Option<YelpDevErrors>,
 }
 
 /// How the study was run.

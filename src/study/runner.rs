@@ -297,6 +297,7 @@ fn study_yelp_candidate(
             imdb_test_accuracy: run.test_accuracy,
             other_candidates: Vec::new(),
             seed_runs: Vec::new(),
+            dev_errors: None,
         },
         labels: run_dir(&o.runs_dir, model, &cfg, run.seed, s).join(YELP_PREDICTIONS),
     }))
@@ -328,6 +329,7 @@ fn recipe_yelp_candidate(o: &StudyOptions, root: &DataRoot) -> anyhow::Result<Ye
             imdb_test_accuracy: out.chosen.imdb_test,
             other_candidates: Vec::new(),
             seed_runs,
+            dev_errors: Some(out.chosen_errors),
         },
         labels: out.predictions_path,
     })

@@ -26,6 +26,7 @@ use crate::nn::config::{ModelConfig, ModelKind};
 use crate::nn::ngram::NaiveBayes;
 use crate::nn::pooling::Aggregation;
 use crate::study::baseline::{BaselineConfig, TfidfLogReg};
+use crate::study::yelp_errors::YelpDevErrors;
 use crate::tokenizer::{Tokenizer, TokenizerTrainConfig};
 use crate::train::checkpoint::{Checkpoint, load_weights};
 use crate::train::{TrainConfig, Trainer, evaluate};
@@ -375,6 +376,8 @@ pub struct FittedRecipe {
     pub run: YelpRun,
     /// 1 = positive, one per line of `Yelp/reviews.txt`.
     pub predictions: Vec<usize>,
+    /// Where it goes wrong on Yelp/dev.
+    pub dev_errors: YelpDevErrors,
 }
 
 /// A tokenizer trained on IMDb train texts after `norm` (never on Yelp).
@@ -690,7 +693,12 @@ pub fn fit_recipe(
             ids.len(),
         ))
     };
-    let yelp_dev = accuracy(&yelp_score(&data.yelp_dev.texts)?, &data.yelp_dev.labels);
+    let dev_probs = yelp_score(&data.yelp_dev.texts)?;
+    let yelp_dev = accuracy(&dev_probs, &data.yelp_dev.labels);
+    let dev_lengths: Vec<usize> = (data.yelp_dev.texts.iter())
+        .map(|t| t.split_whitespace().count())
+        .collect();
+    let dev_errors = YelpDevErrors::measure(&dev_probs, &data.yelp_dev.labels, &dev_lengths);
     let predictions = yelp_score(&data.yelp_reviews)?
         .iter()
         .map(|&p| usize::from(p > 0.5))
@@ -715,7 +723,11 @@ pub fn fit_recipe(
         train_seconds,
         total_seconds: start.elapsed().as_secs_f64(),
     };
-    Ok(FittedRecipe { run, predictions })
+    Ok(FittedRecipe {
+        run,
+        predictions,
+        dev_errors,
+    })
 }
 
 /// The TF-IDF + logistic regression anchor, trained on the same IMDb reviews.
@@ -920,6 +932,8 @@ impl YelpStudyOptions {
 pub struct YelpOutcome {
     /// The run whose predictions were written (best Yelp/dev among the chosen recipe's seeds).
     pub chosen: YelpRun,
+    /// The chosen run's errors on Yelp/dev.
+    pub chosen_errors: YelpDevErrors,
     /// Every run, anchor and ablation rows included.
     pub runs: Vec<YelpRun>,
     pub predictions_path: PathBuf,
@@ -995,6 +1009,7 @@ pub fn run_yelp_study(opts: &YelpStudyOptions) -> Result<YelpOutcome> {
     let positives = best.predictions.iter().filter(|&&l| l == 1).count();
     Ok(YelpOutcome {
         chosen: best.run.clone(),
+        chosen_errors: best.dev_errors.clone(),
         runs,
         predictions_path,
         predicted_lines: best.predictions.len(),
