@@ -17,8 +17,11 @@
 //! - [`train`]: optimizer, gradient clipping, the training loop, metrics and checkpoints.
 //! - [`study`]: the homework's experiments as data, run over seeds with a cache.
 //! - [`report`]: figures (plotters) and the generated `REPORT.md`.
+//! - [`cpu`]: flushes subnormal floats on every computing thread (called by the binaries,
+//!   the trainer and evaluation).
 
 pub mod cli;
+pub mod cpu;
 pub mod data;
 pub mod nn;
 pub mod report;

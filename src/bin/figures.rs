@@ -53,6 +53,7 @@ struct Args {
 }
 
 fn main() -> anyhow::Result<()> {
+    sentiment_rnn::cpu::configure();
     let args = Args::parse();
     let seeds_given = std::env::args().any(|a| a == "--seeds" || a.starts_with("--seeds="));
     let seeds = if args.quick && !seeds_given {

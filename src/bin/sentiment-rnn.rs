@@ -25,6 +25,7 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    sentiment_rnn::cpu::configure();
     match Cli::parse().command {
         Command::Tokenizer(cmd) => sentiment_rnn::cli::tokenizer::run(cmd),
         Command::Train(args) => sentiment_rnn::cli::train::run(args),

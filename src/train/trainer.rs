@@ -82,6 +82,7 @@ impl EvalResult {
 
 /// Runs a model without a tape over `batches`. Labels, when present, give loss and accuracy.
 pub fn evaluate<M: SentimentModel>(model: &M, batches: &[Batch]) -> EvalResult {
+    crate::cpu::configure();
     let mut run = Running::default();
     let mut probabilities = Vec::new();
     for b in batches {
@@ -170,6 +171,7 @@ impl Trainer {
         mut train: impl FnMut(usize) -> Vec<Batch>,
         val: &[Batch],
     ) -> Result<TrainOutcome, TrainError> {
+        crate::cpu::configure();
         let cfg = &self.config;
         cfg.validate()?;
         if val.is_empty() {
