@@ -3,6 +3,7 @@
 //! non-finite loss. Sizes are small so the file runs in a few minutes on 2 cores.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::path::Path;
 
 use dfdx::prelude::*;
@@ -136,7 +137,11 @@ fn train_and_score(
     trainer.quiet = true;
     // Model selection on the held-out slice is fine here: the assertion is about learning.
     let out = trainer
-        .fit(&mut model, |e| train.epoch(e as u64), &held_batches)
+        .fit(
+            &mut model,
+            |e| Ok::<_, Infallible>(train.epoch(e as u64)),
+            &held_batches,
+        )
         .unwrap();
     let acc = evaluate(&model, &held_batches).accuracy;
     assert!(
@@ -264,7 +269,11 @@ fn a_non_finite_loss_stops_with_a_clear_error() {
     let mut t = Trainer::new(config(1));
     t.quiet = true;
     let err = t
-        .fit(&mut model, |e| l.epoch(e as u64), &l.epoch(0))
+        .fit(
+            &mut model,
+            |e| Ok::<_, Infallible>(l.epoch(e as u64)),
+            &l.epoch(0),
+        )
         .unwrap_err();
     assert!(
         matches!(
@@ -287,7 +296,11 @@ fn a_non_finite_loss_stops_with_a_clear_error() {
     let mut model = Classifier::<f32, Cpu>::new(&small(ModelKind::Cnn), 10, &dev).unwrap();
     model.embedding.weight = dev.tensor_from_vec(vec![f32::NAN; 10 * 48], (10, 48));
     let err = t
-        .fit(&mut model, |e| l.epoch(e as u64), &l.epoch(0))
+        .fit(
+            &mut model,
+            |e| Ok::<_, Infallible>(l.epoch(e as u64)),
+            &l.epoch(0),
+        )
         .unwrap_err();
     assert!(
         matches!(
@@ -308,12 +321,53 @@ fn a_non_finite_loss_stops_with_a_clear_error() {
     model.path = sentiment_rnn::nn::backend::Path::Reference;
     model.embedding.weight = dev.tensor_from_vec(vec![f32::NAN; 10 * 48], (10, 48));
     let err = t
-        .fit(&mut model, |e| l.epoch(e as u64), &l.epoch(0))
+        .fit(
+            &mut model,
+            |e| Ok::<_, Infallible>(l.epoch(e as u64)),
+            &l.epoch(0),
+        )
         .unwrap_err();
     assert!(
         matches!(err, TrainError::NonFiniteGradient { epoch: 1, step: 0 }),
         "{err}"
     );
+}
+
+#[test]
+fn a_data_error_stops_the_run_with_its_message() {
+    let dev = Cpu::seed_from_u64(0);
+    let mut model = Classifier::<f32, Cpu>::new(&small(ModelKind::Cnn), 10, &dev).unwrap();
+    let ids: Vec<Vec<u32>> = (0..8).map(|i| vec![2 + i % 5; 6]).collect();
+    let labels: Vec<usize> = (0..8).map(|i| i % 2).collect();
+    let cfg = LoaderConfig {
+        batch_size: 4,
+        max_len: 6,
+        ..LoaderConfig::default()
+    };
+    let l = DataLoader::new(&ids, Some(&labels), cfg.clone()).unwrap();
+    let mut t = Trainer::new(config(2));
+    t.quiet = true;
+    // The second epoch's loader gets an empty sequence, which it rejects.
+    let err = t
+        .fit(
+            &mut model,
+            |e| {
+                let mut seqs = ids.clone();
+                if e == 1 {
+                    seqs[3].clear();
+                }
+                DataLoader::new(&seqs, Some(&labels), cfg.clone()).map(|l| l.epoch(e as u64))
+            },
+            &l.epoch(0),
+        )
+        .unwrap_err();
+    assert!(matches!(err, TrainError::Data { epoch: 2, .. }), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("training data for epoch 2: "),
+        "{message}"
+    );
+    assert!(message.contains("sequence 3 is empty"), "{message}");
 }
 
 #[test]
@@ -349,7 +403,11 @@ fn the_ngram_bag_starts_as_naive_bayes_and_the_hybrid_learns() {
     let mut trainer = Trainer::new(tc);
     trainer.quiet = true;
     trainer
-        .fit(&mut model, |e| train.epoch(e as u64), &held)
+        .fit(
+            &mut model,
+            |e| Ok::<_, Infallible>(train.epoch(e as u64)),
+            &held,
+        )
         .unwrap();
     let trained = evaluate(&model, &held).accuracy;
     eprintln!("CNN + n-gram bag: held-out accuracy {trained:.3}");

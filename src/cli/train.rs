@@ -260,7 +260,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         log_dir: Some(args.out.clone()),
         checkpoint: Some(Checkpoint::new(args.out.join("ckpt"))),
     };
-    let out = trainer.fit(&mut model, |e| loader.epoch(e as u64), &val)?;
+    let out = trainer.fit(
+        &mut model,
+        |e| Ok::<_, std::convert::Infallible>(loader.epoch(e as u64)),
+        &val,
+    )?;
     let test = root.labeled(Corpus::ImdbTest)?;
     let test_ids = saved.encode(
         &test

@@ -15,7 +15,7 @@ use super::results::{BaselineResult, RunMeta, RunResult, StudyResults, YelpResul
 use super::settings::StudySettings;
 use super::yelp::{YelpBudget, YelpStudyOptions, run_yelp_study, write_predictions};
 use crate::data::augment::epoch_sequences;
-use crate::data::{Corpus, DataLoader, DataRoot, LoaderConfig, data_root};
+use crate::data::{Corpus, DataLoader, DataRoot, LoaderConfig, LoaderError, data_root};
 use crate::nn::classifier::Classifier;
 use crate::nn::config::ModelConfig;
 use crate::report::figures::{FigurePlan, write_figures};
@@ -131,7 +131,7 @@ fn run_model(
         Some(&p.fit.labels),
         loader_config(s, pad, true, seed),
     )?;
-    let epoch_batches = |e: usize| -> Vec<crate::data::Batch> {
+    let epoch_batches = |e: usize| -> Result<Vec<crate::data::Batch>, LoaderError> {
         let seqs = epoch_sequences(
             &p.tokenizer,
             &p.fit.texts,
@@ -147,7 +147,6 @@ fn run_model(
             loader_config(s, pad, true, seed),
         )
         .map(|l| l.epoch(e as u64))
-        .unwrap_or_default()
     };
     let val = eval_batches(&p.val, s, pad)?;
     let test = eval_batches(&p.test, s, pad)?;

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::augment::{Augmentation, epoch_sequences, sentence_pieces};
-use crate::data::loader::{Batch, DataLoader, LoaderConfig, Truncation};
+use crate::data::loader::{Batch, DataLoader, LoaderConfig, LoaderError, Truncation};
 use crate::data::{Corpus, DataRoot, LabeledSplit, TextNormalizer};
 use crate::nn::classifier::Classifier;
 use crate::nn::config::{ModelConfig, ModelKind};
@@ -707,12 +707,10 @@ pub fn fit_recipe(
         trainer.checkpoint = Some(Checkpoint::new(&ck_dir));
     }
     let lcfg = loader_config(budget, train_max, pad, true, seed);
-    let epoch_batches = |epoch: usize| -> Vec<Batch> {
+    let epoch_batches = |epoch: usize| -> Result<Vec<Batch>, LoaderError> {
         let e = epoch as u64;
         let seqs = epoch_sequences(&tok, &train_texts, &train_ids, &aug, train_max, seed, e);
-        DataLoader::new(&seqs, Some(&train_labels), lcfg.clone())
-            .map(|l| l.epoch(e))
-            .unwrap_or_default()
+        DataLoader::new(&seqs, Some(&train_labels), lcfg.clone()).map(|l| l.epoch(e))
     };
     let t_train = Instant::now();
     let outcome = trainer.fit(&mut model, epoch_batches, &val_batches)?;

@@ -42,6 +42,13 @@ pub enum TrainError {
     /// There is nothing to train or validate on.
     #[error("empty {0} split: nothing to train on")]
     Empty(&'static str),
+    /// The batch source could not produce an epoch's batches.
+    /// The message is part of this error's text (not a `source`), so it prints once.
+    #[error("training data for epoch {epoch}: {cause}")]
+    Data {
+        epoch: usize,
+        cause: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Writing metrics or checkpoints failed.
     #[error(transparent)]
     Io(#[from] anyhow::Error),
@@ -164,13 +171,17 @@ impl Trainer {
     /// Trains `model` for `config.epochs` epochs on the batches `train(epoch)` returns
     /// (epoch is 0-based; the closure is expected to shuffle with a seed derived from it),
     /// evaluating on `val` after every epoch. On return `model` holds the weights of the
-    /// best validation epoch.
-    pub fn fit<M: SentimentModel>(
+    /// best validation epoch. An error from `train` stops the run as [`TrainError::Data`].
+    pub fn fit<M, E>(
         &self,
         model: &mut M,
-        mut train: impl FnMut(usize) -> Vec<Batch>,
+        mut train: impl FnMut(usize) -> Result<Vec<Batch>, E>,
         val: &[Batch],
-    ) -> Result<TrainOutcome, TrainError> {
+    ) -> Result<TrainOutcome, TrainError>
+    where
+        M: SentimentModel,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         crate::cpu::configure();
         let cfg = &self.config;
         cfg.validate()?;
@@ -200,7 +211,10 @@ impl Trainer {
         let mut step = 0;
         for epoch in state.epochs_done..cfg.epochs {
             let start = Instant::now();
-            let batches = train(epoch);
+            let batches = train(epoch).map_err(|e| TrainError::Data {
+                epoch: epoch + 1,
+                cause: e.into(),
+            })?;
             if batches.is_empty() {
                 return Err(TrainError::Empty("training"));
             }
