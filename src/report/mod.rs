@@ -2,3 +2,6 @@
 
 pub mod figures;
 pub mod markdown;
+
+#[cfg(test)]
+mod fixtures;

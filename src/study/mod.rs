@@ -3,6 +3,7 @@
 pub mod analysis;
 pub mod baseline;
 pub mod experiments;
+pub mod format;
 pub mod prepare;
 pub mod results;
 pub mod runner;

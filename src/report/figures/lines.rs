@@ -1,0 +1,191 @@
+//! Line charts: learning curves (two panels) and one-panel lines on a linear or log axis.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::canvas::{FONT, Figure, SIZE, color, draw_legend, err, span};
+
+/// One line per model.
+pub(super) struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+impl Series {
+    fn xs(series: &[Series]) -> impl Iterator<Item = f64> + '_ {
+        series.iter().flat_map(|s| s.points.iter().map(|p| p.0))
+    }
+
+    fn ys(series: &[Series]) -> impl Iterator<Item = f64> + '_ {
+        series.iter().flat_map(|s| s.points.iter().map(|p| p.1))
+    }
+}
+
+/// Train loss and validation accuracy by epoch, mean over seeds, one line per model.
+pub(super) struct LearningCurves {
+    pub loss: Vec<Series>,
+    pub accuracy: Vec<Series>,
+}
+
+impl Figure for LearningCurves {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
+        let (left, right) = root.split_horizontally(SIZE.0 / 2);
+        line_panel(
+            &left,
+            &Axes {
+                title: "Training loss",
+                x_desc: "epoch",
+                y_desc: "cross-entropy (nats)",
+            },
+            &self.loss,
+            SeriesLabelPosition::UpperRight,
+        )?;
+        line_panel(
+            &right,
+            &Axes {
+                title: "Validation accuracy",
+                x_desc: "epoch",
+                y_desc: "accuracy (%)",
+            },
+            &self.accuracy,
+            SeriesLabelPosition::LowerRight,
+        )
+    }
+}
+
+/// A line chart on a linear or log-10 y axis.
+pub(super) struct Lines {
+    pub title: &'static str,
+    pub x_desc: &'static str,
+    pub y_desc: &'static str,
+    pub series: Vec<Series>,
+    pub log_y: bool,
+}
+
+impl Lines {
+    fn axes(&self) -> Axes<'_> {
+        Axes {
+            title: self.title,
+            x_desc: self.x_desc,
+            y_desc: self.y_desc,
+        }
+    }
+}
+
+impl Figure for Lines {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
+        if self.log_y {
+            log_panel(root, &self.axes(), &self.series)
+        } else {
+            line_panel(
+                root,
+                &self.axes(),
+                &self.series,
+                SeriesLabelPosition::LowerLeft,
+            )
+        }
+    }
+}
+
+/// A panel's caption and axis descriptions.
+struct Axes<'a> {
+    title: &'a str,
+    x_desc: &'a str,
+    y_desc: &'a str,
+}
+
+/// Lines with point markers on linear axes, x ticks as whole numbers.
+fn line_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    axes: &Axes,
+    series: &[Series],
+    legend_at: SeriesLabelPosition,
+) -> anyhow::Result<()> {
+    let (x0, x1) = span(Series::xs(series), 0.02);
+    let (y0, y1) = span(Series::ys(series), 0.08);
+    let mut chart = ChartBuilder::on(area)
+        .caption(axes.title, (FONT, 22))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(err)?;
+    // Epochs and bucket midpoints read best as whole numbers.
+    let x_ticks = series
+        .iter()
+        .map(|s| s.points.len())
+        .max()
+        .unwrap_or(2)
+        .clamp(2, 12);
+    chart
+        .configure_mesh()
+        .x_labels(x_ticks)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .x_desc(axes.x_desc)
+        .y_desc(axes.y_desc)
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
+        .draw()
+        .map_err(err)?;
+    for (i, line) in series.iter().enumerate() {
+        let c = color(i);
+        chart
+            .draw_series(LineSeries::new(line.points.clone(), c.stroke_width(2)))
+            .map_err(err)?
+            .label(line.name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+        chart
+            .draw_series(line.points.iter().map(|&p| Circle::new(p, 3, c.filled())))
+            .map_err(err)?;
+    }
+    draw_legend(&mut chart, 13, Some(legend_at))
+}
+
+/// Lines on a log-10 y axis; points at or below zero are left out.
+fn log_panel<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    axes: &Axes,
+    series: &[Series],
+) -> anyhow::Result<()> {
+    let positive = |v: f64| v.is_finite() && v > 0.0;
+    let (x0, x1) = span(Series::xs(series), 0.02);
+    let (y0, y1) = Series::ys(series)
+        .filter(|&v| positive(v))
+        .fold((f64::INFINITY, 0.0f64), |(l, h), v| (l.min(v), h.max(v)));
+    let (y0, y1) = if y0.is_finite() && y1 > 0.0 {
+        (y0 / 2.0, y1 * 2.0)
+    } else {
+        (1e-6, 1.0)
+    };
+    let mut chart = ChartBuilder::on(root)
+        .caption(axes.title, (FONT, 24))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(axes.x_desc)
+        .y_desc(axes.y_desc)
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
+        .draw()
+        .map_err(err)?;
+    for (i, line) in series.iter().enumerate() {
+        let c = color(i);
+        let points: Vec<_> = line
+            .points
+            .iter()
+            .copied()
+            .filter(|p| positive(p.1))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points, c.stroke_width(2)))
+            .map_err(err)?
+            .label(line.name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+    }
+    draw_legend(&mut chart, 14, None)
+}
