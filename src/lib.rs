@@ -15,6 +15,7 @@
 //!   fallback) behind a HuggingFace-style API, saved as HF `tokenizer.json`.
 //! - [`nn`]: Conv1d CNN, RNN and LSTM (gate ablation, stacking, bidirectional) classifiers.
 //! - [`train`]: optimizer, gradient clipping, the training loop, metrics and checkpoints.
+//! - [`saved`]: the run config of one trained model and its folder (save, verify, load).
 //! - [`study`]: the homework's experiments as data, run over seeds with a cache.
 //! - [`report`]: figures (plotters) and the generated `REPORT.md`.
 //! - [`cpu`]: flushes subnormal floats on every computing thread (called by the binaries,
@@ -25,6 +26,7 @@ pub mod cpu;
 pub mod data;
 pub mod nn;
 pub mod report;
+pub mod saved;
 pub mod study;
 pub mod tokenizer;
 pub mod train;

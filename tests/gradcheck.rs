@@ -1,10 +1,7 @@
 //! Finite-difference gradient checks in f64: every parameter entry (and layer inputs) of the
 //! layers and classifiers, against dfdx's backward through our op-by-op formulations.
 
-use dfdx::nn::tensor_collection::{
-    ModuleVisitor, RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut,
-    ViewTensorRef,
-};
+use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
 use dfdx::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -20,6 +17,7 @@ use sentiment_rnn::nn::params::{R3, runtime_options};
 use sentiment_rnn::nn::pooling::Aggregation;
 use sentiment_rnn::nn::rnn::Rnn;
 use sentiment_rnn::nn::stack::RecurrentStack;
+use sentiment_rnn::train::gradients::{for_each_gradient, update_each};
 
 type Dev = Cpu;
 type Tp = OwnedTape<f64, Dev>;
@@ -27,68 +25,15 @@ const EPS: f64 = 1e-6;
 
 // ---------------------------------------------------------------- the checker
 
-/// Reads every tensor's values and gradient.
-struct Collect<'g> {
-    grads: &'g Gradients<f64, Dev>,
-    out: Vec<(Vec<f64>, Option<Vec<f64>>)>,
-}
-
-impl TensorVisitor<f64, Dev> for Collect<'_> {
-    type Viewer = ViewTensorRef;
-    type Err = <Dev as HasErr>::Err;
-    type E2 = f64;
-    type D2 = Dev;
-
-    fn visit<S: Shape>(
-        &mut self,
-        _: TensorOptions<S, f64, Dev>,
-        t: &Tensor<S, f64, Dev>,
-    ) -> Result<Option<Tensor<S, f64, Dev>>, Self::Err> {
-        let grads = self.grads;
-        let g =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| grads.get(t).as_vec())).ok();
-        self.out.push((t.as_vec(), g));
-        Ok(None)
-    }
-}
-
-/// Adds `delta` to entry `entry` of the `target`-th tensor.
-struct Perturb {
-    target: usize,
-    entry: usize,
-    delta: f64,
-    seen: usize,
-}
-
-impl TensorVisitor<f64, Dev> for Perturb {
-    type Viewer = ViewTensorMut;
-    type Err = <Dev as HasErr>::Err;
-    type E2 = f64;
-    type D2 = Dev;
-
-    fn visit<S: Shape>(
-        &mut self,
-        _: TensorOptions<S, f64, Dev>,
-        t: &mut Tensor<S, f64, Dev>,
-    ) -> Result<Option<Tensor<S, f64, Dev>>, Self::Err> {
-        if self.seen == self.target {
-            let mut v = t.as_vec();
-            v[self.entry] += self.delta;
-            t.copy_from(&v);
-        }
-        self.seen += 1;
-        Ok(None)
-    }
-}
-
+/// Adds `delta` to entry `entry` of the `target`-th trainable tensor.
 fn perturb<M: TensorCollection<f64, Dev>>(m: &mut M, target: usize, entry: usize, delta: f64) {
-    let mut p = Perturb {
-        target,
-        entry,
-        delta,
-        seen: 0,
-    };
-    M::iter_tensors(&mut RecursiveWalker { m, f: &mut p }).unwrap();
+    let mut unused = Gradients::leaky();
+    update_each(m, &mut unused, &mut Vec::new(), |tensor, values| {
+        if tensor.index == target {
+            values[entry] += delta;
+        }
+    })
+    .unwrap();
 }
 
 /// Compares backward's gradient of every entry of every tensor of `model` with central
@@ -98,24 +43,17 @@ where
     M: TensorCollection<f64, Dev> + Clone,
     F: Fn(&M, Tp) -> Tensor<(), f64, Dev, Tp>,
 {
-    let grads = loss(model, Tp::default()).backward();
-    let mut c = Collect {
-        grads: &grads,
-        out: Vec::new(),
-    };
-    M::iter_tensors(&mut RecursiveWalker {
-        m: model,
-        f: &mut c,
+    let mut grads = loss(model, Tp::default()).backward();
+    let mut analytic_grads = Vec::new();
+    for_each_gradient(model, &mut grads, |tensor| {
+        analytic_grads.push(tensor.gradient.to_vec());
     })
     .unwrap();
     let value = |m: &M| loss(m, Tp::default()).array();
     let mut checked = 0;
     let mut worst: f64 = 0.0;
-    for (k, (values, grad)) in c.out.iter().enumerate() {
-        let grad = grad
-            .as_ref()
-            .unwrap_or_else(|| panic!("{what}: tensor {k} got no gradient"));
-        for (i, &analytic) in grad.iter().enumerate().take(values.len()) {
+    for (k, grad) in analytic_grads.iter().enumerate() {
+        for (i, &analytic) in grad.iter().enumerate() {
             let mut m = model.clone();
             perturb(&mut m, k, i, EPS);
             let up = value(&m);

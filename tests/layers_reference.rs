@@ -1,9 +1,6 @@
 //! Every layer's forward against an independent plain-Rust (`Vec<f64>`, loops) implementation
 //! of its equations, in f64.
 
-use dfdx::nn::tensor_collection::{
-    RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorRef,
-};
 use dfdx::optim::{Adam, AdamConfig};
 use dfdx::prelude::*;
 use rand::rngs::StdRng;
@@ -20,6 +17,7 @@ use sentiment_rnn::nn::lstm::Lstm;
 use sentiment_rnn::nn::pooling::{self, Aggregation};
 use sentiment_rnn::nn::rnn::Rnn;
 use sentiment_rnn::nn::stack::RecurrentStack;
+use sentiment_rnn::train::gradients::for_each_gradient;
 
 type Dev = Cpu;
 type Seq = Tensor<(usize, usize, usize), f64, Dev>;
@@ -765,33 +763,6 @@ fn config_errors_name_the_field_and_allowed_values() {
     );
 }
 
-/// Every tensor's gradient of an f32 CPU model, in visiting order.
-struct CollectGrads<'g> {
-    grads: &'g Gradients<f32, Cpu>,
-    out: Vec<(String, Vec<f32>)>,
-}
-
-impl TensorVisitor<f32, Cpu> for CollectGrads<'_> {
-    type Viewer = ViewTensorRef;
-    type Err = <Cpu as HasErr>::Err;
-    type E2 = f32;
-    type D2 = Cpu;
-
-    fn visit<S: Shape>(
-        &mut self,
-        _: TensorOptions<S, f32, Cpu>,
-        t: &Tensor<S, f32, Cpu>,
-    ) -> Result<Option<Tensor<S, f32, Cpu>>, Self::Err> {
-        let name = format!(
-            "tensor {} {:?}",
-            self.out.len(),
-            t.shape().concrete().as_ref()
-        );
-        self.out.push((name, self.grads.get(t).as_vec()));
-        Ok(None)
-    }
-}
-
 /// The fused CPU ops (embedding lookup, CNN branches, recurrent layers) give the reference
 /// path's logits and the gradients of every parameter.
 #[test]
@@ -837,17 +808,14 @@ fn fused_cpu_path_matches_reference_path_in_f32() {
             model.path = path;
             let logits = model.forward_with_tape(&b, OwnedTape::default(), false);
             let values = logits.as_vec();
-            let grads = logits.sum().backward();
-            let mut collect = CollectGrads {
-                grads: &grads,
-                out: vec![("logits".into(), values)],
-            };
-            Classifier::iter_tensors(&mut RecursiveWalker {
-                m: &model,
-                f: &mut collect,
+            let mut grads = logits.sum().backward();
+            let mut out = vec![("logits".to_string(), values)];
+            for_each_gradient(&model, &mut grads, |tensor| {
+                let name = format!("tensor {} {:?}", tensor.index, tensor.shape);
+                out.push((name, tensor.gradient.to_vec()));
             })
             .unwrap();
-            collect.out
+            out
         };
         let fused = run(Path::Fastest);
         let reference = run(Path::Reference);

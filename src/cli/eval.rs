@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::train::SavedModel;
 use crate::data::{Corpus, data_root};
+use crate::saved::SavedModel;
 use crate::train::evaluate;
 
 /// Which labeled data to evaluate on.

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use super::train::SavedModel;
+use crate::saved::SavedModel;
 use crate::train::evaluate;
 
 /// Arguments of `predict`.

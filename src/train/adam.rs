@@ -11,13 +11,12 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
-use dfdx::nn::tensor_collection::{
-    RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut,
-};
+use dfdx::nn::tensor_collection::TensorCollection;
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
 use super::TrainConfig;
+use super::gradients::update_each;
 
 /// Elements per parallel chunk (small tensors run on one thread).
 const CHUNK: usize = 1 << 16;
@@ -73,22 +72,37 @@ impl Adam {
         &mut self,
         model: &mut M,
         grads: &mut Gradients<f32, Cpu>,
-    ) -> Result<(), CpuError> {
-        self.t = self.t.checked_add(1).expect("Adam step count overflow");
-        let mut step = Step {
-            adam: self,
-            grads,
-            index: 0,
-        };
-        M::iter_tensors(&mut RecursiveWalker {
-            m: model,
-            f: &mut step,
+    ) -> Result<(), AdamError> {
+        self.t = self.t.checked_add(1).ok_or(AdamError::StepOverflow)?;
+        let kernel = Kernel::new(self.lr, self.betas, self.eps, self.decay, self.t);
+        let moments = &mut self.moments;
+        let mut mismatch = None;
+        update_each(model, grads, &mut self.scratch, |tensor, values| {
+            let n = values.len();
+            if moments.len() == tensor.index {
+                moments.push((vec![0.0; n], vec![0.0; n]));
+            }
+            let (m, v) = &mut moments[tensor.index];
+            if m.len() != n {
+                mismatch.get_or_insert(AdamError::StateMismatch {
+                    index: tensor.index,
+                    state: m.len(),
+                    model: n,
+                });
+                return;
+            }
+            values
+                .par_chunks_mut(CHUNK)
+                .zip(tensor.gradient.par_chunks(CHUNK))
+                .zip(m.par_chunks_mut(CHUNK).zip(v.par_chunks_mut(CHUNK)))
+                .for_each(|((p, g), (m, v))| kernel.apply(p, g, m, v));
         })?;
-        Ok(())
+        mismatch.map_or(Ok(()), Err)
     }
 
-    /// Writes the step count and moments to `path` (little-endian f32 after a small header).
-    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+    /// Writes the step count and moments to `path` (little-endian f32 after a small header),
+    /// through a temporary file and a rename.
+    pub fn save(&self, path: &Path) -> Result<(), AdamError> {
         let mut out = Vec::new();
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&self.t.to_le_bytes());
@@ -99,21 +113,34 @@ impl Adam {
                 out.extend_from_slice(&x.to_le_bytes());
             }
         }
+        let io = |source| AdamError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let tmp = path.with_extension("tmp");
-        std::fs::File::create(&tmp)?.write_all(&out)?;
-        std::fs::rename(&tmp, path)?;
-        Ok(())
+        std::fs::File::create(&tmp)
+            .and_then(|mut file| file.write_all(&out))
+            .map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
     }
 
     /// Restores the state written by [`Adam::save`]; the hyper-parameters stay those of `self`.
-    pub fn load(&mut self, path: &Path) -> anyhow::Result<()> {
-        let bad = |what: &str| anyhow::anyhow!("{}: {what}", path.display());
+    pub fn load(&mut self, path: &Path) -> Result<(), AdamError> {
+        let bad = |reason: &'static str| AdamError::Damaged {
+            path: path.to_path_buf(),
+            reason,
+        };
         let mut bytes = Vec::new();
-        std::fs::File::open(path)?.read_to_end(&mut bytes)?;
+        std::fs::File::open(path)
+            .and_then(|mut file| file.read_to_end(&mut bytes))
+            .map_err(|source| AdamError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
         let mut rest = bytes
             .strip_prefix(MAGIC.as_slice())
             .ok_or_else(|| bad("not an Adam state file"))?;
-        let mut take = |n: usize| -> anyhow::Result<&[u8]> {
+        let mut take = |n: usize| -> Result<&[u8], AdamError> {
             if rest.len() < n {
                 return Err(bad("truncated"));
             }
@@ -121,11 +148,11 @@ impl Adam {
             rest = tail;
             Ok(head)
         };
-        let t = i32::from_le_bytes(take(4)?.try_into()?);
-        let count = u64::from_le_bytes(take(8)?.try_into()?) as usize;
+        let t = i32::from_le_bytes(take(4)?.try_into().expect("4 bytes"));
+        let count = u64::from_le_bytes(take(8)?.try_into().expect("8 bytes")) as usize;
         let mut moments = Vec::with_capacity(count.min(1 << 16));
         for _ in 0..count {
-            let len = u64::from_le_bytes(take(8)?.try_into()?) as usize;
+            let len = u64::from_le_bytes(take(8)?.try_into().expect("8 bytes")) as usize;
             let floats: Vec<f32> = take(len.checked_mul(8).ok_or_else(|| bad("bad length"))?)?
                 .chunks_exact(4)
                 .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
@@ -142,57 +169,37 @@ impl Adam {
     }
 }
 
-/// The visitor of one update.
-struct Step<'a> {
-    adam: &'a mut Adam,
-    grads: &'a mut Gradients<f32, Cpu>,
-    /// Index of the next trainable tensor.
-    index: usize,
-}
-
-impl TensorVisitor<f32, Cpu> for Step<'_> {
-    type Viewer = ViewTensorMut;
-    type Err = CpuError;
-    type E2 = f32;
-    type D2 = Cpu;
-
-    fn visit<S: Shape>(
-        &mut self,
-        opts: TensorOptions<S, f32, Cpu>,
-        p: &mut Tensor<S, f32, Cpu>,
-    ) -> Result<Option<Tensor<S, f32, Cpu>>, CpuError> {
-        if !opts.do_gradient_update {
-            return Ok(None);
-        }
-        let n = p.shape().num_elements();
-        let a = &mut *self.adam;
-        if a.moments.len() == self.index {
-            a.moments.push((vec![0.0; n], vec![0.0; n]));
-        }
-        let (m, v) = &mut a.moments[self.index];
-        assert_eq!(
-            m.len(),
-            n,
-            "Adam state of tensor {} has {} elements, the model's has {n}: the state belongs to another model",
-            self.index,
-            m.len()
-        );
-        self.index += 1;
-        // dfdx lends no mutable view of a tensor's data: copy out (a memcpy; `as_vec` walks an
-        // index iterator), update, copy back.
-        let values = &mut a.scratch;
-        values.resize(n, 0.0);
-        p.copy_into(values);
-        let g = self.grads.get_or_alloc_mut(p)?;
-        let k = Kernel::new(a.lr, a.betas, a.eps, a.decay, a.t);
-        values
-            .par_chunks_mut(CHUNK)
-            .zip(g.par_chunks(CHUNK))
-            .zip(m.par_chunks_mut(CHUNK).zip(v.par_chunks_mut(CHUNK)))
-            .for_each(|((p, g), (m, v))| k.apply(p, g, m, v));
-        p.copy_from(values);
-        Ok(None)
-    }
+/// Why Adam could not update, save or restore its state.
+#[derive(Debug, thiserror::Error)]
+pub enum AdamError {
+    /// The saved moments do not fit the model (the state belongs to another model).
+    #[error(
+        "Adam state of tensor {index} has {state} elements, the model's has {model}: \
+         the state belongs to another model"
+    )]
+    StateMismatch {
+        index: usize,
+        state: usize,
+        model: usize,
+    },
+    /// More than `i32::MAX` steps.
+    #[error("Adam step count overflow")]
+    StepOverflow,
+    /// The device failed to allocate a gradient.
+    #[error("optimizer update: {0:?}")]
+    Device(#[from] CpuError),
+    /// A state file is not one [`Adam::save`] wrote, or is cut short.
+    #[error("{path}: {reason}", path = path.display())]
+    Damaged {
+        path: std::path::PathBuf,
+        reason: &'static str,
+    },
+    /// Reading or writing the state file failed.
+    #[error("{path}: {source}", path = path.display())]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The per-element update with its constants.

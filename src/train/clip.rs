@@ -1,69 +1,28 @@
 //! Gradient clipping by global norm (dfdx 0.13 has none).
 //!
 //! The norm is taken over the gradients of every trainable tensor of the model, found with
-//! dfdx's `TensorCollection` visitor, so it works for any model shape.
+//! the shared gradient walk, so it works for any model shape.
 
-use dfdx::nn::tensor_collection::{
-    RecursiveWalker, TensorCollection, TensorOptions, TensorViewer, TensorVisitor, ViewTensorRef,
-};
+use dfdx::nn::tensor_collection::TensorCollection;
 use dfdx::prelude::*;
 
-/// What the visitor does with each gradient.
-enum Op {
-    /// Accumulate the sum of squares.
-    SumSquares(f64),
-    /// Multiply every entry by a factor.
-    Scale(f32),
-}
-
-struct GradVisitor<'a> {
-    grads: &'a mut Gradients<f32, Cpu>,
-    op: Op,
-}
-
-impl TensorVisitor<f32, Cpu> for GradVisitor<'_> {
-    type Viewer = ViewTensorRef;
-    type Err = CpuError;
-    type E2 = f32;
-    type D2 = Cpu;
-
-    fn visit<S: Shape>(
-        &mut self,
-        opts: TensorOptions<S, f32, Cpu>,
-        t: <Self::Viewer as TensorViewer>::View<'_, Tensor<S, f32, Cpu>>,
-    ) -> Result<Option<Tensor<S, f32, Cpu>>, Self::Err> {
-        if !opts.do_gradient_update {
-            return Ok(None);
-        }
-        // A tensor the loss did not reach has a zero gradient; allocating it is harmless.
-        let g: &mut Vec<f32> = self.grads.get_or_alloc_mut(t)?;
-        match &mut self.op {
-            Op::SumSquares(s) => *s += g.iter().map(|&x| (x as f64) * (x as f64)).sum::<f64>(),
-            Op::Scale(f) => g.iter_mut().for_each(|x| *x *= *f),
-        }
-        Ok(None)
-    }
-}
-
-fn walk<M: TensorCollection<f32, Cpu>>(model: &M, grads: &mut Gradients<f32, Cpu>, op: Op) -> Op {
-    let mut v = GradVisitor { grads, op };
-    let mut walker = RecursiveWalker {
-        m: model,
-        f: &mut v,
-    };
-    M::iter_tensors(&mut walker).expect("visiting CPU gradients cannot fail");
-    v.op
-}
+use super::gradients::for_each_gradient;
 
 /// The L2 norm of all of `model`'s gradients taken together.
 pub fn global_grad_norm<M: TensorCollection<f32, Cpu>>(
     model: &M,
     grads: &mut Gradients<f32, Cpu>,
 ) -> f32 {
-    match walk(model, grads, Op::SumSquares(0.0)) {
-        Op::SumSquares(s) => s.sqrt() as f32,
-        Op::Scale(_) => unreachable!(),
-    }
+    let mut sum_squares = 0.0f64;
+    for_each_gradient(model, grads, |tensor| {
+        sum_squares += tensor
+            .gradient
+            .iter()
+            .map(|&x| (x as f64) * (x as f64))
+            .sum::<f64>();
+    })
+    .expect("visiting CPU gradients cannot fail");
+    sum_squares.sqrt() as f32
 }
 
 /// Scales all gradients so their global norm is at most `max_norm`; returns the norm
@@ -77,7 +36,11 @@ pub fn clip_grad_norm<M: TensorCollection<f32, Cpu>>(
     let norm = global_grad_norm(model, grads);
     if norm.is_finite() && norm > max_norm {
         // The small epsilon mirrors PyTorch's clip_grad_norm_.
-        walk(model, grads, Op::Scale(max_norm / (norm + 1e-6)));
+        let factor = max_norm / (norm + 1e-6);
+        for_each_gradient(model, grads, |tensor| {
+            tensor.gradient.iter_mut().for_each(|x| *x *= factor);
+        })
+        .expect("visiting CPU gradients cannot fail");
     }
     norm
 }

@@ -8,15 +8,16 @@
 pub mod adam;
 pub mod checkpoint;
 pub mod clip;
+pub mod config;
+pub mod gradients;
 pub mod metrics;
-pub mod optimizer;
 pub mod trainer;
 
 use dfdx::prelude::*;
 
 use crate::data::loader::Batch;
 
-pub use optimizer::{Schedule, TrainConfig};
+pub use config::{Schedule, TrainConfig};
 pub use trainer::{EvalResult, TrainError, TrainOutcome, Trainer, evaluate};
 
 /// Logits of a two-class classifier: one row per review.

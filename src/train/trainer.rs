@@ -38,7 +38,7 @@ pub enum TrainError {
     NonFiniteGradient { epoch: usize, step: usize },
     /// The settings are out of range.
     #[error(transparent)]
-    Config(#[from] super::optimizer::ConfigError),
+    Config(#[from] super::config::ConfigError),
     /// There is nothing to train or validate on.
     #[error("empty {0} split: nothing to train on")]
     Empty(&'static str),
@@ -49,6 +49,9 @@ pub enum TrainError {
         epoch: usize,
         cause: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// Adam could not update (its restored state does not fit the model).
+    #[error(transparent)]
+    Optimizer(#[from] super::adam::AdamError),
     /// Writing metrics or checkpoints failed.
     #[error(transparent)]
     Io(#[from] anyhow::Error),
@@ -251,8 +254,7 @@ impl Trainer {
                         step,
                     });
                 }
-                opt.update(model, &mut grads)
-                    .map_err(|e| TrainError::Io(anyhow::anyhow!("optimizer update: {e:?}")))?;
+                opt.update(model, &mut grads)?;
                 model.zero_grads(&mut grads);
                 run.add(loss_value, correct, b.labels.len());
                 if step % cfg.log_every == 0 {

@@ -1,4 +1,4 @@
-//! The one training setting shared by every model in a comparison, and the Adam it builds.
+//! The training settings shared by every model in a comparison, and the Adam settings they give.
 
 use dfdx::optim::{AdamConfig, WeightDecay};
 use serde::{Deserialize, Serialize};
