@@ -1,6 +1,7 @@
 //! `sentiment-rnn`: the command-line entry point, a thin dispatcher to `sentiment_rnn::cli`.
 
 use clap::{Parser, Subcommand};
+use sentiment_rnn::cli::is_broken_pipe;
 use sentiment_rnn::cli::tokenizer::TokenizerCommand;
 
 /// Tokenization and sentiment classification with CNNs, RNNs and LSTMs.
@@ -24,12 +25,22 @@ enum Command {
     Predict(sentiment_rnn::cli::predict::PredictArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+/// Runs the command; a closed output pipe (`| head`) ends it quietly with status 0, any other
+/// error is printed with its causes and gives status 1.
+fn main() -> std::process::ExitCode {
     sentiment_rnn::cpu::configure();
-    match Cli::parse().command {
+    let result = match Cli::parse().command {
         Command::Tokenizer(cmd) => sentiment_rnn::cli::tokenizer::run(cmd),
         Command::Train(args) => sentiment_rnn::cli::train::run(args),
         Command::Eval(args) => sentiment_rnn::cli::eval::run(args),
         Command::Predict(args) => sentiment_rnn::cli::predict::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(&err) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("Error: {err:?}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }

@@ -1,5 +1,8 @@
 //! `sentiment-rnn eval --model DIR`: accuracy and loss of a trained model on a labeled split.
+//! Every review is scored; one that is empty after normalization is scored as the empty
+//! review (see [`crate::saved::folder::encode_normalized`]).
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -25,7 +28,7 @@ pub struct EvalArgs {
     pub model: PathBuf,
     #[arg(long, value_enum, default_value_t = Split::Test)]
     pub split: Split,
-    /// Data root (default: env SENTIMENT_RNN_DATA, else ./datasets).
+    /// Data root (default: env SENTIMENT_RNN_DATA, else ./datasets); it must exist.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     #[arg(long, default_value_t = 64)]
@@ -34,7 +37,11 @@ pub struct EvalArgs {
 
 /// Runs `eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(args.batch_size > 0, "--batch-size: expected an integer ≥ 1");
+    anyhow::ensure!(
+        args.batch_size > 0,
+        "--batch-size {}: expected an integer ≥ 1",
+        args.batch_size
+    );
     let saved = SavedModel::load(&args.model)?;
     let root = data_root(args.data_dir.as_deref());
     let corpus = match args.split {
@@ -47,12 +54,13 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         &saved.model,
         &saved.batches(&ids, Some(&data.labels), args.batch_size)?,
     );
-    println!(
+    writeln!(
+        std::io::stdout().lock(),
         "{:?}: {} texts, accuracy {:.2}%, loss {:.4}",
         args.split,
         data.len(),
         ev.accuracy * 100.0,
         ev.loss
-    );
+    )?;
     Ok(())
 }

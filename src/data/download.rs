@@ -117,14 +117,48 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Downloads `url` to `dest`, checking the bytes against `sha256`. The file appears at `dest`
-/// only if the download completed and matched; on any error nothing is left behind.
+/// only if the download completed and matched; on any error nothing is left behind, not even
+/// the folders made for it.
 pub fn download_file(url: &str, dest: &Path, sha256: &str) -> Result<(), DownloadError> {
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    let created = create_missing_dirs(dir)?;
+    let result = fetch(url, dest, dir, sha256);
+    if result.is_err() {
+        // Deepest first; `remove_dir` leaves any folder that is not empty.
+        for made in &created {
+            let _ = std::fs::remove_dir(made);
+        }
+    }
+    result
+}
+
+/// Creates `dir` and its missing ancestors; returns those it created, deepest first.
+fn create_missing_dirs(dir: &Path) -> Result<Vec<PathBuf>, DownloadError> {
+    let missing: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    for (made, d) in missing.iter().rev().enumerate() {
+        if let Err(source) = std::fs::create_dir(d) {
+            for undo in missing.iter().rev().take(made).rev() {
+                let _ = std::fs::remove_dir(undo);
+            }
+            return Err(DownloadError::Io {
+                path: d.clone(),
+                source,
+            });
+        }
+    }
+    Ok(missing)
+}
+
+/// Streams `url` into a temp file in `dir`, checks it and renames it onto `dest`.
+fn fetch(url: &str, dest: &Path, dir: &Path, sha256: &str) -> Result<(), DownloadError> {
     let io_err = |path: &Path| {
         let path = path.to_path_buf();
         move |source| DownloadError::Io { path, source }
     };
-    let dir = dest.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     let agent = ureq::AgentBuilder::new()
         .timeout_connect(Duration::from_secs(30))
         .timeout_read(Duration::from_secs(60))
@@ -245,6 +279,7 @@ pub fn ensure_course_files(
     root: &DataRoot,
     wanted: impl Fn(&str) -> bool,
 ) -> Result<Vec<PathBuf>, DataError> {
+    root.require_exists()?;
     let sources: Vec<Source> = course_sources()
         .into_iter()
         .filter(|s| wanted(&s.path) && !root.join(&s.path).is_file())

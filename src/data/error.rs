@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::root::DataRoot;
+use super::root::{DATA_LAYOUT, DataRoot};
 
 /// A data file could not be read, parsed or obtained.
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +37,7 @@ pub enum DataError {
     Empty { path: PathBuf, blank_lines: usize },
     /// A data file or directory does not exist.
     #[error(
-        "{what} not found: {path}\n  data is looked for under {root}\n  {hint}",
+        "{what} not found: {path}\n  data is looked for under {root}\n  {hint}\n{DATA_LAYOUT}",
         path = path.display()
     )]
     Missing {
@@ -47,6 +47,24 @@ pub enum DataError {
         root: DataRoot,
         /// How to get it.
         hint: String,
+    },
+    /// The data root itself does not exist: nothing is downloaded or created.
+    #[error(
+        "data root not found: {root}\n  point --data-dir or SENTIMENT_RNN_DATA at the folder \
+         that holds the data (nothing was downloaded or created)\n{DATA_LAYOUT}"
+    )]
+    RootMissing { root: DataRoot },
+    /// A course file is missing and downloading it into the data root failed.
+    #[error(
+        "{what} not found: {path}\n  data is looked for under {root}\n  downloading the course \
+         files into it failed: {source}\n{DATA_LAYOUT}",
+        path = path.display()
+    )]
+    DownloadFailed {
+        what: String,
+        path: PathBuf,
+        root: DataRoot,
+        source: Box<super::download::DownloadError>,
     },
     /// An I/O error other than "not found".
     #[error("{path}: {source}", path = path.display())]

@@ -249,13 +249,14 @@ impl DataRoot {
         read_lines(&path)
     }
 
-    /// The labeled split `corpus`. Course files that are missing are downloaded first
-    /// (see [`super::download::ensure_course_data`]).
+    /// The labeled split `corpus`. The root must exist; course files missing in it are
+    /// reported, then downloaded into it (see [`super::download::ensure_course_data`]).
     pub fn labeled(&self, corpus: Corpus) -> Result<LabeledSplit, DataError> {
         let dir = corpus.dir();
+        self.require_exists()?;
         if corpus.is_course() {
             let prefix = format!("{dir}/");
-            super::download::ensure_course_files(self, |p| p.starts_with(&prefix))?;
+            self.fetch_missing(|p| p.starts_with(&prefix))?;
         }
         if !self.join(dir).is_dir() {
             return Err(self.missing(dir));
@@ -267,8 +268,35 @@ impl DataRoot {
 
     /// The course's unlabeled Yelp sentences (`Yelp/reviews.txt`), downloaded when missing.
     pub fn yelp_reviews(&self) -> Result<LineFile, DataError> {
-        super::download::ensure_course_files(self, |p| p == YELP_REVIEWS)?;
+        self.require_exists()?;
+        self.fetch_missing(|p| p == YELP_REVIEWS)?;
         self.read_lines(YELP_REVIEWS)
+    }
+
+    /// Says which wanted course file is missing, then downloads the missing ones; a failed
+    /// download is reported as the missing file with the reason.
+    fn fetch_missing(&self, wanted: impl Fn(&str) -> bool) -> Result<(), DataError> {
+        let Some(first) = super::download::course_sources()
+            .into_iter()
+            .find(|s| wanted(&s.path) && !self.join(&s.path).is_file())
+        else {
+            return Ok(());
+        };
+        eprintln!(
+            "{} is missing under {}: downloading the course files (SHA-256 checked) from {}",
+            first.path,
+            self.path.display(),
+            super::download::base_url()
+        );
+        match super::download::ensure_course_files(self, wanted) {
+            Err(DataError::Download(source)) => Err(DataError::DownloadFailed {
+                path: self.join(&first.path),
+                what: first.path,
+                root: self.clone(),
+                source: Box::new(source),
+            }),
+            other => other.map(drop),
+        }
     }
 
     /// The "not found" error for `rel` under this root.

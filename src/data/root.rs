@@ -7,6 +7,15 @@ use std::path::{Path, PathBuf};
 /// The environment variable naming the data root.
 pub const DATA_ENV: &str = "SENTIMENT_RNN_DATA";
 
+/// The files expected under a data root (shown when one is missing).
+pub const DATA_LAYOUT: &str =
+    "  expected layout under the data root (datasets/README.md has the line format):
+    IMDb/train/positive  IMDb/train/negative   course training reviews
+    IMDb/test/positive   IMDb/test/negative    course test reviews
+    Yelp/reviews.txt                           course Yelp sentences (unlabeled)
+    Yelp/dev/positive    Yelp/dev/negative     labeled Yelp sentences (reporting only)
+    aclImdb/{train,test}/{positive,negative}   full Large Movie Review Dataset (optional)";
+
 /// How the data root was chosen (reported in "file not found" errors).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RootOrigin {
@@ -57,6 +66,16 @@ impl DataRoot {
             (Some(p), _) => Self::new(p, RootOrigin::Flag),
             (None, Some(v)) if !v.is_empty() => Self::new(v, RootOrigin::Env),
             _ => Self::new(default, RootOrigin::Default),
+        }
+    }
+
+    /// Fails with [`DataError::RootMissing`] unless the root folder exists (so a mistyped
+    /// `--data-dir` is reported as such, and never filled by a download).
+    pub fn require_exists(&self) -> Result<(), super::DataError> {
+        if self.path.is_dir() {
+            Ok(())
+        } else {
+            Err(super::DataError::RootMissing { root: self.clone() })
         }
     }
 

@@ -1,114 +1,174 @@
-//! A trained model as a folder: `model.json`, `tokenizer.json` and `model.safetensors`, loaded
-//! together and used to score texts.
+//! A trained model as a folder: `model.json` (the [`Manifest`]), `tokenizer.json` and
+//! `model.safetensors`, written together and loaded only when all three check out.
+//!
+//! Loading verifies the manifest's own checksum, both file hashes, and then every weight
+//! (shape, finite values, settings equal to the config's), so a damaged or edited folder is
+//! an error naming the file (and tensor), never a panic or a silently different model.
 
 use std::path::{Path, PathBuf};
 
 use dfdx::prelude::*;
-use serde::{Deserialize, Serialize};
 
+use super::json_path::json_path_at;
+use super::manifest::{FORMAT, Manifest, TrainingSummary, sha256_hex};
+use super::run_config::{RunConfig, RunConfigError};
 use crate::data::{Batch, DataLoader, LoaderConfig, LoaderError, TextNormalizer};
 use crate::nn::classifier::Classifier;
-use crate::nn::config::ModelConfig;
 use crate::tokenizer::{EncodeOptions, Tokenizer, TokenizerError};
-use crate::train::checkpoint::load_weights;
+use crate::train::weights::{WeightsError, load_weights_from_bytes, save_weights};
 
-/// File names inside a model folder.
+/// The manifest's file name inside a model folder.
 pub const MODEL_JSON: &str = "model.json";
-/// See [`MODEL_JSON`].
+/// The tokenizer's file name inside a model folder.
 pub const TOKENIZER_JSON: &str = "tokenizer.json";
-/// See [`MODEL_JSON`].
+/// The weights' file name inside a model folder.
 pub const WEIGHTS: &str = "model.safetensors";
 
-/// What a saved model folder's `model.json` holds besides the weights.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ModelMeta {
-    pub model: ModelConfig,
-    pub max_len: usize,
-    /// Applied to every text before tokenization.
-    pub normalizer: TextNormalizer,
-    pub val_accuracy: f32,
-    pub test_accuracy: f32,
-}
-
-/// A model folder that cannot be loaded, or texts it cannot score.
+/// A model folder that cannot be written or loaded, or texts it cannot score.
 #[derive(Debug, thiserror::Error)]
 pub enum SavedModelError {
-    /// A file of the folder cannot be read.
     #[error("cannot read {path} (is this a model folder written by `train`?): {source}", path = path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// `model.json` is not what `train` writes.
-    #[error("{path}: {source}", path = path.display())]
-    Meta {
+    #[error("cannot write {path}: {source}", path = path.display())]
+    Write {
         path: PathBuf,
-        source: serde_json::Error,
+        source: std::io::Error,
     },
-    /// The model settings cannot build a classifier.
-    #[error("{path}: {message}", path = path.display())]
+    /// `model.json` is not a manifest of this version (older folder, or damaged).
+    #[error(
+        "{path}:{line}:{column}: {field}{message} (not a model folder of this version, or \
+         damaged: train it again)",
+        path = path.display()
+    )]
+    Manifest {
+        path: PathBuf,
+        field: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: folder format {found}, this version reads format {FORMAT}: train it again", path = path.display())]
+    Format { path: PathBuf, found: u32 },
+    /// A file's bytes differ from what the manifest recorded.
+    #[error(
+        "{path}: SHA-256 {found} differs from {expected} recorded in model.json: the file was \
+         changed or damaged",
+        path = path.display()
+    )]
+    Hash {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+    #[error("{path}: checksum mismatch: the manifest was edited or damaged", path = path.display())]
+    Checksum { path: PathBuf },
+    #[error("{path}: {source}", path = path.display())]
+    Config {
+        path: PathBuf,
+        source: RunConfigError,
+    },
+    #[error("{path}: the model config cannot build a classifier: {message}", path = path.display())]
     Model { path: PathBuf, message: String },
-    /// The weights file is damaged or belongs to another model.
-    #[error("{0}")]
-    Weights(String),
-    /// The tokenizer cannot be loaded or cannot encode a text.
+    #[error(transparent)]
+    Weights(#[from] WeightsError),
     #[error(transparent)]
     Tokenizer(#[from] TokenizerError),
-    /// The encoded texts cannot be batched.
     #[error(transparent)]
     Batch(#[from] LoaderError),
 }
 
-/// A trained model loaded from its folder.
+/// A trained model loaded from (or about to be written to) its folder.
 pub struct SavedModel {
-    pub meta: ModelMeta,
+    pub manifest: Manifest,
     pub tokenizer: Tokenizer,
     pub model: Classifier<f32, Cpu>,
 }
 
+/// What [`SavedModel::write`] needs besides the weights and the tokenizer.
+pub struct ModelRecord<'a> {
+    pub config: &'a RunConfig,
+    pub normalizer: TextNormalizer,
+    pub training: TrainingSummary,
+}
+
 impl SavedModel {
-    /// Loads `dir/model.json`, `dir/tokenizer.json` and `dir/model.safetensors`.
+    /// Writes `model.safetensors`, `tokenizer.json` and `model.json` (last, with both hashes
+    /// and its checksum) into the existing folder `dir`; returns the manifest written.
+    pub fn write(
+        dir: &Path,
+        record: ModelRecord<'_>,
+        tokenizer: &Tokenizer,
+        model: &Classifier<f32, Cpu>,
+    ) -> Result<Manifest, SavedModelError> {
+        let weights_path = dir.join(WEIGHTS);
+        save_weights(model, &weights_path)?;
+        let tokenizer_json = tokenizer.to_json_string();
+        write_file(&dir.join(TOKENIZER_JSON), tokenizer_json.as_bytes())?;
+        let manifest = Manifest {
+            format: FORMAT,
+            crate_version: env!("CARGO_PKG_VERSION").to_string(),
+            config: record.config.clone(),
+            normalizer: record.normalizer,
+            tokenizer_sha256: sha256_hex(tokenizer_json.as_bytes()),
+            weights_sha256: sha256_hex(&read_file(&weights_path)?),
+            training: record.training,
+            checksum: String::new(),
+        }
+        .sealed();
+        write_file(&dir.join(MODEL_JSON), manifest.to_json().as_bytes())?;
+        Ok(manifest)
+    }
+
+    /// Loads and verifies the folder `dir` (see the module docs).
     pub fn load(dir: &Path) -> Result<Self, SavedModelError> {
-        let meta_path = dir.join(MODEL_JSON);
-        let text = std::fs::read_to_string(&meta_path).map_err(|source| SavedModelError::Read {
-            path: meta_path.clone(),
-            source,
-        })?;
-        let meta: ModelMeta =
-            serde_json::from_str(&text).map_err(|source| SavedModelError::Meta {
-                path: meta_path.clone(),
-                source,
-            })?;
-        let tokenizer = Tokenizer::from_file(dir.join(TOKENIZER_JSON))?;
-        let dev = Cpu::default();
-        let mut model = Classifier::<f32, Cpu>::new(&meta.model, tokenizer.vocab_size(), &dev)
-            .map_err(|e| SavedModelError::Model {
-                path: meta_path,
-                message: e.to_string(),
-            })?;
-        load_weights(&mut model, &dir.join(WEIGHTS))
-            .map_err(|e| SavedModelError::Weights(e.to_string()))?;
+        let manifest_path = dir.join(MODEL_JSON);
+        let manifest = read_manifest(&manifest_path)?;
+        let tokenizer_path = dir.join(TOKENIZER_JSON);
+        let tokenizer_bytes = read_file(&tokenizer_path)?;
+        check_hash(
+            &tokenizer_path,
+            &tokenizer_bytes,
+            &manifest.tokenizer_sha256,
+        )?;
+        let tokenizer_text = String::from_utf8_lossy(&tokenizer_bytes);
+        let tokenizer = Tokenizer::from_json_str(&tokenizer_text, &tokenizer_path)?;
+        let model_error = |message: String| SavedModelError::Model {
+            path: manifest_path.clone(),
+            message,
+        };
+        let mut model = Classifier::<f32, Cpu>::new(
+            &manifest.config.model,
+            tokenizer.vocab_size(),
+            &Cpu::default(),
+        )
+        .map_err(|e| model_error(e.to_string()))?;
+        let weights_path = dir.join(WEIGHTS);
+        let weights = read_file(&weights_path)?;
+        check_hash(&weights_path, &weights, &manifest.weights_sha256)?;
+        load_weights_from_bytes(&mut model, &weights, &weights_path)?;
         Ok(Self {
-            meta,
+            manifest,
             tokenizer,
             model,
         })
     }
 
-    /// Normalizes and encodes texts; a text with no piece gets `<unk>`, so every row can be
-    /// batched.
+    /// Tokens kept per text.
+    pub fn max_len(&self) -> usize {
+        self.manifest.config.data.max_len
+    }
+
+    /// Normalizes and encodes texts (see [`encode_normalized`]), so every text gets a
+    /// prediction.
     pub fn encode(&self, texts: &[String]) -> Result<Vec<Vec<u32>>, SavedModelError> {
-        let norm: Vec<String> = texts
+        let normalized: Vec<String> = texts
             .iter()
-            .map(|t| self.meta.normalizer.normalize(t))
+            .map(|text| self.manifest.normalizer.normalize(text))
             .collect();
-        let mut ids = self
-            .tokenizer
-            .encode_batch_ids(&norm, &EncodeOptions::default())?;
-        for row in ids.iter_mut().filter(|row| row.is_empty()) {
-            row.push(self.tokenizer.unk_id());
-        }
-        Ok(ids)
+        Ok(encode_normalized(&self.tokenizer, &normalized)?)
     }
 
     /// Fixed-order batches of `ids` (and labels, if any).
@@ -120,11 +180,97 @@ impl SavedModel {
     ) -> Result<Vec<Batch>, SavedModelError> {
         let cfg = LoaderConfig {
             batch_size,
-            max_len: self.meta.max_len,
+            max_len: self.max_len(),
             pad_id: self.tokenizer.pad_id(),
             shuffle: false,
             ..LoaderConfig::default()
         };
         Ok(DataLoader::new(ids, labels, cfg)?.epoch(0))
     }
+}
+
+/// Encodes normalized texts. A text with no piece (empty after normalization, e.g. a blank
+/// line or a lone `<br />`) becomes the empty review: the single token `<unk>`, in training as
+/// in prediction.
+pub fn encode_normalized(
+    tokenizer: &Tokenizer,
+    normalized: &[String],
+) -> Result<Vec<Vec<u32>>, TokenizerError> {
+    let present: Vec<&String> = normalized.iter().filter(|t| !t.is_empty()).collect();
+    let mut encoded = tokenizer
+        .encode_batch_ids(&present, &EncodeOptions::default())?
+        .into_iter();
+    let unk = tokenizer.unk_id();
+    Ok(normalized
+        .iter()
+        .map(|text| {
+            let ids = if text.is_empty() {
+                None
+            } else {
+                encoded.next()
+            };
+            ids.filter(|ids| !ids.is_empty()).unwrap_or(vec![unk])
+        })
+        .collect())
+}
+
+/// Reads `model.json` and checks its format, checksum and config.
+pub fn read_manifest(path: &Path) -> Result<Manifest, SavedModelError> {
+    let text = String::from_utf8_lossy(&read_file(path)?).into_owned();
+    let manifest: Manifest =
+        serde_json::from_str(&text).map_err(|e| SavedModelError::Manifest {
+            path: path.to_path_buf(),
+            field: match json_path_at(&text, e.line(), e.column()) {
+                field if field.is_empty() => String::new(),
+                field => format!("`{field}`: "),
+            },
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+    if manifest.format != FORMAT {
+        return Err(SavedModelError::Format {
+            path: path.to_path_buf(),
+            found: manifest.format,
+        });
+    }
+    if manifest.checksum != manifest.expected_checksum() {
+        return Err(SavedModelError::Checksum {
+            path: path.to_path_buf(),
+        });
+    }
+    manifest
+        .config
+        .validate(MODEL_JSON)
+        .map_err(|source| SavedModelError::Config {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(manifest)
+}
+
+fn check_hash(path: &Path, bytes: &[u8], expected: &str) -> Result<(), SavedModelError> {
+    let found = sha256_hex(bytes);
+    if found != expected {
+        return Err(SavedModelError::Hash {
+            path: path.to_path_buf(),
+            expected: expected.to_string(),
+            found,
+        });
+    }
+    Ok(())
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, SavedModelError> {
+    std::fs::read(path).map_err(|source| SavedModelError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), SavedModelError> {
+    std::fs::write(path, bytes).map_err(|source| SavedModelError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::json_path::json_path_at;
-use crate::nn::config::{self as model_config, ModelConfig};
+use crate::nn::config::{self as model_config, ModelConfig, ModelKind};
 use crate::train::TrainConfig;
 
 /// Data settings of a training run.
@@ -130,6 +130,7 @@ impl RunConfig {
         if self.data.max_len == 0 {
             return Err(invalid("data.max_len".into(), "0".into(), "an integer ≥ 1"));
         }
+        self.check_learnable(origin)?;
         let fraction = self.data.val_fraction;
         if !(fraction > 0.0 && fraction < 1.0) {
             return Err(invalid(
@@ -139,6 +140,29 @@ impl RunConfig {
             ));
         }
         Ok(())
+    }
+}
+
+impl RunConfig {
+    /// Rejects a CNN none of whose kernels fits in a review of `max_len` tokens (plus its
+    /// padding): it would see no window and train a constant model.
+    fn check_learnable(&self, origin: &str) -> Result<(), RunConfigError> {
+        let model = &self.model;
+        let room = self.data.max_len + 2 * model.conv_padding;
+        match model.kernel_widths.iter().min() {
+            Some(&smallest) if model.kind == ModelKind::Cnn && smallest > room => {
+                Err(RunConfigError::Invalid {
+                    origin: origin.to_string(),
+                    field: "model.kernel_widths".into(),
+                    value: format!("{:?}", model.kernel_widths),
+                    expected: format!(
+                        "a smallest width ≤ data.max_len + 2 × model.conv_padding = {room}: \
+                         a wider kernel sees no window of a review and cannot learn"
+                    ),
+                })
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -180,6 +204,12 @@ mod tests {
         let e = error(r#"{"model": {"kind": "cnn", "kernel_widths": [3, -4]}}"#);
         assert!(
             e.contains("`model.kernel_widths[1]`") && e.contains("-4"),
+            "{e}"
+        );
+        let e =
+            error(r#"{"model": {"kind": "cnn", "kernel_widths": [5, 7]}, "data": {"max_len": 4}}"#);
+        assert!(
+            e.contains("`model.kernel_widths` = [5, 7]") && e.contains("= 4"),
             "{e}"
         );
         let e = error(r#"{"train": {}}"#);

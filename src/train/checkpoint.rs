@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::TrainConfig;
 use super::adam::Adam;
 use super::metrics::EpochRecord;
+pub use super::weights::{load_weights, save_weights};
 
 /// Loop state saved next to the weights after every epoch.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -119,21 +120,4 @@ impl Checkpoint {
         load_weights(best, &self.best_path())?;
         Ok(Some(state))
     }
-}
-
-/// Saves a model's tensors to a safetensors file.
-pub fn save_weights<M: TensorCollection<f32, Cpu>>(model: &M, path: &Path) -> anyhow::Result<()> {
-    model
-        .save_safetensors(path)
-        .map_err(|e| anyhow::anyhow!("cannot save weights to {}: {e:?}", path.display()))
-}
-
-/// Loads a model's tensors from a safetensors file; shapes must match.
-pub fn load_weights<M: TensorCollection<f32, Cpu>>(
-    model: &mut M,
-    path: &Path,
-) -> anyhow::Result<()> {
-    model
-        .load_safetensors(path)
-        .map_err(|e| anyhow::anyhow!("cannot load weights from {}: {e:?}", path.display()))
 }

@@ -9,9 +9,11 @@ pub mod adam;
 pub mod checkpoint;
 pub mod clip;
 pub mod config;
+pub mod divergence;
 pub mod gradients;
 pub mod metrics;
 pub mod trainer;
+pub mod weights;
 
 use dfdx::prelude::*;
 

@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::adam::Adam;
 use super::checkpoint::{Checkpoint, TrainState};
 use super::clip::{clip_grad_norm, global_grad_norm};
+use super::divergence::{TrainWarning, divergence_warnings, majority_share};
 use super::metrics::{
     EpochRecord, Running, StepRecord, argmax2, count_correct, positive_probability, write_csv,
 };
@@ -68,6 +69,9 @@ pub struct TrainOutcome {
     pub steps: Vec<StepRecord>,
     /// Total training seconds, including the epochs before a resume.
     pub seconds: f64,
+    /// Signs that the run is not learning (see [`super::divergence`]); also in
+    /// `warnings.csv` of the log folder when there are any.
+    pub warnings: Vec<TrainWarning>,
 }
 
 /// Loss, accuracy and per-review predictions of a model on a set of batches.
@@ -209,6 +213,8 @@ impl Trainer {
                 ..s
             };
         }
+        let chance = majority_share(val.iter().flat_map(|b| b.labels.iter().copied()));
+        let mut warnings = divergence_warnings(&state.epochs, chance);
         let mut grads = model.alloc_grads();
         let mut steps = Vec::new();
         let mut step = 0;
@@ -288,12 +294,20 @@ impl Trainer {
                 best = model.clone();
             }
             state.epochs_done = epoch + 1;
+            warnings = divergence_warnings(&state.epochs, chance);
             if let Some(ck) = &self.checkpoint {
                 ck.save(&*model, &best, &opt, &state)?;
             }
             if let Some(dir) = &self.log_dir {
                 write_csv(&dir.join("epochs.csv"), &state.epochs)?;
                 write_csv(&dir.join("steps.csv"), &steps)?;
+                // Present exactly while the run has warnings (a later epoch may clear them).
+                let warnings_csv = dir.join("warnings.csv");
+                if warnings.is_empty() {
+                    let _ = std::fs::remove_file(&warnings_csv);
+                } else {
+                    write_csv(&warnings_csv, &warnings)?;
+                }
             }
         }
         *model = best;
@@ -303,6 +317,7 @@ impl Trainer {
             epochs: state.epochs,
             steps,
             seconds: state.seconds,
+            warnings,
         })
     }
 }
