@@ -9,12 +9,12 @@ use std::process::{Command, Output, Stdio};
 /// The built binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_sentiment-rnn");
 
-const POSITIVE: [&str; 6] = ["good", "great", "wonderful", "lovely", "superb", "fine"];
-const NEGATIVE: [&str; 6] = ["bad", "awful", "boring", "terrible", "poor", "dull"];
+pub const POSITIVE: [&str; 6] = ["good", "great", "wonderful", "lovely", "superb", "fine"];
+pub const NEGATIVE: [&str; 6] = ["bad", "awful", "boring", "terrible", "poor", "dull"];
 const FILLER: [&str; 8] = ["the", "movie", "film", "was", "and", "plot", "actors", "a"];
 
 /// `count` made-up reviews whose sentiment words come from `words` (deterministic).
-fn reviews(words: &[&str], count: usize, salt: usize) -> String {
+pub fn reviews(words: &[&str], count: usize, salt: usize) -> String {
     let mut text = String::new();
     for r in 0..count {
         let len = 6 + (r * 7 + salt) % 9;
