@@ -75,6 +75,37 @@ pub fn split_lines(bytes: &[u8], origin: &str) -> Result<Vec<String>, InputError
         .collect()
 }
 
+/// Calls `each(line_number, line)` for every line of stdin as it arrives (for interactive
+/// use); lines follow the rules of [`read_input_lines`].
+pub fn for_each_stdin_line(
+    mut each: impl FnMut(usize, &str) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    use std::io::BufRead;
+    let mut stdin = std::io::stdin().lock();
+    let mut raw = Vec::new();
+    for number in 1.. {
+        raw.clear();
+        let read = stdin
+            .read_until(b'\n', &mut raw)
+            .map_err(|source| InputError::Read {
+                origin: "stdin".into(),
+                source,
+            })?;
+        if read == 0 {
+            break;
+        }
+        let line = raw.strip_suffix(b"\n").unwrap_or(&raw);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let line = std::str::from_utf8(line).map_err(|e| InputError::Utf8 {
+            origin: "stdin".into(),
+            line: number,
+            column: e.valid_up_to() + 1,
+        })?;
+        each(number, line)?;
+    }
+    Ok(())
+}
+
 /// Whether `err` comes from writing to a closed pipe (the reader, e.g. `head`, is done).
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {

@@ -1,6 +1,6 @@
 //! `tokenizer train | encode | decode` subcommands.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -94,9 +94,9 @@ pub fn run(cmd: TokenizerCommand) -> anyhow::Result<()> {
                 Ok(())
             };
             if text.is_empty() {
-                for line in std::io::stdin().lock().lines() {
-                    emit(&line.context("reading stdin")?)?;
-                }
+                super::for_each_stdin_line(|number, line| {
+                    emit(line).with_context(|| format!("stdin line {number}"))
+                })?;
             } else {
                 emit(&text.join(" "))?;
             }
@@ -113,15 +113,17 @@ pub fn run(cmd: TokenizerCommand) -> anyhow::Result<()> {
                 writeln!(out, "{}", tok.decode(&ids, skip_special_tokens)?)?;
                 return Ok(());
             }
-            for (n, line) in std::io::stdin().lock().lines().enumerate() {
-                let line = line.context("reading stdin")?;
+            super::for_each_stdin_line(|number, line| {
                 let ids = line
                     .split_whitespace()
                     .map(|w| w.parse::<u32>())
                     .collect::<Result<Vec<_>, _>>()
-                    .with_context(|| format!("stdin line {}: expected token ids", n + 1))?;
-                writeln!(out, "{}", tok.decode(&ids, skip_special_tokens)?)?;
-            }
+                    .with_context(|| format!("stdin line {number}: expected token ids"))?;
+                let text = tok
+                    .decode(&ids, skip_special_tokens)
+                    .with_context(|| format!("stdin line {number}"))?;
+                Ok(writeln!(out, "{text}")?)
+            })?;
             Ok(())
         }
     }

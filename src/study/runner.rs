@@ -390,6 +390,23 @@ pub fn run_study(o: &StudyOptions) -> anyhow::Result<StudyResults> {
     let start = Instant::now();
     let selected = experiments::select(&o.only).map_err(anyhow::Error::msg)?;
     anyhow::ensure!(!o.seeds.is_empty(), "--seeds: expected at least one seed");
+    // Checked before any data is loaded.
+    let mut models = experiments::models_for(&selected);
+    if !o.models.is_empty() {
+        // Names contain commas ("BiLSTM, max"), so they are matched by slug ("bilstm-max").
+        for m in &o.models {
+            anyhow::ensure!(
+                models.iter().any(|n| slug(n) == slug(m)),
+                "--models: unknown model `{m}` (expected one of: {})",
+                models
+                    .iter()
+                    .map(|n| slug(n))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        models.retain(|n| o.models.iter().any(|m| slug(n) == slug(m)));
+    }
     let mut s = if o.quick {
         StudySettings::quick()
     } else {
@@ -413,22 +430,6 @@ pub fn run_study(o: &StudyOptions) -> anyhow::Result<StudyResults> {
         p.tokenizer.vocab_size()
     ));
 
-    let mut models = experiments::models_for(&selected);
-    if !o.models.is_empty() {
-        // Names contain commas ("BiLSTM, max"), so they are matched by slug ("bilstm-max").
-        for m in &o.models {
-            anyhow::ensure!(
-                models.iter().any(|n| slug(n) == slug(m)),
-                "--models: unknown model `{m}` (expected one of: {})",
-                models
-                    .iter()
-                    .map(|n| slug(n))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-        models.retain(|n| o.models.iter().any(|m| slug(n) == slug(m)));
-    }
     let analysed: Vec<&str> = if selected.contains(&Question::Rnn) {
         vec![names::RNN, names::LSTM, names::CNN]
     } else {

@@ -130,15 +130,55 @@ impl StudySettings {
             .with_context(|| format!("reading settings file {}", path.display()))?;
         let patch: serde_json::Value = serde_json::from_str(&text)
             .with_context(|| format!("{}: expected a JSON object", path.display()))?;
-        let mut merged = serde_json::to_value(self)?;
-        merge(&mut merged, patch);
-        serde_json::from_value(merged).with_context(|| {
-            format!(
-                "{}: expected fields of the study settings: {}",
-                path.display(),
-                serde_json::to_string(self).unwrap_or_default()
-            )
+        let base = serde_json::to_value(self)?;
+        let mut merged = base.clone();
+        merge(&mut merged, patch.clone());
+        serde_json::from_value(merged).map_err(|e| {
+            // Name the first field whose value alone is refused, with the value typed.
+            let culprit = leaves("", &patch).into_iter().find(|(_, single)| {
+                let mut one = base.clone();
+                merge(&mut one, single.clone());
+                serde_json::from_value::<Self>(one).is_err()
+            });
+            match culprit {
+                Some((field, single)) => anyhow::anyhow!(
+                    "{}: `{field}` = {}: {e}",
+                    path.display(),
+                    leaf_value(&single)
+                ),
+                None => anyhow::anyhow!("{}: {e}", path.display()),
+            }
         })
+    }
+}
+
+/// Each leaf of `patch` as `(dotted path, a patch holding only that leaf)`.
+fn leaves(prefix: &str, patch: &serde_json::Value) -> Vec<(String, serde_json::Value)> {
+    match patch {
+        serde_json::Value::Object(fields) if !fields.is_empty() => fields
+            .iter()
+            .flat_map(|(key, value)| {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                leaves(&path, value)
+                    .into_iter()
+                    .map(move |(p, single)| (p, serde_json::json!({ key.clone(): single })))
+            })
+            .collect(),
+        _ => vec![(prefix.to_string(), patch.clone())],
+    }
+}
+
+/// The leaf value inside a single-leaf patch.
+fn leaf_value(single: &serde_json::Value) -> &serde_json::Value {
+    match single {
+        serde_json::Value::Object(fields) if fields.len() == 1 => {
+            leaf_value(fields.values().next().expect("one field"))
+        }
+        other => other,
     }
 }
 

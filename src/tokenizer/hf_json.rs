@@ -118,6 +118,13 @@ pub fn from_json(text: &str, origin: &Path) -> Result<Tokenizer> {
         .get("byte_fallback")
         .and_then(Value::as_bool)
         .unwrap_or(false);
+    if model.get("byte_fallback") == Some(&Value::Bool(false)) {
+        return Err(bad(
+            "model.byte_fallback is false, expected true (this tokenizer encodes unseen \
+             characters as bytes)"
+                .into(),
+        ));
+    }
     let accumulation = match model.get("score_accumulation").and_then(Value::as_str) {
         None | Some("f64") => ScoreAccumulation::F64,
         Some("f32") => ScoreAccumulation::F32,

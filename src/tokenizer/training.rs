@@ -114,7 +114,7 @@ impl Tokenizer {
         let pieces = run_trainer(
             &counts,
             &cfg.trainer,
-            cfg.vocab_size - specials - 256,
+            (cfg.vocab_size, cfg.vocab_size - specials - 256),
             progress,
         )?;
         Tokenizer::from_pieces(
@@ -126,16 +126,29 @@ impl Tokenizer {
     }
 }
 
-/// Calls the Unigram trainer for `normal_pieces` pieces.
+/// Calls the Unigram trainer for `normal_pieces` of the `requested_total` pieces.
 fn run_trainer(
     counts: &[(String, u64)],
     cfg: &TrainerConfig,
-    normal_pieces: usize,
+    (requested_total, normal_pieces): (usize, usize),
     progress: &dyn Fn(TrainProgress),
 ) -> Result<Vec<(String, f64)>> {
     let cfg = TrainerConfig {
         vocab_size: normal_pieces,
         ..cfg.clone()
     };
-    trainer::train(counts, &cfg, progress).map_err(|e| TokenizerError::Training(e.to_string()))
+    // The Unigram trainer counts normal pieces only; errors quote whole-vocabulary sizes, the
+    // numbers the user typed.
+    let reserved = |normal: usize| normal + requested_total - normal_pieces;
+    trainer::train(counts, &cfg, progress).map_err(|e| match e {
+        trainer::TrainError::VocabTooLarge {
+            requested,
+            available,
+        } => TokenizerError::Training(format!(
+            "vocab_size {} is too large: the training text supports at most {}",
+            reserved(requested),
+            reserved(available)
+        )),
+        other => TokenizerError::Training(other.to_string()),
+    })
 }
