@@ -424,3 +424,20 @@ fn tokenizers_do_not_share_cached_words() {
         assert_eq!(chars_only.encode_ids(text).unwrap(), b);
     }
 }
+
+/// Every text gives at least one id: the empty text and a zero length cap give `[<unk>]`,
+/// others the plain ids cut to the cap.
+#[test]
+fn encode_batch_for_model_never_gives_an_empty_row() {
+    let texts = ["", "   ", "the movie", "a good film in the end"];
+    let unk = vec![TINY.unk_id()];
+    let rows = TINY.encode_batch_for_model(&texts, None).unwrap();
+    assert_eq!(rows[0], unk);
+    assert_eq!(rows[1], TINY.encode_ids(texts[1]).unwrap());
+    assert_eq!(rows[2], TINY.encode_ids(texts[2]).unwrap());
+    assert_eq!(rows[3], TINY.encode_ids(texts[3]).unwrap());
+    let cut = TINY.encode_batch_for_model(&texts, Some(2)).unwrap();
+    assert_eq!(cut[3], TINY.encode_ids(texts[3]).unwrap()[..2].to_vec());
+    let zero = TINY.encode_batch_for_model(&texts, Some(0)).unwrap();
+    assert!(zero.iter().all(|row| *row == unk));
+}

@@ -14,7 +14,7 @@ use super::manifest::{FORMAT, Manifest, TrainingSummary, sha256_hex};
 use super::run_config::{RunConfig, RunConfigError};
 use crate::data::{Batch, DataLoader, LoaderConfig, LoaderError, TextNormalizer};
 use crate::nn::classifier::Classifier;
-use crate::tokenizer::{EncodeOptions, Tokenizer, TokenizerError};
+use crate::tokenizer::{Tokenizer, TokenizerError};
 use crate::train::weights::{WeightsError, load_weights_from_bytes, save_weights};
 
 /// The manifest's file name inside a model folder.
@@ -196,22 +196,7 @@ pub fn encode_normalized(
     tokenizer: &Tokenizer,
     normalized: &[String],
 ) -> Result<Vec<Vec<u32>>, TokenizerError> {
-    let present: Vec<&String> = normalized.iter().filter(|t| !t.is_empty()).collect();
-    let mut encoded = tokenizer
-        .encode_batch_ids(&present, &EncodeOptions::default())?
-        .into_iter();
-    let unk = tokenizer.unk_id();
-    Ok(normalized
-        .iter()
-        .map(|text| {
-            let ids = if text.is_empty() {
-                None
-            } else {
-                encoded.next()
-            };
-            ids.filter(|ids| !ids.is_empty()).unwrap_or(vec![unk])
-        })
-        .collect())
+    tokenizer.encode_batch_for_model(normalized, None)
 }
 
 /// Reads `model.json` and checks its format, checksum and config.

@@ -10,7 +10,7 @@ use super::results::TokenizerStats;
 use super::settings::StudySettings;
 use crate::data::augment::grouped_sentence_pieces;
 use crate::data::{Corpus, DataRoot, TextNormalizer, stratified_split};
-use crate::tokenizer::{EncodeOptions, Tokenizer, TokenizerTrainConfig};
+use crate::tokenizer::{Tokenizer, TokenizerTrainConfig};
 
 /// Encoded reviews of one split with their labels (empty labels for unlabeled text).
 #[derive(Clone, Debug, Default)]
@@ -64,11 +64,7 @@ pub fn train_tokenizer(texts: &[String], vocab_size: usize) -> anyhow::Result<To
 }
 
 fn encode(tok: &Tokenizer, texts: Vec<String>, labels: Vec<usize>) -> anyhow::Result<Encoded> {
-    let mut ids = tok.encode_batch_ids(&texts, &EncodeOptions::default())?;
-    // An empty text (possible in Yelp) still needs one token to be batched.
-    for row in ids.iter_mut().filter(|r| r.is_empty()) {
-        row.push(tok.unk_id());
-    }
+    let ids = tok.encode_batch_for_model(&texts, None)?;
     Ok(Encoded { ids, labels, texts })
 }
 

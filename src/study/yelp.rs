@@ -407,24 +407,6 @@ pub fn train_tokenizer(texts: &[String], vocab_size: usize) -> Result<Tokenizer>
     Tokenizer::train(texts, &cfg, &|_| {}).context("training the IMDb tokenizer")
 }
 
-/// Encodes texts (Viterbi), cut to `max_len`; an empty text becomes `<unk>`.
-fn encode(tok: &Tokenizer, texts: &[String], max_len: usize) -> Result<Vec<Vec<u32>>> {
-    texts
-        .par_iter()
-        .map(|t| {
-            if t.is_empty() {
-                return Ok(vec![tok.unk_id()]);
-            }
-            let mut ids = tok.encode_ids(t)?;
-            ids.truncate(max_len);
-            if ids.is_empty() {
-                ids.push(tok.unk_id());
-            }
-            Ok(ids)
-        })
-        .collect()
-}
-
 fn loader_config(
     budget: &YelpBudget,
     max_len: usize,
@@ -636,7 +618,7 @@ pub fn fit_recipe(
     let filter = recipe.sentence_pieces && recipe.piece_filter > 0.0;
     let buckets = ngram_buckets(budget);
     let (review_ids, nb) = if recipe.ngram_bag || filter {
-        let ids = encode(&tok, &train_reviews, budget.review_max_len)?;
+        let ids = tok.encode_batch_for_model(&train_reviews, Some(budget.review_max_len))?;
         let nb = NaiveBayes::fit(&ids, &train.labels, tok.vocab_size(), buckets);
         (ids, Some(nb))
     } else {
@@ -655,7 +637,7 @@ pub fn fit_recipe(
             budget.review_max_len,
         )
     };
-    let mut train_ids = encode(&tok, &train_texts, train_max)?;
+    let mut train_ids = tok.encode_batch_for_model(&train_texts, Some(train_max))?;
     let (mut train_texts, mut train_labels) = (train_texts, train_labels);
     if let (true, Some(nb)) = (filter, &nb) {
         let cross;
@@ -671,7 +653,7 @@ pub fn fit_recipe(
         retain_kept(&mut train_texts, &keep);
         retain_kept(&mut train_labels, &keep);
     }
-    let val_ids = encode(&tok, &norm_all(&val.texts), budget.review_max_len)?;
+    let val_ids = tok.encode_batch_for_model(&norm_all(&val.texts), Some(budget.review_max_len))?;
     let val_batches = eval_batches(
         &val_ids,
         Some(&val.labels),
@@ -723,11 +705,12 @@ pub fn fit_recipe(
     }
 
     // IMDb test: whole reviews, and the mean over each review's sentences.
-    let test_ids = encode(&tok, &norm_all(&test.texts), budget.review_max_len)?;
+    let test_ids =
+        tok.encode_batch_for_model(&norm_all(&test.texts), Some(budget.review_max_len))?;
     let tb = eval_batches(&test_ids, None, budget, budget.review_max_len, pad)?;
     let imdb_test = accuracy(&probabilities(&model, &tb, test_ids.len()), &test.labels);
     let pieces = sentence_pieces(&test.texts, &test.labels, &norm);
-    let st_ids = encode(&tok, &pieces.texts, budget.sentence_max_len)?;
+    let st_ids = tok.encode_batch_for_model(&pieces.texts, Some(budget.sentence_max_len))?;
     let sp = probabilities(
         &model,
         &eval_batches(&st_ids, None, budget, budget.sentence_max_len, pad)?,
@@ -738,7 +721,7 @@ pub fn fit_recipe(
 
     // Yelp: normalized like IMDb, scored as sentences.
     let yelp_score = |texts: &[String]| -> Result<Vec<f32>> {
-        let ids = encode(&tok, &norm_all(texts), budget.sentence_max_len)?;
+        let ids = tok.encode_batch_for_model(&norm_all(texts), Some(budget.sentence_max_len))?;
         Ok(probabilities(
             &model,
             &eval_batches(&ids, None, budget, budget.sentence_max_len, pad)?,

@@ -460,6 +460,34 @@ impl Tokenizer {
         Ok(all)
     }
 
+    /// The ids a model is fed: each text encoded (no specials, in parallel), cut to `max_len`
+    /// tokens when given. A row with no tokens (the empty text, or any text with `max_len` 0)
+    /// becomes `[<unk>]`, so that every row can be batched.
+    pub fn encode_batch_for_model<S: AsRef<str> + Sync>(
+        &self,
+        texts: &[S],
+        max_len: Option<usize>,
+    ) -> Result<Vec<Vec<u32>>> {
+        texts
+            .par_iter()
+            .map(|text| {
+                let text = text.as_ref();
+                let mut ids = if text.is_empty() {
+                    Vec::new()
+                } else {
+                    self.encode_ids(text)?
+                };
+                if let Some(max_len) = max_len {
+                    ids.truncate(max_len);
+                }
+                if ids.is_empty() {
+                    ids.push(self.unk_id());
+                }
+                Ok(ids)
+            })
+            .collect()
+    }
+
     /// Samples a segmentation of `text` (subword regularization, Kudo 2018) with smoothing
     /// `alpha` from `rng`; see [`unigram::sampling`]. Literal `▁` stays bytes as in `encode`.
     pub fn sample_ids_with<R: rand::Rng + ?Sized>(
