@@ -196,23 +196,8 @@ impl Trainer {
             return Err(TrainError::Empty("validation"));
         }
         let mut best = model.clone();
-        let mut state = TrainState {
-            epochs_done: 0,
-            best_epoch: 0,
-            best_val_accuracy: f32::NEG_INFINITY,
-            seconds: 0.0,
-            epochs: Vec::new(),
-            config: cfg.clone(),
-        };
         let mut opt = Adam::new(cfg);
-        if let Some(ck) = &self.checkpoint
-            && let Some(s) = ck.load(cfg, model, &mut best, &mut opt)?
-        {
-            state = TrainState {
-                config: cfg.clone(),
-                ..s
-            };
-        }
+        let mut state = self.start_state(model, &mut best, &mut opt)?;
         let chance = majority_share(val.iter().flat_map(|b| b.labels.iter().copied()));
         let mut warnings = divergence_warnings(&state.epochs, chance);
         let mut grads = model.alloc_grads();
@@ -227,63 +212,20 @@ impl Trainer {
             if batches.is_empty() {
                 return Err(TrainError::Empty("training"));
             }
-            let pb = self.progress(batches.len(), epoch + 1);
-            let mut run = Running::default();
-            let n = batches.len() as f64;
-            for (i, b) in batches.iter().enumerate() {
-                // A function of (epoch, batch), so a resumed run follows the same schedule.
-                let progress = (epoch as f64 + i as f64 / n) / cfg.epochs as f64;
-                opt.set_lr(cfg.schedule.lr(cfg.lr, progress));
-                let logits = model.logits_traced(b, grads);
-                let pred = argmax2(&logits.as_vec());
-                let correct = count_correct(&pred, &b.labels);
-                let dev = logits.device().clone();
-                let loss = cross_entropy_with_logits_loss(logits, one_hot(dev, &b.labels));
-                let loss_value = loss.array();
-                if !loss_value.is_finite() {
-                    pb.abandon();
-                    return Err(TrainError::NonFiniteLoss {
-                        epoch: epoch + 1,
-                        step,
-                        loss: loss_value,
-                    });
-                }
-                grads = loss.backward();
-                let norm = match cfg.clip_norm {
-                    Some(c) => clip_grad_norm(&*model, &mut grads, c),
-                    None => global_grad_norm(&*model, &mut grads),
-                };
-                if !norm.is_finite() {
-                    pb.abandon();
-                    return Err(TrainError::NonFiniteGradient {
-                        epoch: epoch + 1,
-                        step,
-                    });
-                }
-                opt.update(model, &mut grads)?;
-                model.zero_grads(&mut grads);
-                run.add(loss_value, correct, b.labels.len());
-                if step % cfg.log_every == 0 {
-                    steps.push(StepRecord {
-                        epoch: epoch + 1,
-                        step,
-                        loss: loss_value,
-                        accuracy: correct as f32 / b.labels.len().max(1) as f32,
-                        grad_norm: norm,
-                    });
-                }
-                step += 1;
-                pb.inc(1);
-                pb.set_message(format!("loss {:.4} acc {:.3}", run.loss(), run.accuracy()));
-            }
-            pb.finish_and_clear();
+            let mut run = EpochRun {
+                epoch,
+                step: &mut step,
+                steps: &mut steps,
+                grads: &mut grads,
+            };
+            let running = self.train_epoch(model, &mut opt, &batches, &mut run)?;
             let ev = evaluate(&*model, val);
             let seconds = start.elapsed().as_secs_f64();
             state.seconds += seconds;
             state.epochs.push(EpochRecord {
                 epoch: epoch + 1,
-                train_loss: run.loss(),
-                train_accuracy: run.accuracy(),
+                train_loss: running.loss(),
+                train_accuracy: running.accuracy(),
                 val_loss: ev.loss,
                 val_accuracy: ev.accuracy,
                 seconds,
@@ -298,17 +240,7 @@ impl Trainer {
             if let Some(ck) = &self.checkpoint {
                 ck.save(&*model, &best, &opt, &state)?;
             }
-            if let Some(dir) = &self.log_dir {
-                write_csv(&dir.join("epochs.csv"), &state.epochs)?;
-                write_csv(&dir.join("steps.csv"), &steps)?;
-                // Present exactly while the run has warnings (a later epoch may clear them).
-                let warnings_csv = dir.join("warnings.csv");
-                if warnings.is_empty() {
-                    let _ = std::fs::remove_file(&warnings_csv);
-                } else {
-                    write_csv(&warnings_csv, &warnings)?;
-                }
-            }
+            self.write_logs(&state.epochs, &steps, &warnings)?;
         }
         *model = best;
         Ok(TrainOutcome {
@@ -320,4 +252,131 @@ impl Trainer {
             warnings,
         })
     }
+
+    /// A fresh loop state, or the checkpoint's (loading its weights and Adam's state).
+    fn start_state<M: SentimentModel>(
+        &self,
+        model: &mut M,
+        best: &mut M,
+        opt: &mut Adam,
+    ) -> Result<TrainState, TrainError> {
+        let cfg = &self.config;
+        if let Some(ck) = &self.checkpoint
+            && let Some(saved) = ck.load(cfg, model, best, opt)?
+        {
+            return Ok(TrainState {
+                config: cfg.clone(),
+                ..saved
+            });
+        }
+        Ok(TrainState {
+            epochs_done: 0,
+            best_epoch: 0,
+            best_val_accuracy: f32::NEG_INFINITY,
+            seconds: 0.0,
+            epochs: Vec::new(),
+            config: cfg.clone(),
+        })
+    }
+
+    /// One pass over `batches`: forward, backward, clipping and an Adam step per batch.
+    fn train_epoch<M: SentimentModel>(
+        &self,
+        model: &mut M,
+        opt: &mut Adam,
+        batches: &[Batch],
+        run: &mut EpochRun<'_>,
+    ) -> Result<Running, TrainError> {
+        let cfg = &self.config;
+        let epoch = run.epoch;
+        let pb = self.progress(batches.len(), epoch + 1);
+        let mut running = Running::default();
+        let n = batches.len() as f64;
+        for (i, b) in batches.iter().enumerate() {
+            // A function of (epoch, batch), so a resumed run follows the same schedule.
+            let progress = (epoch as f64 + i as f64 / n) / cfg.epochs as f64;
+            opt.set_lr(cfg.schedule.lr(cfg.lr, progress));
+            let grads = std::mem::replace(run.grads, Gradients::leaky());
+            let logits = model.logits_traced(b, grads);
+            let pred = argmax2(&logits.as_vec());
+            let correct = count_correct(&pred, &b.labels);
+            let dev = logits.device().clone();
+            let loss = cross_entropy_with_logits_loss(logits, one_hot(dev, &b.labels));
+            let loss_value = loss.array();
+            let step = *run.step;
+            if !loss_value.is_finite() {
+                pb.abandon();
+                return Err(TrainError::NonFiniteLoss {
+                    epoch: epoch + 1,
+                    step,
+                    loss: loss_value,
+                });
+            }
+            *run.grads = loss.backward();
+            let norm = match cfg.clip_norm {
+                Some(c) => clip_grad_norm(&*model, run.grads, c),
+                None => global_grad_norm(&*model, run.grads),
+            };
+            if !norm.is_finite() {
+                pb.abandon();
+                return Err(TrainError::NonFiniteGradient {
+                    epoch: epoch + 1,
+                    step,
+                });
+            }
+            opt.update(model, run.grads)?;
+            model.zero_grads(run.grads);
+            running.add(loss_value, correct, b.labels.len());
+            if step.is_multiple_of(cfg.log_every) {
+                run.steps.push(StepRecord {
+                    epoch: epoch + 1,
+                    step,
+                    loss: loss_value,
+                    accuracy: correct as f32 / b.labels.len().max(1) as f32,
+                    grad_norm: norm,
+                });
+            }
+            *run.step += 1;
+            pb.inc(1);
+            pb.set_message(format!(
+                "loss {:.4} acc {:.3}",
+                running.loss(),
+                running.accuracy()
+            ));
+        }
+        pb.finish_and_clear();
+        Ok(running)
+    }
+
+    /// Writes `epochs.csv`, `steps.csv` and, while the run has any, `warnings.csv`.
+    fn write_logs(
+        &self,
+        epochs: &[EpochRecord],
+        steps: &[StepRecord],
+        warnings: &[TrainWarning],
+    ) -> Result<(), TrainError> {
+        let Some(dir) = &self.log_dir else {
+            return Ok(());
+        };
+        write_csv(&dir.join("epochs.csv"), epochs)?;
+        write_csv(&dir.join("steps.csv"), steps)?;
+        // Present exactly while the run has warnings (a later epoch may clear them).
+        let warnings_csv = dir.join("warnings.csv");
+        if warnings.is_empty() {
+            let _ = std::fs::remove_file(&warnings_csv);
+        } else {
+            write_csv(&warnings_csv, warnings)?;
+        }
+        Ok(())
+    }
+}
+
+/// The running counters of one epoch that outlive it (the step count, the step log and the
+/// gradient buffers, reused across epochs).
+struct EpochRun<'a> {
+    /// 0-based epoch.
+    epoch: usize,
+    step: &'a mut usize,
+    steps: &'a mut Vec<StepRecord>,
+    grads: &'a mut Gradients<f32, Cpu>,
 }
