@@ -1,6 +1,6 @@
 //! `sentiment-rnn eval --model DIR`: accuracy and loss of a trained model on a labeled split.
 //! Every review is scored; one that is empty after normalization is scored as the empty
-//! review (see [`crate::saved::folder::encode_normalized`]).
+//! review `[<unk>]` (see [`crate::saved::SavedModel::encode`]).
 
 use std::io::Write;
 use std::path::PathBuf;

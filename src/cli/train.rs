@@ -18,7 +18,6 @@ use crate::data::{
     stratified_split,
 };
 use crate::nn::classifier::Classifier;
-use crate::saved::folder::encode_normalized;
 use crate::saved::manifest::sha256_hex;
 use crate::saved::{ModelRecord, OutputFolder, Plan, RunConfig, SavedModel, TrainingSummary};
 use crate::study::prepare::train_tokenizer;
@@ -163,7 +162,7 @@ fn fit(
     let dev = Cpu::seed_from_u64(cfg.train.seed);
     let mut model = Classifier::<f32, Cpu>::new(&cfg.model, tokenizer.vocab_size(), &dev)
         .map_err(|e| anyhow::anyhow!("model section: {e}"))?;
-    let train_ids = encode_normalized(tokenizer, &data.train_texts)?;
+    let train_ids = tokenizer.encode_batch_for_model(&data.train_texts, None)?;
     model.init_ngrams(&train_ids, &data.train_labels);
     let loader_config = |shuffle| LoaderConfig {
         batch_size: cfg.train.batch_size,
@@ -177,7 +176,7 @@ fn fit(
     let batches = |ids: &[Vec<u32>], labels: &[usize]| {
         DataLoader::new(ids, Some(labels), loader_config(false)).map(|l| l.epoch(0))
     };
-    let val_ids = encode_normalized(tokenizer, &data.val_texts)?;
+    let val_ids = tokenizer.encode_batch_for_model(&data.val_texts, None)?;
     let val = batches(&val_ids, &data.val_labels)?;
     let trainer = Trainer {
         config: cfg.train.clone(),
@@ -191,7 +190,7 @@ fn fit(
         |e| Ok::<_, std::convert::Infallible>(loader.epoch(e as u64)),
         &val,
     )?;
-    let test_ids = encode_normalized(tokenizer, &data.test.texts)?;
+    let test_ids = tokenizer.encode_batch_for_model(&data.test.texts, None)?;
     let test_accuracy = evaluate(&model, &batches(&test_ids, &data.test.labels)?).accuracy;
     Ok((model, outcome, test_accuracy))
 }

@@ -161,14 +161,15 @@ impl SavedModel {
         self.manifest.config.data.max_len
     }
 
-    /// Normalizes and encodes texts (see [`encode_normalized`]), so every text gets a
-    /// prediction.
+    /// Normalizes and encodes texts. A text with no piece (empty after normalization, e.g. a
+    /// blank line or a lone `<br />`) becomes the empty review `[<unk>]`, as in training, so
+    /// every text gets a prediction.
     pub fn encode(&self, texts: &[String]) -> Result<Vec<Vec<u32>>, SavedModelError> {
         let normalized: Vec<String> = texts
             .iter()
             .map(|text| self.manifest.normalizer.normalize(text))
             .collect();
-        Ok(encode_normalized(&self.tokenizer, &normalized)?)
+        Ok(self.tokenizer.encode_batch_for_model(&normalized, None)?)
     }
 
     /// Fixed-order batches of `ids` (and labels, if any).
@@ -187,16 +188,6 @@ impl SavedModel {
         };
         Ok(DataLoader::new(ids, labels, cfg)?.epoch(0))
     }
-}
-
-/// Encodes normalized texts. A text with no piece (empty after normalization, e.g. a blank
-/// line or a lone `<br />`) becomes the empty review: the single token `<unk>`, in training as
-/// in prediction.
-pub fn encode_normalized(
-    tokenizer: &Tokenizer,
-    normalized: &[String],
-) -> Result<Vec<Vec<u32>>, TokenizerError> {
-    tokenizer.encode_batch_for_model(normalized, None)
 }
 
 /// Reads `model.json` and checks its format, checksum and config.
