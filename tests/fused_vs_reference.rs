@@ -9,7 +9,7 @@
 use dfdx::prelude::*;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use sentiment_rnn::nn::fused::{conv1d_max_relu, embedding_lookup, lstm_sequence, rnn_sequence};
-use sentiment_rnn::nn::lstm::GateSet;
+use sentiment_rnn::nn::gates::GateSet;
 use sentiment_rnn::nn::reference;
 
 /// Problem sizes and inputs for one case (all values in f64; the op sees them as f32).

@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use sentiment_rnn::data::loader::Batch;
 use sentiment_rnn::nn::backend::Path;
 use sentiment_rnn::nn::bidirectional::Bidirectional;
-use sentiment_rnn::nn::classifier::Classifier;
+use sentiment_rnn::nn::classifier::{Classifier, ClassifierError};
 use sentiment_rnn::nn::config::{ConfigError, ModelConfig, ModelKind};
 use sentiment_rnn::nn::conv1d::Conv1d;
 use sentiment_rnn::nn::embedding::Embedding;
@@ -864,6 +864,8 @@ fn device_and_dtype_conversions_keep_the_settings() {
         }
         // dfdx's own conversion cannot see the settings; the model refuses to run.
         let raw: Classifier<f32, Cpu> = ToDevice::to_device(&model, &Cpu::default());
-        assert!(raw.check_settings().unwrap_err().contains("lost"));
+        let err = raw.check_settings().unwrap_err();
+        assert_eq!(err, ClassifierError::SettingsLost);
+        assert!(err.to_string().contains("lost"), "{err}");
     }
 }

@@ -1,11 +1,11 @@
-//! Training-step benchmark of the sentiment models (issue 3's fast path).
+//! Training-step benchmark of the sentiment models on their fast path.
 //!
 //! Every model is the project's `Classifier` as users run it (CPU/f32, `Path::Fastest`: the
 //! fused embedding, CNN and recurrent ops), plus the op-by-op reference LSTM (`Path::Reference`)
 //! for the fused/reference ratio. One step = embedding lookup, the encoder, pooling (the final
 //! hidden state(s) unless the name says otherwise), a linear head, cross-entropy, backward and
-//! the trainer's Adam update — the same work as
-//! `/work/shared/bench/torch_models.py` (batch 64 × 256 tokens, vocab 30000, embedding =
+//! the trainer's Adam update — the same work as the PyTorch anchor that
+//! `scripts/bench-models.sh` runs beside it (batch 64 × 256 tokens, vocab 30000, embedding =
 //! hidden = 128, 2 threads). Each model runs in a child process of this binary, so its peak RSS
 //! (`VmHWM`) is its own. The last stdout line (and `--out`) is one JSON object.
 //!
@@ -385,7 +385,7 @@ impl ClassifierModel {
         if name.ends_with("_reference") {
             model.path = Path::Reference;
         }
-        model.check_batch(&batch).map_err(anyhow::Error::msg)?;
+        model.check_batch(&batch)?;
         let targets = dev.tensor_from_vec(
             batch
                 .labels

@@ -4,24 +4,9 @@ use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
 use dfdx::prelude::*;
 
 use super::backend::{Path, SequenceDevice};
+use super::directions::Directions;
 use super::params::{DynList, R2, R3};
 use super::sequence_layer::SequenceLayer;
-
-/// The per-direction outputs of one layer, each `(B, T, H)` aligned to input positions.
-pub struct Directions<E: Dtype, D: Device<E>, T> {
-    pub forward: R3<E, D, T>,
-    pub backward: Option<R3<E, D, T>>,
-}
-
-impl<E: Dtype, D: Device<E>, T: Tape<E, D>> Directions<E, D, T> {
-    /// `(B, T, H·directions)`: forward features first.
-    pub fn concat(self) -> R3<E, D, T> {
-        match self.backward {
-            Some(b) => (self.forward, b).concat_along(Axis::<2>),
-            None => self.forward,
-        }
-    }
-}
 
 /// A forward layer and an optional backward layer of the same kind.
 #[derive(Clone, Debug)]

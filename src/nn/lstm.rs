@@ -4,11 +4,12 @@ use dfdx::nn::tensor_collection::{ModuleVisitor, ScalarOptions, TensorCollection
 use dfdx::prelude::*;
 use rand::rngs::StdRng;
 
-pub use super::gates::{Block, Gate, GateSet};
+use super::gates::{Block, GateSet};
 
 use super::backend::{Path, SequenceDevice};
 use super::params::{R1, R2, R3, UNSET, from_f64, runtime_options, uniform};
 use super::reference;
+use super::sequence_layer::SequenceLayer;
 
 /// One LSTM layer; `w_x: (E, G·H)`, `w_h: (H, G·H)`, `b: (G·H,)` with the gate blocks of
 /// [`GateSet::block_index`]. Disabled gates have no weights.
@@ -90,6 +91,30 @@ impl<E: Dtype, D: SequenceDevice<E>> Lstm<E, D> {
             reverse,
             Some(trace),
         )
+    }
+}
+
+impl<E: Dtype, D: SequenceDevice<E>> SequenceLayer<E, D> for Lstm<E, D> {
+    fn hidden(&self) -> usize {
+        Lstm::hidden(self)
+    }
+    fn run<T: Tape<E, D>>(
+        &self,
+        x: R3<E, D, T>,
+        lengths: &[usize],
+        reverse: bool,
+        path: Path,
+    ) -> R3<E, D, T> {
+        self.forward(x, lengths, reverse, path)
+    }
+    fn run_traced<T: Tape<E, D>>(
+        &self,
+        x: R3<E, D, T>,
+        lengths: &[usize],
+        reverse: bool,
+        trace: &mut Vec<R2<E, D>>,
+    ) -> R3<E, D, T> {
+        self.forward_traced(x, lengths, reverse, trace)
     }
 }
 

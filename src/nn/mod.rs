@@ -10,13 +10,28 @@
 //! ```
 //!
 //! - [`classifier::Classifier`]: the model; a dfdx `TensorCollection`, so `alloc_grads`,
-//!   optimizers and safetensors work on it.
+//!   optimizers and safetensors work on it. [`linear::Logits`] is its output.
 //! - [`ngram`]: an optional bag of token unigrams and hashed bigrams whose scores are added
 //!   to the logits (a jointly trained logistic regression: wide and deep).
 //! - [`conv1d`], [`rnn`], [`lstm`] (+ [`gates`]), [`bidirectional`], [`stack`], [`pooling`]:
 //!   the layers. Recurrent layers map `(B, T, E)` + lengths to `(B, T, H)`, zero at padding.
 //! - [`reference`](mod@crate::nn::reference): op-by-op formulations of the recurrences (every device; traces states);
 //!   [`fused`]: whole-sequence CPU ops; [`backend`] picks one per device and float type.
+//!
+//! Modules depend on lower rows only (never on their own row), so the files read bottom-up:
+//!
+//! ```text
+//! 9  classifier
+//! 8  stack
+//! 7  bidirectional
+//! 6  rnn, lstm, cnn, ngram                 the layers, dispatched through the backend
+//! 5  sequence_layer                        what a stack needs from a recurrent layer
+//! 4  backend                               fused or reference, per device and float type
+//! 3  config, fused
+//! 2  conv1d, pooling, reference
+//! 1  sequence, directions, embedding, linear
+//! 0  params, gates
+//! ```
 
 pub mod backend;
 pub mod bidirectional;
@@ -24,6 +39,7 @@ pub mod classifier;
 pub mod cnn;
 pub mod config;
 pub mod conv1d;
+pub mod directions;
 pub mod embedding;
 pub mod fused;
 pub mod gates;
@@ -37,3 +53,6 @@ pub mod rnn;
 pub mod sequence;
 pub mod sequence_layer;
 pub mod stack;
+
+#[cfg(test)]
+mod layering;

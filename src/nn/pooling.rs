@@ -5,7 +5,7 @@ use dfdx::prelude::*;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use super::bidirectional::Directions;
+use super::directions::Directions;
 use super::params::{
     DynList, R1, R2, R3, UNSET, from_f64, host_values, runtime_options, to_f64, uniform,
 };

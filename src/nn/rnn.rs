@@ -7,6 +7,7 @@ use rand::rngs::StdRng;
 use super::backend::{Path, SequenceDevice};
 use super::params::{R1, R2, R3, runtime_options, uniform};
 use super::reference;
+use super::sequence_layer::SequenceLayer;
 
 /// One RNN layer; `w_x: (E, H)`, `w_h: (H, H)`, `b: (H,)`.
 #[derive(Clone, Debug)]
@@ -62,6 +63,30 @@ impl<E: Dtype, D: SequenceDevice<E>> Rnn<E, D> {
             reverse,
             Some(trace),
         )
+    }
+}
+
+impl<E: Dtype, D: SequenceDevice<E>> SequenceLayer<E, D> for Rnn<E, D> {
+    fn hidden(&self) -> usize {
+        Rnn::hidden(self)
+    }
+    fn run<T: Tape<E, D>>(
+        &self,
+        x: R3<E, D, T>,
+        lengths: &[usize],
+        reverse: bool,
+        path: Path,
+    ) -> R3<E, D, T> {
+        self.forward(x, lengths, reverse, path)
+    }
+    fn run_traced<T: Tape<E, D>>(
+        &self,
+        x: R3<E, D, T>,
+        lengths: &[usize],
+        reverse: bool,
+        trace: &mut Vec<R2<E, D>>,
+    ) -> R3<E, D, T> {
+        self.forward_traced(x, lengths, reverse, trace)
     }
 }
 

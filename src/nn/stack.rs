@@ -4,7 +4,8 @@ use dfdx::nn::tensor_collection::{ModuleVisitor, ScalarOptions, TensorCollection
 use dfdx::prelude::*;
 
 use super::backend::{Path, SequenceDevice};
-use super::bidirectional::{Bidirectional, Directions};
+use super::bidirectional::Bidirectional;
+use super::directions::Directions;
 use super::params::{DynList, R2, R3};
 use super::sequence_layer::SequenceLayer;
 

@@ -18,12 +18,10 @@ pub mod weights;
 use dfdx::prelude::*;
 
 use crate::data::loader::Batch;
+use crate::nn::linear::Logits;
 
 pub use config::{Schedule, TrainConfig};
 pub use trainer::{EvalResult, TrainError, TrainOutcome, Trainer, evaluate};
-
-/// Logits of a two-class classifier: one row per review.
-pub type Logits<T = NoneTape> = Tensor<(usize, Const<2>), f32, Cpu, T>;
 
 /// What the trainer needs from a classifier.
 pub trait SentimentModel: TensorCollection<f32, Cpu> + Clone {
@@ -32,9 +30,9 @@ pub trait SentimentModel: TensorCollection<f32, Cpu> + Clone {
         &self,
         batch: &Batch,
         grads: Gradients<f32, Cpu>,
-    ) -> Logits<OwnedTape<f32, Cpu>>;
+    ) -> Logits<f32, Cpu, OwnedTape<f32, Cpu>>;
     /// Inference-mode forward pass without a tape.
-    fn logits(&self, batch: &Batch) -> Logits;
+    fn logits(&self, batch: &Batch) -> Logits<f32, Cpu>;
 }
 
 impl SentimentModel for crate::nn::classifier::Classifier<f32, Cpu> {
@@ -42,11 +40,11 @@ impl SentimentModel for crate::nn::classifier::Classifier<f32, Cpu> {
         &self,
         batch: &Batch,
         grads: Gradients<f32, Cpu>,
-    ) -> Logits<OwnedTape<f32, Cpu>> {
+    ) -> Logits<f32, Cpu, OwnedTape<f32, Cpu>> {
         self.forward_train(batch, grads)
     }
 
-    fn logits(&self, batch: &Batch) -> Logits {
+    fn logits(&self, batch: &Batch) -> Logits<f32, Cpu> {
         self.forward_eval(batch)
     }
 }

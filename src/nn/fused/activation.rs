@@ -78,18 +78,22 @@ pub(crate) fn has_avx2_fma() -> bool {
 /// 4-wide SSE code), so the body becomes an `#[inline(always)]` function called from a
 /// feature-enabled wrapper, which the compiler must inline and then vectorizes 8 wide.
 macro_rules! simd_fn {
-    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+    (
+        $(#[$meta:meta])*
+        $vis:vis fn $name:ident $(<$($gen:ident: $bound:path),+>)?
+        ($($arg:ident: $ty:ty),* $(,)?) $body:block
+    ) => {
         $(#[$meta])*
         #[allow(clippy::too_many_arguments)]
-        $vis fn $name($($arg: $ty),*) {
+        $vis fn $name $(<$($gen: $bound),+>)? ($($arg: $ty),*) {
             #[inline(always)]
             #[allow(clippy::too_many_arguments)]
-            fn body($($arg: $ty),*) $body
+            fn body $(<$($gen: $bound),+>)? ($($arg: $ty),*) $body
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx2,fma")]
                 #[allow(clippy::too_many_arguments)]
-                fn avx2($($arg: $ty),*) {
+                fn avx2 $(<$($gen: $bound),+>)? ($($arg: $ty),*) {
                     body($($arg),*)
                 }
                 if $crate::nn::fused::activation::has_avx2_fma() {

@@ -4,11 +4,9 @@
 //! token of the `(B, T)` grid, zero at padding), every parameter gradient and the input
 //! gradient is one large matmul over all tokens.
 
-use super::gemm::{MatMut, MatRef, SharedMut, matmul};
+use super::gemm::{MatMut, MatRef, matmul};
 use super::kernel::{Rhs, matmul_rows_par};
-use super::packing::Packing;
 use super::pool;
-use rayon::prelude::*;
 
 /// What a layer's backward needs besides `dP`.
 pub(crate) struct Saved<'a> {
@@ -82,34 +80,4 @@ pub(crate) fn add_into(grad: &mut [f32], part: Vec<f32>) {
         *g += p;
     }
     pool::give(part);
-}
-
-/// Runs a layer's per-step backward on `p` threads: `thread(k, p, dP, db)` handles sorted rows
-/// `k, k + p, …`, writing their rows of `dP` `(B·T, width)` and summing them into its own
-/// `db`. Returns `dP` (from the pool, 0 at padding) and the bias gradient, the per-thread
-/// sums added in thread order so the result does not depend on scheduling.
-pub(crate) fn per_thread_backward(
-    pk: &Packing,
-    width: usize,
-    threads: usize,
-    thread: impl Fn(usize, usize, SharedMut, &mut [f32]) + Sync,
-) -> (Vec<f32>, Vec<f32>) {
-    let batch = pk.order.len();
-    let mut dp = pool::take(batch * pk.seq_len * width);
-    pk.zero_padding(&mut dp, width);
-    let p = threads.clamp(1, batch.max(1));
-    let dp_ptr = SharedMut(dp.as_mut_ptr());
-    let sums: Vec<Vec<f32>> = (0..p)
-        .into_par_iter()
-        .map(|k| {
-            let mut db = vec![0.0_f32; width];
-            thread(k, p, dp_ptr, &mut db);
-            db
-        })
-        .collect();
-    let mut db = vec![0.0_f32; width];
-    for part in &sums {
-        db.iter_mut().zip(part).for_each(|(a, b)| *a += b);
-    }
-    (dp, db)
 }

@@ -19,6 +19,7 @@
 //! aligned with the input positions.
 
 mod activation;
+mod bptt;
 mod conv;
 mod embedding;
 mod gemm;
@@ -27,31 +28,21 @@ mod kernel;
 mod lstm;
 mod packing;
 mod pool;
+mod recurrent;
 mod rnn;
 
 use dfdx::prelude::*;
-use grads::Saved;
+use lstm::{GateLayout, LstmCell};
+use recurrent::Params;
+use rnn::RnnCell;
 
-use crate::nn::lstm::GateSet;
+use crate::nn::gates::GateSet;
 use crate::nn::params::host_values;
+use pool::input_buffer;
 
 /// The enabled mask in column order [input, forget, candidate, output].
 fn gate_mask(g: GateSet) -> [bool; 4] {
     [g.input, g.forget, true, g.output]
-}
-
-/// The input's values in a pooled buffer (dfdx exposes no borrowed view of a tensor's data).
-/// `x` must be contiguous (the ops call `contiguous()` first, a no-op for ordinary tensors).
-fn input_buffer<T>(x: &Tensor<(usize, usize, usize), f32, Cpu, T>) -> Vec<f32> {
-    let (b, t, e) = *x.shape();
-    let mut buf = pool::take(b * t * e);
-    x.copy_into(&mut buf);
-    buf
-}
-
-/// Number of threads the ops split rows and matmuls over (rayon's current pool).
-fn threads() -> usize {
-    rayon::current_num_threads().max(1)
 }
 
 /// Runs an LSTM over `x` `(B, T, E)` and returns the hidden states `(B, T, H)`.
@@ -71,66 +62,9 @@ pub fn lstm_sequence<T: Tape<f32, Cpu>>(
     gates: GateSet,
     reverse: bool,
 ) -> Tensor<(usize, usize, usize), f32, Cpu, T> {
-    let (batch, seq_len, embed) = *x.shape();
-    let hidden = w_h.shape().0;
-    let layout = lstm::GateLayout::new(gate_mask(gates));
-    let gh = layout.count * hidden;
-    assert_eq!(
-        *w_x.shape(),
-        (embed, gh),
-        "w_x must be (E, G·H) = ({embed}, {gh})"
-    );
-    assert_eq!(
-        *w_h.shape(),
-        (hidden, gh),
-        "w_h must be (H, G·H) = ({hidden}, {gh})"
-    );
-    assert_eq!(b.shape().0, gh, "b must be (G·H,) = ({gh},)");
-    let threads = threads();
-    let dims = lstm::LstmDims {
-        batch,
-        seq_len,
-        embed,
-        hidden,
-        gates: layout,
-        threads,
-    };
-    let dev = x.device().clone();
-    let (x, mut tape) = x.contiguous().split_tape();
-    let (wx, wh) = (host_values(w_x), host_values(w_h));
-    let mut fwd = lstm::forward(
-        dims,
-        input_buffer(&x),
-        &wx,
-        &wh,
-        &host_values(b),
-        lengths,
-        reverse,
-    );
-    let out = dev.tensor_from_vec(std::mem::take(&mut fwd.out), (batch, seq_len, hidden));
-    if T::OWNS_TAPE {
-        let (xg, wxg, whg, bg, og) = (x.ghost(), w_x.ghost(), w_h.ghost(), b.ghost(), out.ghost());
-        tape.add_backward_op(move |grads| {
-            let (dp, db) = lstm::backward_gates(&fwd, grads.get_or_alloc_mut(&og)?, &wh, threads);
-            let saved = Saved {
-                tokens: batch * seq_len,
-                x: &fwd.x,
-                hp: &fwd.hp,
-                w_x: &wx,
-                e: embed,
-                h: hidden,
-                gh,
-            };
-            let (dwx, dwh) =
-                grads::backward_products(&saved, &dp, grads.get_or_alloc_mut(&xg)?, threads);
-            pool::give(dp);
-            grads::add_into(grads.get_or_alloc_mut(&wxg)?, dwx);
-            grads::add_into(grads.get_or_alloc_mut(&whg)?, dwh);
-            grads::add_into(grads.get_or_alloc_mut(&bg)?, db);
-            Ok(())
-        });
-    }
-    out.put_tape(tape)
+    let cell = LstmCell::new(GateLayout::new(gate_mask(gates)), w_h.shape().0);
+    let params = Params { w_x, w_h, b };
+    recurrent::sequence_op(cell, "G·H", x, params, lengths, reverse)
 }
 
 /// Runs a tanh RNN, `h_t = tanh(x_t W_x + h_{t−1} W_h + b)`, `h_0 = 0`, over `x` `(B, T, E)`
@@ -146,69 +80,11 @@ pub fn rnn_sequence<T: Tape<f32, Cpu>>(
     lengths: &[usize],
     reverse: bool,
 ) -> Tensor<(usize, usize, usize), f32, Cpu, T> {
-    let (batch, seq_len, embed) = *x.shape();
-    let hidden = w_h.shape().0;
-    assert_eq!(
-        *w_x.shape(),
-        (embed, hidden),
-        "w_x must be (E, H) = ({embed}, {hidden})"
-    );
-    assert_eq!(
-        *w_h.shape(),
-        (hidden, hidden),
-        "w_h must be (H, H) = ({hidden}, {hidden})"
-    );
-    assert_eq!(b.shape().0, hidden, "b must be (H,) = ({hidden},)");
-    let threads = threads();
-    let dims = rnn::RnnDims {
-        batch,
-        seq_len,
-        embed,
-        hidden,
-        threads,
+    let cell = RnnCell {
+        hidden: w_h.shape().0,
     };
-    let dev = x.device().clone();
-    let (x, mut tape) = x.contiguous().split_tape();
-    let (wx, wh) = (host_values(w_x), host_values(w_h));
-    let mut fwd = rnn::forward(
-        dims,
-        input_buffer(&x),
-        &wx,
-        &wh,
-        &host_values(b),
-        lengths,
-        reverse,
-    );
-    // The backward needs the outputs too, so a taped call hands dfdx a copy.
-    let out_vec = if T::OWNS_TAPE {
-        fwd.out.clone()
-    } else {
-        std::mem::take(&mut fwd.out)
-    };
-    let out = dev.tensor_from_vec(out_vec, (batch, seq_len, hidden));
-    if T::OWNS_TAPE {
-        let (xg, wxg, whg, bg, og) = (x.ghost(), w_x.ghost(), w_h.ghost(), b.ghost(), out.ghost());
-        tape.add_backward_op(move |grads| {
-            let (dp, db) = rnn::backward_gates(&fwd, grads.get_or_alloc_mut(&og)?, &wh, threads);
-            let saved = Saved {
-                tokens: batch * seq_len,
-                x: &fwd.x,
-                hp: &fwd.hp,
-                w_x: &wx,
-                e: embed,
-                h: hidden,
-                gh: hidden,
-            };
-            let (dwx, dwh) =
-                grads::backward_products(&saved, &dp, grads.get_or_alloc_mut(&xg)?, threads);
-            pool::give(dp);
-            grads::add_into(grads.get_or_alloc_mut(&wxg)?, dwx);
-            grads::add_into(grads.get_or_alloc_mut(&whg)?, dwh);
-            grads::add_into(grads.get_or_alloc_mut(&bg)?, db);
-            Ok(())
-        });
-    }
-    out.put_tape(tape)
+    let params = Params { w_x, w_h, b };
+    recurrent::sequence_op(cell, "H", x, params, lengths, reverse)
 }
 
 /// One CNN branch over `x` `(B, T, E)`: `relu(max_j (windows_j · weight) + bias)` `(B, C)`.

@@ -5,6 +5,8 @@
 
 use std::sync::Mutex;
 
+use dfdx::prelude::*;
+
 /// Buffers smaller than this are left to the allocator.
 const MIN_POOLED: usize = 1 << 16;
 /// At most this many idle buffers are kept.
@@ -40,4 +42,13 @@ pub(crate) fn give(v: Vec<f32>) {
             idle.push(v);
         }
     }
+}
+
+/// The input's values in a pooled buffer (dfdx exposes no borrowed view of a tensor's data).
+/// `x` must be contiguous (the ops call `contiguous()` first, a no-op for ordinary tensors).
+pub(crate) fn input_buffer<T>(x: &Tensor<(usize, usize, usize), f32, Cpu, T>) -> Vec<f32> {
+    let (b, t, e) = *x.shape();
+    let mut buf = take(b * t * e);
+    x.copy_into(&mut buf);
+    buf
 }

@@ -4,7 +4,7 @@
 
 use dfdx::prelude::*;
 
-use super::{Weights, recur};
+use super::recur::{Weights, recur};
 use crate::nn::gates::{Block, GateSet};
 use crate::nn::params::{R1, R2, R3};
 use crate::nn::sequence::constant_index;

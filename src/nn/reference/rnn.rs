@@ -2,7 +2,7 @@
 
 use dfdx::prelude::*;
 
-use super::{Weights, recur};
+use super::recur::{Weights, recur};
 use crate::nn::params::{R1, R2, R3};
 
 /// The RNN over a padded batch; `w_x: (E, H)`, `w_h: (H, H)`, `b: (H,)`.

@@ -1,0 +1,73 @@
+//! A sentiment classifier: embedding → encoder (CNN, RNN or LSTM stack) → dropout → linear,
+//! plus, optionally, the scores of a bag of n-grams ([`super::ngram`]) added to the logits.
+//!
+//! - [`build`](self::build): construction from a [`ModelConfig`](super::config::ModelConfig).
+//! - [`forward`](self::forward): the forward passes (training, inference, traced states).
+//! - [`settings`](self::settings): the non-tensor settings across device/dtype conversions and
+//!   the checks of settings and batches ([`ClassifierError`]).
+//! - [`collection`](self::collection): the dfdx `TensorCollection` walk.
+
+mod build;
+mod collection;
+mod forward;
+mod settings;
+
+use dfdx::prelude::*;
+
+use super::backend::{Path, SequenceDevice};
+use super::cnn::CnnEncoder;
+use super::embedding::Embedding;
+use super::linear::Head;
+use super::lstm::Lstm;
+use super::ngram::NgramBag;
+use super::params::{DynList, R2, R3};
+use super::pooling::Pooling;
+use super::rnn::Rnn;
+use super::sequence_layer::SequenceLayer;
+use super::stack::RecurrentStack;
+
+pub use forward::{Traced, state_grad_norms};
+pub use settings::ClassifierError;
+
+/// A recurrent stack and its pooling.
+#[derive(Clone, Debug)]
+pub struct RecurrentEncoder<E: Dtype, D: Device<E>, L> {
+    pub stack: RecurrentStack<L>,
+    pub pooling: Pooling<E, D>,
+}
+
+impl<E: Dtype, D: SequenceDevice<E>, L: SequenceLayer<E, D>> RecurrentEncoder<E, D, L> {
+    fn forward<T: Tape<E, D>>(
+        &self,
+        x: R3<E, D, T>,
+        lengths: &[usize],
+        train: bool,
+        path: Path,
+        trace: Option<&mut Vec<R2<E, D>>>,
+    ) -> R2<E, D, T> {
+        let dirs = self.stack.forward(x, lengths, train, path, trace);
+        self.pooling.forward(dirs, lengths)
+    }
+}
+
+/// Embedding, exactly one encoder (the other lists are empty), dropout, the output layer and
+/// at most one n-gram bag.
+///
+/// A dfdx `TensorCollection`: `alloc_grads`, `zero_grads`, `num_trainable_params`, the
+/// optimizers and safetensors save/load work on the whole model.
+#[derive(Clone, Debug)]
+pub struct Classifier<E: Dtype, D: Device<E>> {
+    pub embedding: Embedding<E, D>,
+    pub cnn: DynList<CnnEncoder<E, D>>,
+    pub rnn: DynList<RecurrentEncoder<E, D, Rnn<E, D>>>,
+    pub lstm: DynList<RecurrentEncoder<E, D, Lstm<E, D>>>,
+    pub head: Head<E, D>,
+    /// The optional bag-of-n-grams branch (empty list: none).
+    pub ngrams: DynList<NgramBag<E, D>>,
+    /// Dropout on the encoder's features (training only).
+    pub dropout: f64,
+    /// Dropout on the embedded tokens (training only).
+    pub embedding_dropout: f64,
+    /// Which recurrent implementation runs (not saved; defaults to the fastest).
+    pub path: Path,
+}
