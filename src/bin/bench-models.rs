@@ -7,11 +7,14 @@
 //! the trainer's Adam update — the same work as the PyTorch anchor that
 //! `scripts/bench-models.sh` runs beside it (batch 64 × 256 tokens, vocab 30000, embedding =
 //! hidden = 128, 2 threads). Each model runs in a child process of this binary, so its peak RSS
-//! (`VmHWM`) is its own. The last stdout line (and `--out`) is one JSON object.
+//! (`VmHWM`) is its own. The last stdout line (and `--out`) is one JSON object; it names the
+//! CPU and the instruction set the fused kernels ran on, and gives every model's median, min
+//! and `median / min` (the stability figure: near 1 on a quiet machine).
 //!
 //! ```sh
 //! cargo run --release --bin bench-models -- --json
 //! cargo run --release --bin bench-models -- --models lstm,rnn --steps 5 --warmup 1
+//! cargo run --release --bin bench-models -- --models lstm,rnn --isa avx2
 //! ```
 
 use anyhow::{Context, Result, bail};
@@ -22,6 +25,7 @@ use sentiment_rnn::data::loader::Batch;
 use sentiment_rnn::nn::backend::Path;
 use sentiment_rnn::nn::classifier::Classifier;
 use sentiment_rnn::nn::config::{ModelConfig, ModelKind};
+use sentiment_rnn::nn::fused::Isa;
 use sentiment_rnn::nn::pooling::Aggregation;
 use sentiment_rnn::train::TrainConfig;
 use sentiment_rnn::train::adam::Adam;
@@ -79,6 +83,10 @@ struct Args {
     embed: usize,
     #[arg(long, default_value_t = 128)]
     hidden: usize,
+    /// Instruction set of the fused kernels: scalar, avx2 or avx512 (default: the best this
+    /// CPU runs, or `SENTIMENT_RNN_ISA`).
+    #[arg(long, value_parser = parse_isa)]
+    isa: Option<Isa>,
     /// Run every model in this process (peak RSS is then cumulative).
     #[arg(long)]
     in_process: bool,
@@ -87,12 +95,27 @@ struct Args {
     child: Option<String>,
 }
 
+/// `--isa`: a name this CPU can run.
+fn parse_isa(name: &str) -> Result<Isa, String> {
+    let isa = Isa::from_name(name)
+        .ok_or_else(|| format!("{name:?} is not one of scalar, avx2, avx512"))?;
+    if !isa.is_supported() {
+        return Err(format!("this CPU cannot run {name}"));
+    }
+    Ok(isa)
+}
+
 /// One model's measurement.
 #[derive(Serialize, Deserialize, Debug, Clone)]
 struct ModelResult {
     name: String,
+    /// Median wall time of the timed steps.
     ms_per_step: f64,
     min_ms: f64,
+    /// `ms_per_step / min_ms`: 1 when every step took the same time.
+    stability: f64,
+    /// The instruction set the fused kernels ran on.
+    isa: String,
     /// CPU time (all threads) per timed step: on a loaded machine the wall time stretches,
     /// this much less.
     cpu_ms_per_step: f64,
@@ -104,6 +127,10 @@ struct ModelResult {
 /// The summary written as the last stdout line and to `--out`.
 #[derive(Serialize, Debug)]
 struct Summary {
+    /// The CPU's model name (`/proc/cpuinfo`).
+    cpu_model: String,
+    /// The instruction set the fused kernels ran on.
+    isa: String,
     models: Vec<ModelResult>,
     lstm_reference_ms_per_step: Option<f64>,
     /// Wall-time ratio fused LSTM / op-by-op reference LSTM.
@@ -121,7 +148,10 @@ struct Summary {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    sentiment_rnn::cpu::configure_with_threads(args.threads).context("building the rayon pool")?;
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads)
+        .build_global()
+        .context("building the rayon pool")?;
     if let Some(name) = &args.child {
         let r = run_model(&args, name)?;
         println!("{}", serde_json::to_string(&r)?);
@@ -137,23 +167,40 @@ fn main() -> Result<()> {
         args.models.clone()
     };
     let load_before = load_avg();
+    let models = run_models(&args, &names)?;
+    let summary = summarize(&args, models, [load_before, load_avg()]);
+    let line = serde_json::to_string(&summary)?;
+    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(&args.out, format!("{line}\n"))
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    println!("{line}");
+    Ok(())
+}
+
+/// Runs every named model (each in a child process unless `--in-process`), printing a line
+/// per model; a model that fails is reported and skipped.
+fn run_models(args: &Args, names: &[String]) -> Result<Vec<ModelResult>> {
     let mut models = Vec::new();
-    for name in &names {
+    for name in names {
         let r = if args.in_process {
-            run_model(&args, name)
+            run_model(args, name)
         } else {
-            run_child(&args, name)
+            run_child(args, name)
         };
         match r {
             Ok(r) => {
                 eprintln!(
-                    "{:14} {:8.1} ms/step (min {:.1}, CPU {:.1})  {:9.0} tokens/s  peak RSS {:.0} MB",
+                    "{:14} {:8.1} ms/step (min {:.1}, median/min {:.2}, CPU {:.1})  {:9.0} tokens/s  peak RSS {:.0} MB  [{}]",
                     r.name,
                     r.ms_per_step,
                     r.min_ms,
+                    r.stability,
                     r.cpu_ms_per_step,
                     r.tokens_per_s,
-                    r.peak_rss_mb
+                    r.peak_rss_mb,
+                    r.isa
                 );
                 if args.json {
                     println!("{}", serde_json::to_string(&r)?);
@@ -163,23 +210,20 @@ fn main() -> Result<()> {
             Err(e) => eprintln!("{name:12} skipped: {e:#}"),
         }
     }
-    let reference = models
-        .iter()
-        .find(|m| m.name == "lstm_reference")
-        .map(|m| m.ms_per_step);
-    let reference_cpu = models
-        .iter()
-        .find(|m| m.name == "lstm_reference")
-        .map(|m| m.cpu_ms_per_step);
-    let lstm_cpu = models
-        .iter()
-        .find(|m| m.name == "lstm")
-        .map(|m| m.cpu_ms_per_step);
-    let lstm = models
-        .iter()
-        .find(|m| m.name == "lstm")
-        .map(|m| m.ms_per_step);
-    let summary = Summary {
+    Ok(models)
+}
+
+/// The summary of the measured models; the op-by-op LSTM only enters the fused/reference
+/// ratios.
+fn summarize(args: &Args, models: Vec<ModelResult>, load_avg: [f64; 2]) -> Summary {
+    let find = |name: &str| models.iter().find(|m| m.name == name);
+    let reference = find("lstm_reference").map(|m| m.ms_per_step);
+    let reference_cpu = find("lstm_reference").map(|m| m.cpu_ms_per_step);
+    let lstm = find("lstm").map(|m| m.ms_per_step);
+    let lstm_cpu = find("lstm").map(|m| m.cpu_ms_per_step);
+    Summary {
+        cpu_model: cpu_model(),
+        isa: args.isa.unwrap_or_else(Isa::detected).name().to_string(),
         lstm_reference_ms_per_step: reference,
         lstm_reference_cpu_ms_per_step: reference_cpu,
         lstm_over_reference_cpu: lstm_cpu.zip(reference_cpu).map(|(a, b)| a / b),
@@ -191,20 +235,25 @@ fn main() -> Result<()> {
         threads: args.threads,
         steps: args.steps,
         warmup: args.warmup,
-        load_avg: [load_before, load_avg()],
+        load_avg,
         shape: serde_json::json!({
             "batch": args.batch, "seq_len": args.seq_len, "vocab": args.vocab,
             "embed": args.embed, "hidden": args.hidden, "classes": 2,
         }),
-    };
-    let line = serde_json::to_string(&summary)?;
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    std::fs::write(&args.out, format!("{line}\n"))
-        .with_context(|| format!("writing {}", args.out.display()))?;
-    println!("{line}");
-    Ok(())
+}
+
+/// The CPU's model name from `/proc/cpuinfo` ("unknown" where it is unavailable).
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, name)| name.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string())
 }
 
 /// Runs one model in a child process of this binary and parses its result line.
@@ -236,6 +285,7 @@ fn run_child(args: &Args, name: &str) -> Result<ModelResult> {
             "--hidden",
             &args.hidden.to_string(),
         ])
+        .args(args.isa.iter().flat_map(|isa| ["--isa", isa.name()]))
         .stderr(std::process::Stdio::inherit())
         .output()
         .context("running the child process")?;
@@ -285,8 +335,14 @@ fn cpu_time_ms() -> f64 {
     (tick(11) + tick(12)) * 10.0
 }
 
-/// Times `warmup + steps` training steps of model `name`.
+/// Times `warmup + steps` training steps of model `name` on `--isa`'s kernels.
 fn run_model(args: &Args, name: &str) -> Result<ModelResult> {
+    let isa = args.isa.unwrap_or_else(Isa::detected);
+    isa.with(|| time_model(args, name))
+}
+
+/// Times `warmup + steps` training steps of model `name`.
+fn time_model(args: &Args, name: &str) -> Result<ModelResult> {
     let dev = Cpu::default();
     // Reuse freed tensor buffers instead of faulting in fresh pages every step.
     dev.enable_cache();
@@ -328,10 +384,13 @@ fn run_model(args: &Args, name: &str) -> Result<ModelResult> {
     } else {
         times[times.len() / 2]
     };
+    let min_ms = times.first().copied().unwrap_or(f64::NAN);
     Ok(ModelResult {
         name: name.to_string(),
         ms_per_step: median,
-        min_ms: times.first().copied().unwrap_or(f64::NAN),
+        min_ms,
+        stability: median / min_ms,
+        isa: Isa::current().name().to_string(),
         cpu_ms_per_step,
         tokens_per_s: (b * t) as f64 / (median / 1e3),
         peak_rss_mb: peak_rss_mb(),

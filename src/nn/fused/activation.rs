@@ -3,7 +3,11 @@
 //! `f32::exp` is a libm call per element, which would dominate an LSTM step; a Cephes-style
 //! `exp` (range reduction by powers of two, degree-6 polynomial, relative error ≈ 1e-7) written
 //! with plain float/integer ops lets LLVM vectorize the loops. Callers run the loops inside an
-//! AVX2+FMA `target_feature` function when the CPU has it (see [`simd_fn`]).
+//! AVX2+FMA or AVX-512 `target_feature` function, as the op's [`Isa`] says (see [`simd_fn`]).
+//! The loops are element-wise, so the vector width does not change their results.
+
+#[cfg(doc)]
+use super::isa::Isa;
 
 const LOG2E: f32 = std::f32::consts::LOG2_E;
 const LN2_HI: f32 = 0.693_359_4;
@@ -57,38 +61,26 @@ pub(crate) fn tanh_slice(xs: &mut [f32]) {
     }
 }
 
-/// Whether the CPU has AVX2 and FMA (std caches the detection).
-#[inline(always)]
-pub(crate) fn has_avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-/// Defines a function whose body is compiled twice, once for AVX2+FMA and once for the
-/// baseline target, and picks the version the CPU supports at each call.
+/// Defines a function whose body is compiled three times — for AVX-512F, for AVX2+FMA and for
+/// the baseline target — and that runs the version its first argument, an [`Isa`], names.
 ///
 /// A closure handed to a `#[target_feature]` function is not compiled with that feature
 /// unless LLVM happens to inline it (for the large per-thread loops it did not: they ran
-/// 4-wide SSE code), so the body becomes an `#[inline(always)]` function called from a
-/// feature-enabled wrapper, which the compiler must inline and then vectorizes 8 wide.
+/// 4-wide SSE code), so the body becomes an `#[inline(always)]` function called from
+/// feature-enabled wrappers, which the compiler must inline and then vectorizes 8 or 16 wide.
 macro_rules! simd_fn {
     (
         $(#[$meta:meta])*
         $vis:vis fn $name:ident $(<$($gen:ident: $bound:path),+>)?
-        ($($arg:ident: $ty:ty),* $(,)?) $body:block
+        ($isa:ident: Isa, $($arg:ident: $ty:ty),* $(,)?) $body:block
     ) => {
         $(#[$meta])*
         #[allow(clippy::too_many_arguments)]
-        $vis fn $name $(<$($gen: $bound),+>)? ($($arg: $ty),*) {
+        $vis fn $name $(<$($gen: $bound),+>)? ($isa: Isa, $($arg: $ty),*) {
             #[inline(always)]
             #[allow(clippy::too_many_arguments)]
             fn body $(<$($gen: $bound),+>)? ($($arg: $ty),*) $body
+            debug_assert!($isa.is_supported(), "{:?} on a CPU without it", $isa);
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx2,fma")]
@@ -96,9 +88,17 @@ macro_rules! simd_fn {
                 fn avx2 $(<$($gen: $bound),+>)? ($($arg: $ty),*) {
                     body($($arg),*)
                 }
-                if $crate::nn::fused::activation::has_avx2_fma() {
-                    // SAFETY: the CPU supports the enabled features (checked just above).
-                    return unsafe { avx2($($arg),*) };
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                fn avx512 $(<$($gen: $bound),+>)? ($($arg: $ty),*) {
+                    body($($arg),*)
+                }
+                match $isa {
+                    // SAFETY: ops only run an ISA the CPU supports (`Isa::current` is checked).
+                    Isa::Avx512 => return unsafe { avx512($($arg),*) },
+                    // SAFETY: as above.
+                    Isa::Avx2 => return unsafe { avx2($($arg),*) },
+                    Isa::Scalar => {}
                 }
             }
             body($($arg),*)

@@ -10,6 +10,7 @@
 
 use super::activation::simd_fn;
 use super::gemm::SharedMut;
+use super::isa::Isa;
 use super::kernel::{Rhs, matmul_rows, matmul_rows_par};
 use super::packing::Packing;
 use super::pool;
@@ -50,6 +51,8 @@ pub(crate) fn threads() -> usize {
 /// Everything the forward keeps for the backward; per-token buffers are `(B·T, ·)`.
 pub(crate) struct Recorded {
     pub packing: Packing,
+    /// The instruction set the forward ran on (the backward uses it too).
+    pub isa: Isa,
     /// Inputs `(B·T, E)`.
     pub x: Vec<f32>,
     /// Activated pre-activations `(B·T, G·H)`.
@@ -83,6 +86,7 @@ pub(crate) struct SequenceDims {
     pub seq_len: usize,
     pub embed: usize,
     pub threads: usize,
+    pub isa: Isa,
 }
 
 /// Runs the recurrence forward over `x` `(B·T, E)` (taken over, kept for the backward).
@@ -99,6 +103,7 @@ pub(crate) fn forward<C: Cell>(
         seq_len,
         embed: e,
         threads,
+        isa,
     } = dims;
     let [w_x, w_h, bias] = weights;
     let (h, gh) = (cell.hidden(), cell.width());
@@ -108,20 +113,21 @@ pub(crate) fn forward<C: Cell>(
     assert_eq!(lengths.len(), batch, "one length per batch row");
     let packing = Packing::new(lengths, seq_len, reverse);
     let mut act = pool::take(n * gh);
-    matmul_rows_par(&mut act, &x, &Rhs::new(w_x, e, gh), n, false);
+    matmul_rows_par(&mut act, &x, &Rhs::new(w_x, e, gh, isa), n, false);
     let mut saved = pool::take(n * cell.saved_width());
     let mut hp = pool::take(n * h);
     let mut out = pool::take(n * h);
     packing.zero_padding(&mut hp, h);
     packing.zero_padding(&mut out, h);
-    let w_h = Rhs::new(w_h, h, gh);
+    let w_h = Rhs::new(w_h, h, gh, isa);
     let p = threads.clamp(1, batch.max(1));
     let bufs = [&mut act, &mut saved, &mut hp, &mut out].map(|v| SharedMut(v.as_mut_ptr()));
     (0..p)
         .into_par_iter()
-        .for_each(|k| forward_thread(cell, k, p, &packing, bufs, &w_h, bias));
+        .for_each(|k| forward_thread(isa, cell, k, p, &packing, bufs, &w_h, bias));
     Recorded {
         packing,
+        isa,
         x,
         act,
         saved,
@@ -134,6 +140,7 @@ simd_fn! {
     /// Thread `k` of `p`: the whole recurrence of sorted rows `k, k + p, …`. `bufs` are the
     /// forward's `[act, saved, hp, out]` buffers; `act` already holds `X·W_x`.
     fn forward_thread<C: Cell>(
+        isa: Isa,
         cell: &C,
         k: usize,
         p: usize,
@@ -203,7 +210,7 @@ pub(crate) fn backward_gates<C: Cell>(
     let (h, gh) = (cell.hidden(), cell.width());
     let batch = pk.order.len();
     assert_eq!(grad_out.len(), batch * pk.seq_len * h);
-    let w_h_t = Rhs::transposed(w_h, h, gh);
+    let w_h_t = Rhs::transposed(w_h, h, gh, fwd.isa);
     let mut dp = pool::take(batch * pk.seq_len * gh);
     pk.zero_padding(&mut dp, gh);
     let p = threads.clamp(1, batch.max(1));
@@ -212,7 +219,7 @@ pub(crate) fn backward_gates<C: Cell>(
         .into_par_iter()
         .map(|k| {
             let mut db = vec![0.0_f32; gh];
-            backward_thread(cell, k, p, fwd, grad_out, &w_h_t, dp_ptr, &mut db);
+            backward_thread(fwd.isa, cell, k, p, fwd, grad_out, &w_h_t, dp_ptr, &mut db);
             db
         })
         .collect();
@@ -227,6 +234,7 @@ simd_fn! {
     /// Thread `k` of `p`: BPTT over sorted rows `k, k + p, …`, writing their `dP` rows and
     /// adding them into `db`.
     fn backward_thread<C: Cell>(
+        isa: Isa,
         cell: &C,
         k: usize,
         p: usize,

@@ -6,6 +6,7 @@
 //! gradient to one window per (row, channel) only, so `dW`, `db` and `dx` cost `O(B·C·k·E)`
 //! instead of the dense `O(B·L·k·E·C)` of the unfold + matmul formulation.
 
+use super::isa::Isa;
 use super::kernel::{Rhs, matmul_strided, transpose};
 use rayon::prelude::*;
 
@@ -18,6 +19,8 @@ pub(crate) struct ConvDims {
     pub channels: usize,
     pub kernel: usize,
     pub padding: usize,
+    /// The instruction set of the matmul kernel.
+    pub isa: Isa,
 }
 
 impl ConvDims {
@@ -56,6 +59,7 @@ pub(crate) fn forward(
         channels: c,
         kernel: k,
         padding: p,
+        isa,
     } = dims;
     assert_eq!(x.len(), batch * seq_len * e);
     assert_eq!((weight.len(), bias.len()), (k * e * c, c));
@@ -66,7 +70,7 @@ pub(crate) fn forward(
             "lengths[{b}] = {len} exceeds the sequence length {seq_len}"
         );
     }
-    let w_rhs = Rhs::new(weight, k * e, c);
+    let w_rhs = Rhs::new(weight, k * e, c, isa);
     let mut argmax = vec![usize::MAX; batch * c];
     let mut pre = vec![0.0_f32; batch * c];
     argmax
@@ -137,6 +141,7 @@ pub(crate) fn backward(
         channels: c,
         kernel: k,
         padding: p,
+        ..
     } = fwd.dims;
     assert_eq!(grad_out.len(), batch * c);
     // The gradient reaching each (row, channel)'s max: ReLU passes it where the max is > 0.

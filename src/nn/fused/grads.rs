@@ -5,6 +5,7 @@
 //! gradient is one large matmul over all tokens.
 
 use super::gemm::{MatMut, MatRef, matmul};
+use super::isa::Isa;
 use super::kernel::{Rhs, matmul_rows_par};
 use super::pool;
 
@@ -21,6 +22,8 @@ pub(crate) struct Saved<'a> {
     pub e: usize,
     pub h: usize,
     pub gh: usize,
+    /// The instruction set of the op's kernels.
+    pub isa: Isa,
 }
 
 /// `grad = lhsᵀ·dP` `(width, G·H)` for a `(B·T, width)` matrix `lhs`.
@@ -68,7 +71,7 @@ pub(crate) fn backward_products(
             || product_t(saved, saved.hp, saved.h, dp, threads - half),
         )
     };
-    let w_x_t = Rhs::transposed(saved.w_x, saved.e, saved.gh);
+    let w_x_t = Rhs::transposed(saved.w_x, saved.e, saved.gh, saved.isa);
     matmul_rows_par(grad_x, dp, &w_x_t, saved.tokens, true);
     grads
 }

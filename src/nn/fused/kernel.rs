@@ -1,44 +1,48 @@
-//! A register-blocked AVX2/FMA kernel for the per-step recurrent matmuls.
+//! Register-blocked AVX2/FMA and AVX-512 kernels for the per-step recurrent matmuls.
 //!
 //! Each step multiplies a few dozen rows by the same recurrent weight matrix. A general sgemm
 //! re-packs that weight matrix on every call, which costs about as much memory traffic as the
 //! product itself at this size; here the weights are packed once per op call ([`Rhs`]) into
-//! 16-column strips stored contiguously, and the kernel streams a strip while keeping 6×16
-//! accumulators in registers. (Read in place, a strip's rows lie `4·n` bytes apart — 2 KiB for
-//! an LSTM — and all map to the same two L1 sets, so they kept evicting each other.) Other CPUs
-//! and shapes fall back to `gemm`.
+//! 16-column strips stored contiguously, and the kernel streams a strip while keeping its
+//! accumulators in registers: 6×16 with AVX2 (16 ymm registers), 12×32 (two strips) with
+//! AVX-512 (32 zmm registers). (Read in place, a strip's rows lie `4·n` bytes apart — 2 KiB for
+//! an LSTM — and all map to the same two L1 sets, so they kept evicting each other.) Both
+//! kernels sum each output over `k` in order with one FMA per term, so they give the same
+//! bits. The scalar path and other shapes fall back to `gemm`.
 
-use super::activation::has_avx2_fma;
 use super::gemm::{MatMut, MatRef, matmul};
+use super::isa::Isa;
 use rayon::prelude::*;
 
 /// Columns per packed strip.
 const STRIP: usize = 16;
 
-/// The right-hand `(k, n)` matrix of many products, prepared once.
+/// The right-hand `(k, n)` matrix of many products, prepared once for one ISA.
 pub(crate) struct Rhs {
-    /// Strip-major `[n / 16][k][16]` when `packed`, else row-major `(k, n)`.
+    /// Strip-major `[n / 16][k][16]` when `kernel` is set, else row-major `(k, n)`.
     data: Vec<f32>,
     k: usize,
     n: usize,
-    packed: bool,
+    /// The packed kernel that multiplies by it (`None`: `gemm` on the row-major matrix).
+    kernel: Option<Isa>,
 }
 
 impl Rhs {
-    /// Prepares the row-major `(k, n)` matrix `b`.
-    pub fn new(b: &[f32], k: usize, n: usize) -> Self {
-        Self::build(k, n, |r, c| b[r * n + c])
+    /// Prepares the row-major `(k, n)` matrix `b` for `isa`'s kernel.
+    pub fn new(b: &[f32], k: usize, n: usize, isa: Isa) -> Self {
+        Self::build(k, n, isa, |r, c| b[r * n + c])
     }
 
     /// Prepares the transpose `(k, n)` of the row-major `(n, k)` matrix `b`.
-    pub fn transposed(b: &[f32], n: usize, k: usize) -> Self {
-        Self::build(k, n, |r, c| b[c * k + r])
+    pub fn transposed(b: &[f32], n: usize, k: usize, isa: Isa) -> Self {
+        Self::build(k, n, isa, |r, c| b[c * k + r])
     }
 
-    fn build(k: usize, n: usize, at: impl Fn(usize, usize) -> f32) -> Self {
-        let packed = n.is_multiple_of(STRIP) && has_avx2_fma();
+    fn build(k: usize, n: usize, isa: Isa, at: impl Fn(usize, usize) -> f32) -> Self {
+        debug_assert!(isa.is_supported(), "{isa:?} on a CPU without it");
+        let kernel = (n.is_multiple_of(STRIP) && isa >= Isa::Avx2).then_some(isa);
         let mut data = Vec::with_capacity(k * n);
-        if packed {
+        if kernel.is_some() {
             for s in 0..n / STRIP {
                 for r in 0..k {
                     data.extend((0..STRIP).map(|j| at(r, s * STRIP + j)));
@@ -49,7 +53,7 @@ impl Rhs {
                 data.extend((0..n).map(|c| at(r, c)));
             }
         }
-        Self { data, k, n, packed }
+        Self { data, k, n, kernel }
     }
 }
 
@@ -74,19 +78,19 @@ pub(crate) fn matmul_strided(
     );
     #[cfg(target_arch = "x86_64")]
     {
-        if rhs.packed {
-            // SAFETY: `packed` implies AVX2+FMA and n % 16 == 0; the buffers are large enough.
-            unsafe {
-                avx2::matmul(
-                    c.as_mut_ptr(),
-                    a.as_ptr(),
-                    lda,
-                    rhs.data.as_ptr(),
-                    [m, k, n],
-                    accumulate,
-                )
-            };
-            return;
+        let (c, a, b) = (c.as_mut_ptr(), a.as_ptr(), rhs.data.as_ptr());
+        // SAFETY: a kernel is only chosen for n % 16 == 0 on a CPU with its ISA (`Rhs::build`
+        // gets a supported ISA); the strip-packed `b` and the buffers are large enough.
+        match rhs.kernel {
+            Some(Isa::Avx512) => {
+                unsafe { avx512::matmul(c, a, lda, b, [m, k, n], accumulate) };
+                return;
+            }
+            Some(_) => {
+                unsafe { avx2::matmul(c, a, lda, b, [m, k, n], accumulate) };
+                return;
+            }
+            None => {}
         }
     }
     // SAFETY: views in bounds (checked by `rows_of`); `c` does not alias the inputs.
@@ -220,67 +224,215 @@ mod avx2 {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    /// Rows per register block (12 rows × 2 strips = 24 accumulators of the 32 registers).
+    const MR: usize = 12;
+
+    /// # Safety
+    /// AVX-512F available; `n % 16 == 0`; `b` is strip-packed (see `Rhs`); the pointers cover
+    /// `(m, k)` rows `lda` apart, `(k, n)` and `(m, n)`.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn matmul(
+        c: *mut f32,
+        a: *const f32,
+        lda: usize,
+        b: *const f32,
+        [m, k, n]: [usize; 3],
+        accumulate: bool,
+    ) {
+        let mut j0 = 0;
+        while j0 < n {
+            // SAFETY: forwarded from the caller; two strips while two remain, else one.
+            unsafe {
+                if j0 + 32 <= n {
+                    rows::<2>(c, a, lda, b, [m, j0, k, n], accumulate);
+                    j0 += 32;
+                } else {
+                    rows::<1>(c, a, lda, b, [m, j0, k, n], accumulate);
+                    j0 += 16;
+                }
+            }
+        }
+    }
+
+    /// Every row of `c` for the `S` strips starting at column `j0`.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn rows<const S: usize>(
+        c: *mut f32,
+        a: *const f32,
+        lda: usize,
+        b: *const f32,
+        [m, j0, k, n]: [usize; 4],
+        accumulate: bool,
+    ) {
+        // SAFETY: strip `j0 / 16` starts `j0 · k` floats in; the rest is forwarded.
+        unsafe {
+            let strip = b.add(j0 * k);
+            let mut i0 = 0;
+            while i0 + MR <= m {
+                block::<MR, S>(c, a, lda, strip, [i0, j0, k, n], accumulate);
+                i0 += MR;
+            }
+            let d = [i0, j0, k, n];
+            match m - i0 {
+                0 => {}
+                1 => block::<1, S>(c, a, lda, strip, d, accumulate),
+                2 => block::<2, S>(c, a, lda, strip, d, accumulate),
+                3 => block::<3, S>(c, a, lda, strip, d, accumulate),
+                4 => block::<4, S>(c, a, lda, strip, d, accumulate),
+                5 => block::<5, S>(c, a, lda, strip, d, accumulate),
+                6 => block::<6, S>(c, a, lda, strip, d, accumulate),
+                7 => block::<7, S>(c, a, lda, strip, d, accumulate),
+                8 => block::<8, S>(c, a, lda, strip, d, accumulate),
+                9 => block::<9, S>(c, a, lda, strip, d, accumulate),
+                10 => block::<10, S>(c, a, lda, strip, d, accumulate),
+                _ => block::<11, S>(c, a, lda, strip, d, accumulate),
+            }
+        }
+    }
+
+    /// Rows `i0 .. i0 + R`, columns `j0 .. j0 + 16·S` of `c`, from the `S` packed strips at
+    /// `strip` (each `(k, 16)`, the next one `16·k` floats on).
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn block<const R: usize, const S: usize>(
+        c: *mut f32,
+        a: *const f32,
+        lda: usize,
+        strip: *const f32,
+        dims: [usize; 4],
+        accumulate: bool,
+    ) {
+        let [i0, j0, k, n] = dims;
+        // SAFETY: all offsets stay inside the caller-guaranteed extents.
+        unsafe {
+            let mut acc = [[_mm512_setzero_ps(); S]; R];
+            for kk in 0..k {
+                let mut bv = [_mm512_setzero_ps(); S];
+                for (s, bv) in bv.iter_mut().enumerate() {
+                    *bv = _mm512_loadu_ps(strip.add(s * 16 * k + kk * 16));
+                }
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let av = _mm512_set1_ps(*a.add((i0 + r) * lda + kk));
+                    for (acc, bv) in acc.iter_mut().zip(&bv) {
+                        *acc = _mm512_fmadd_ps(av, *bv, *acc);
+                    }
+                }
+            }
+            for (r, acc) in acc.iter().enumerate() {
+                for (s, &v) in acc.iter().enumerate() {
+                    let cp = c.add((i0 + r) * n + j0 + 16 * s);
+                    let v = if accumulate {
+                        _mm512_add_ps(v, _mm512_loadu_ps(cp))
+                    } else {
+                        v
+                    };
+                    _mm512_storeu_ps(cp, v);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// `a · b` summed in `f64`, for `a` rows `lda` apart.
+    fn naive(a: &[f32], lda: usize, b: &[f32], [m, k, n]: [usize; 3]) -> Vec<f64> {
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k)
+                    .map(|l| f64::from(a[i * lda + l]) * f64::from(b[l * n + j]))
+                    .sum();
+            }
+        }
+        c
+    }
+
+    fn assert_close(got: &[f32], want: &[f64], tol: f64, what: &str) {
+        assert_eq!(got.len(), want.len(), "{what}");
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!((f64::from(*g) - w).abs() < tol, "{what} at {i}: {g} vs {w}");
+        }
+    }
+
     #[test]
-    fn strided_rows_match_a_naive_product() {
+    fn strided_rows_match_a_naive_product_on_every_isa() {
         let (m, k, n, lda) = (9, 12, 32, 4);
         let a: Vec<f32> = (0..(m - 1) * lda + k)
             .map(|i| (i % 11) as f32 - 5.0)
             .collect();
         let b: Vec<f32> = (0..k * n).map(|i| (i % 3) as f32 - 1.0).collect();
-        let mut c = vec![f32::NAN; m * n];
-        matmul_strided(&mut c, &a, lda, &Rhs::new(&b, k, n), m, false);
-        for i in 0..m {
-            for j in 0..n {
-                let want: f32 = (0..k).map(|l| a[i * lda + l] * b[l * n + j]).sum();
-                assert_eq!(c[i * n + j], want, "({i},{j})");
-            }
+        let want = naive(&a, lda, &b, [m, k, n]);
+        for isa in Isa::supported() {
+            let mut c = vec![f32::NAN; m * n];
+            matmul_strided(&mut c, &a, lda, &Rhs::new(&b, k, n, isa), m, false);
+            // Small integers: every path is exact.
+            assert_close(&c, &want, f64::EPSILON, isa.name());
         }
     }
 
     #[test]
-    fn matches_a_naive_product() {
-        for &(m, k, n) in &[(1, 3, 16), (7, 5, 32), (13, 9, 48), (6, 1, 16), (4, 4, 20)] {
-            let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 - 3.0).collect();
-            let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.5 - 1.0).collect();
-            let mut c = vec![f32::NAN; m * n];
-            matmul_rows(&mut c, &a, &Rhs::new(&b, k, n), m);
-            let mut ct = vec![f32::NAN; m * n];
+    fn products_match_a_naive_product_on_every_isa() {
+        let shapes = [
+            (1, 3, 16),
+            (7, 5, 32),
+            (13, 9, 48),
+            (6, 1, 16),
+            (4, 4, 20),
+            (25, 17, 64),
+            (12, 8, 80),
+        ];
+        for (m, k, n) in shapes {
+            let a: Vec<f32> = (0..m * k)
+                .map(|i| ((i * 7) % 13) as f32 * 0.37 - 2.0)
+                .collect();
+            let b: Vec<f32> = (0..k * n)
+                .map(|i| ((i * 5) % 11) as f32 * 0.21 - 1.0)
+                .collect();
+            let want = naive(&a, k, &b, [m, k, n]);
             let bt = transpose(&b, k, n);
-            matmul_rows(&mut ct, &a, &Rhs::transposed(&bt, n, k), m);
-            assert_eq!(c, ct, "({m},{k},{n}) transposed");
-            for i in 0..m {
-                for j in 0..n {
-                    let want: f32 = (0..k).map(|l| a[i * k + l] * b[l * n + j]).sum();
-                    assert!(
-                        (c[i * n + j] - want).abs() < 1e-4,
-                        "({m},{k},{n}) at ({i},{j})"
-                    );
+            let mut packed: Option<Vec<f32>> = None;
+            for isa in Isa::supported() {
+                let what = format!("({m},{k},{n}) {}", isa.name());
+                let mut c = vec![f32::NAN; m * n];
+                matmul_rows(&mut c, &a, &Rhs::new(&b, k, n, isa), m);
+                assert_close(&c, &want, 1e-4, &what);
+                let mut ct = vec![f32::NAN; m * n];
+                matmul_rows(&mut ct, &a, &Rhs::transposed(&bt, n, k, isa), m);
+                assert_eq!(c, ct, "{what} transposed");
+                // The packed kernels sum in the same order: the same bits.
+                if isa >= Isa::Avx2 {
+                    match &packed {
+                        Some(first) => assert_eq!(&c, first, "{what} vs the other kernel"),
+                        None => packed = Some(c),
+                    }
                 }
             }
         }
     }
 
     #[test]
-    fn parallel_rows_accumulate_like_a_naive_product() {
-        for &(m, k, n) in &[(400, 20, 32), (401, 7, 20), (5, 3, 16)] {
+    fn parallel_rows_accumulate_like_a_naive_product_on_every_isa() {
+        for (m, k, n) in [(400, 20, 32), (401, 7, 20), (5, 3, 16), (403, 9, 48)] {
             let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 - 3.0).collect();
             let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.5 - 1.0).collect();
             let start: Vec<f32> = (0..m * n).map(|i| (i % 3) as f32).collect();
-            let mut c = start.clone();
-            matmul_rows_par(&mut c, &a, &Rhs::new(&b, k, n), m, true);
-            for i in 0..m {
-                for j in 0..n {
-                    let want: f32 =
-                        start[i * n + j] + (0..k).map(|l| a[i * k + l] * b[l * n + j]).sum::<f32>();
-                    assert!(
-                        (c[i * n + j] - want).abs() < 1e-3,
-                        "({m},{k},{n}) at ({i},{j})"
-                    );
-                }
+            let want: Vec<f64> = naive(&a, k, &b, [m, k, n])
+                .iter()
+                .zip(&start)
+                .map(|(p, s)| p + f64::from(*s))
+                .collect();
+            for isa in Isa::supported() {
+                let mut c = start.clone();
+                matmul_rows_par(&mut c, &a, &Rhs::new(&b, k, n, isa), m, true);
+                assert_close(&c, &want, 1e-3, &format!("({m},{k},{n}) {}", isa.name()));
             }
         }
     }

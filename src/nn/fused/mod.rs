@@ -14,6 +14,10 @@
 //! [`conv1d_max_relu`] is the CNN branch (Conv1d → masked max over time → ReLU) as one op
 //! whose backward only touches each channel's winning window.
 //!
+//! The kernels run on the instruction set that [`Isa::current`] names when an op starts
+//! (AVX-512, AVX2+FMA or the baseline target; the best the CPU has unless `SENTIMENT_RNN_ISA`
+//! or [`Isa::with`] picks another), and the op's backward uses the same one.
+//!
 //! Outputs at padded positions (`t ≥ lengths[b]`) are 0 and receive no gradient. With
 //! `reverse`, row `b` runs from position `lengths[b] − 1` down to 0 and its outputs stay
 //! aligned with the input positions.
@@ -24,6 +28,7 @@ mod conv;
 mod embedding;
 mod gemm;
 mod grads;
+mod isa;
 mod kernel;
 mod lstm;
 mod packing;
@@ -32,6 +37,7 @@ mod recurrent;
 mod rnn;
 
 use dfdx::prelude::*;
+pub use isa::{ISA_ENV, Isa};
 use lstm::{GateLayout, LstmCell};
 use recurrent::Params;
 use rnn::RnnCell;
@@ -124,6 +130,7 @@ pub fn conv1d_max_relu<T: Tape<f32, Cpu>>(
         channels,
         kernel,
         padding,
+        isa: Isa::current(),
     };
     let dev = x.device().clone();
     let (x, mut tape) = x.contiguous().split_tape();

@@ -5,6 +5,7 @@ use dfdx::prelude::*;
 
 use super::bptt::{self, Cell, SequenceDims, threads};
 use super::grads::{self, Saved};
+use super::isa::Isa;
 use super::pool::{self, input_buffer};
 use crate::nn::params::host_values;
 
@@ -51,6 +52,7 @@ pub(crate) fn sequence_op<C: Cell + Send + 'static, T: Tape<f32, Cpu>>(
         seq_len,
         embed,
         threads,
+        isa: Isa::current(),
     };
     let dev = x.device().clone();
     let (x, mut tape) = x.contiguous().split_tape();
@@ -77,6 +79,7 @@ pub(crate) fn sequence_op<C: Cell + Send + 'static, T: Tape<f32, Cpu>>(
                 e: embed,
                 h: hidden,
                 gh: width,
+                isa: fwd.isa,
             };
             let (dwx, dwh) =
                 grads::backward_products(&saved, &dp, grads.get_or_alloc_mut(&xg)?, threads);
