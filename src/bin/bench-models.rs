@@ -343,9 +343,9 @@ fn run_model(args: &Args, name: &str) -> Result<ModelResult> {
 
 /// Times `warmup + steps` training steps of model `name`.
 fn time_model(args: &Args, name: &str) -> Result<ModelResult> {
+    // No `enable_cache`, as in training: the fused ops hand dfdx buffers it never allocated,
+    // so its cache would keep one set per step (peak RSS grew ~16 MB a step, unbounded).
     let dev = Cpu::default();
-    // Reuse freed tensor buffers instead of faulting in fresh pages every step.
-    dev.enable_cache();
     let mut rng = StdRng::seed_from_u64(0);
     let (b, t) = (args.batch, args.seq_len);
     // One fixed batch of random tokens, all rows full length like the PyTorch anchor.
