@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use dfdx::prelude::*;
 use sentiment_rnn::data::augment::grouped_sentence_pieces;
-use sentiment_rnn::data::{Corpus, DataLoader, LoaderConfig, TextNormalizer, data_root};
+use sentiment_rnn::data::{Corpus, DataLoader, LoaderConfig, YelpStyleNormalizer, data_root};
 use sentiment_rnn::nn::classifier::Classifier;
 use sentiment_rnn::study::experiments::{model_config, names};
 use sentiment_rnn::study::settings::StudySettings;
@@ -25,7 +25,7 @@ fn main() -> anyhow::Result<()> {
         })
         .context("no runs/tokenizer-*.json")?;
     let tok = Tokenizer::from_file(&tok_path)?;
-    let norm = TextNormalizer::yelp_style();
+    let norm = YelpStyleNormalizer::yelp_style();
     let test = data_root(None).labeled(Corpus::ImdbTest)?;
     let encode = |texts: &[String]| -> anyhow::Result<Vec<Vec<u32>>> {
         let mut ids = tok.encode_batch_ids(texts, &EncodeOptions::default())?;

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use sentiment_rnn::data::TextNormalizer;
+use sentiment_rnn::data::YelpStyleNormalizer;
 use sentiment_rnn::data::augment::{
     Augmentation, epoch_sequences, grouped_sentence_pieces, sentence_pieces, token_dropout,
 };
@@ -143,7 +143,7 @@ fn grouped_pieces_join_consecutive_sentences_up_to_the_word_limit() {
         "One two three. Four five! Six seven eight nine ten eleven twelve. End.".to_string(),
         "Short.".to_string(),
     ];
-    let norm = TextNormalizer::yelp_style();
+    let norm = YelpStyleNormalizer::yelp_style();
     // Words as normalized: punctuation counts ("one two three ." is 4).
     let p = grouped_sentence_pieces(&texts, &[1, 0], &norm, 7);
     assert_eq!(
@@ -178,7 +178,7 @@ proptest! {
             .map(|w| format!("{}.", w.iter().map(|&i| WORDS[i]).collect::<Vec<_>>().join(" ")))
             .collect();
         let text = review.join(" ");
-        let norm = TextNormalizer::yelp_style();
+        let norm = YelpStyleNormalizer::yelp_style();
         let single = sentence_pieces(std::slice::from_ref(&text), &[1], &norm).texts;
         let grouped = grouped_sentence_pieces(&[text], &[1], &norm, max_words).texts;
         prop_assert_eq!(grouped.join(" "), single.join(" "), "nothing lost or reordered");

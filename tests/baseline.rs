@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use sentiment_rnn::data::{Corpus, DataRoot, LabeledSplit, TextNormalizer, stratified_split};
+use sentiment_rnn::data::{Corpus, DataRoot, LabeledSplit, YelpStyleNormalizer, stratified_split};
 use sentiment_rnn::study::baseline::{BaselineConfig, BaselineError, TfidfLogReg};
 
 fn root() -> DataRoot {
@@ -125,7 +125,7 @@ fn measure_variants() {
     let split = stratified_split(&train.labels, 0.1, 0);
     let (fit_part, valid) = (train.subset(&split.train), train.subset(&split.valid));
     for max_ngram in [1, 2] {
-        for normalizer in [None, Some(TextNormalizer::yelp_style())] {
+        for normalizer in [None, Some(YelpStyleNormalizer::yelp_style())] {
             let mut best = (0.0, 0.0);
             for c in [3.0, 10.0, 30.0, 100.0] {
                 let config = BaselineConfig {

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use dfdx::prelude::*;
 use proptest::prelude::*;
-use sentiment_rnn::data::TextNormalizer;
+use sentiment_rnn::data::YelpStyleNormalizer;
 use sentiment_rnn::nn::classifier::Classifier;
 use sentiment_rnn::saved::folder::{MODEL_JSON, TOKENIZER_JSON, WEIGHTS};
 use sentiment_rnn::saved::manifest::{Manifest, sha256_hex};
@@ -55,7 +55,7 @@ fn original() -> &'static (tempfile::TempDir, Vec<f32>) {
                 .unwrap();
         let record = ModelRecord {
             config: &cfg,
-            normalizer: TextNormalizer::yelp_style(),
+            normalizer: YelpStyleNormalizer::yelp_style(),
             training: TrainingSummary {
                 epochs: 0,
                 best_epoch: 0,

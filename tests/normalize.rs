@@ -2,10 +2,10 @@
 //! on its own, idempotence, and sentence splitting.
 
 use proptest::prelude::*;
-use sentiment_rnn::data::{TextNormalizer, split_sentences};
+use sentiment_rnn::data::{YelpStyleNormalizer, split_sentences};
 
 fn yelp(text: &str) -> String {
-    TextNormalizer::yelp_style().normalize(text)
+    YelpStyleNormalizer::yelp_style().normalize(text)
 }
 
 #[test]
@@ -74,12 +74,12 @@ fn yelp_sentences_are_fixed_points() {
 #[test]
 fn each_switch_alone() {
     let text = "It's 5<br />STARS@@ !  Don't";
-    let only = |f: fn(&mut TextNormalizer)| {
-        let mut n = TextNormalizer::none();
+    let only = |f: fn(&mut YelpStyleNormalizer)| {
+        let mut n = YelpStyleNormalizer::none();
         f(&mut n);
         n.normalize(text)
     };
-    assert_eq!(TextNormalizer::none().normalize(text), text);
+    assert_eq!(YelpStyleNormalizer::none().normalize(text), text);
     assert_eq!(only(|n| n.lowercase = true), "it's 5<br />stars@@ !  don't");
     assert_eq!(only(|n| n.br_to_space = true), "It's 5 STARS@@ !  Don't");
     assert_eq!(
@@ -95,7 +95,7 @@ fn each_switch_alone() {
         only(|n| n.collapse_whitespace = true),
         "It's 5<br />STARS@@ ! Don't"
     );
-    let mut n = TextNormalizer::none();
+    let mut n = YelpStyleNormalizer::none();
     n.numbers = true;
     assert_eq!(
         n.normalize("5 stars, 10 of 10"),
@@ -105,12 +105,15 @@ fn each_switch_alone() {
 
 #[test]
 fn config_round_trips_through_serde() {
-    let mut n = TextNormalizer::yelp_style();
+    let mut n = YelpStyleNormalizer::yelp_style();
     n.numbers = false;
     let json = serde_json::to_string(&n).unwrap();
-    assert_eq!(serde_json::from_str::<TextNormalizer>(&json).unwrap(), n);
+    assert_eq!(
+        serde_json::from_str::<YelpStyleNormalizer>(&json).unwrap(),
+        n
+    );
     // Missing switches take the default (on).
-    let partial: TextNormalizer = serde_json::from_str(r#"{"lowercase": false}"#).unwrap();
+    let partial: YelpStyleNormalizer = serde_json::from_str(r#"{"lowercase": false}"#).unwrap();
     assert!(!partial.lowercase && partial.split_punct);
 }
 
@@ -174,7 +177,7 @@ proptest! {
 
     #[test]
     fn normalizing_twice_equals_once(text in text_strategy(), switches in prop::array::uniform6(any::<bool>())) {
-        let n = TextNormalizer {
+        let n = YelpStyleNormalizer {
             lowercase: switches[0],
             br_to_space: switches[1],
             split_punct: switches[2],

@@ -8,8 +8,8 @@ use std::sync::{Mutex, OnceLock};
 
 use proptest::prelude::*;
 use sentiment_rnn::tokenizer::normalizer::{META, Normalizer, words};
-use sentiment_rnn::tokenizer::unigram::trainer::{
-    TrainError, TrainProgress, TrainStage, TrainerConfig, train,
+use sentiment_rnn::tokenizer::unigram::piece_trainer::{
+    PieceTrainError, PieceTrainerConfig, TrainProgress, TrainStage, train,
 };
 
 fn data_root() -> PathBuf {
@@ -55,17 +55,17 @@ fn slice_counts() -> &'static [(String, u64)] {
     COUNTS.get_or_init(|| word_counts(&imdb_slice(400)))
 }
 
-fn config(vocab_size: usize) -> TrainerConfig {
-    TrainerConfig {
+fn config(vocab_size: usize) -> PieceTrainerConfig {
+    PieceTrainerConfig {
         vocab_size,
-        ..TrainerConfig::default()
+        ..PieceTrainerConfig::default()
     }
 }
 
 fn quiet(_: TrainProgress) {}
 
 /// The invariants every trained vocabulary satisfies.
-fn check_vocab(counts: &[(String, u64)], cfg: &TrainerConfig, pieces: &[(String, f64)]) {
+fn check_vocab(counts: &[(String, u64)], cfg: &PieceTrainerConfig, pieces: &[(String, f64)]) {
     assert_eq!(pieces.len(), cfg.vocab_size);
     let set: BTreeSet<&str> = pieces.iter().map(|p| p.0.as_str()).collect();
     assert_eq!(set.len(), pieces.len(), "pieces are distinct");
@@ -103,7 +103,7 @@ fn imdb_slice_gives_requested_size_and_wellformed_pieces() {
         check_vocab(counts, &cfg, &pieces);
     }
     // Pruning straight to the target: the M-step must not drop pieces below it.
-    let cfg = TrainerConfig {
+    let cfg = PieceTrainerConfig {
         overshoot: 1.0,
         final_em_iterations: 0,
         ..config(3000)
@@ -140,20 +140,20 @@ fn training_is_deterministic_across_runs_and_thread_counts() {
 #[test]
 fn errors_on_bad_input() {
     let cfg = config(100);
-    assert_eq!(train(&[], &cfg, &quiet), Err(TrainError::EmptyInput));
+    assert_eq!(train(&[], &cfg, &quiet), Err(PieceTrainError::EmptyInput));
     let zero = vec![("▁a".to_string(), 0)];
-    assert_eq!(train(&zero, &cfg, &quiet), Err(TrainError::EmptyInput));
+    assert_eq!(train(&zero, &cfg, &quiet), Err(PieceTrainError::EmptyInput));
 
     let counts = vec![("▁abc".to_string(), 3), ("▁abd".to_string(), 2)];
     // Five distinct characters: ▁ a b c d.
     assert_eq!(
         train(&counts, &config(4), &quiet),
-        Err(TrainError::VocabTooSmall {
+        Err(PieceTrainError::VocabTooSmall {
             requested: 4,
             chars: 5
         })
     );
-    let Err(TrainError::VocabTooLarge {
+    let Err(PieceTrainError::VocabTooLarge {
         requested,
         available,
     }) = train(&counts, &config(1000), &quiet)
@@ -166,21 +166,21 @@ fn errors_on_bad_input() {
     let inner = vec![("▁a▁b".to_string(), 1)];
     assert!(matches!(
         train(&inner, &cfg, &quiet),
-        Err(TrainError::InvalidWord { index: 0, .. })
+        Err(PieceTrainError::InvalidWord { index: 0, .. })
     ));
-    let bad = TrainerConfig {
+    let bad = PieceTrainerConfig {
         max_piece_len: 0,
         ..cfg
     };
     assert!(matches!(
         train(&counts, &bad, &quiet),
-        Err(TrainError::InvalidConfig(_))
+        Err(PieceTrainError::InvalidConfig(_))
     ));
 }
 
 #[test]
 fn em_improves_the_training_likelihood() {
-    let cfg = TrainerConfig {
+    let cfg = PieceTrainerConfig {
         num_sub_iterations: 4,
         final_em_iterations: 3,
         ..config(2000)
@@ -245,10 +245,10 @@ proptest! {
         }
         let counts: Vec<(String, u64)> = counts.into_iter().collect();
         let chars: BTreeSet<char> = counts.iter().flat_map(|(w, _)| w.chars()).collect();
-        let cfg = TrainerConfig { vocab_size: chars.len() + extra, max_piece_len, ..config(0) };
+        let cfg = PieceTrainerConfig { vocab_size: chars.len() + extra, max_piece_len, ..config(0) };
         match train(&counts, &cfg, &quiet) {
             Ok(pieces) => check_vocab(&counts, &cfg, &pieces),
-            Err(TrainError::VocabTooLarge { requested, available }) => {
+            Err(PieceTrainError::VocabTooLarge { requested, available }) => {
                 prop_assert_eq!(requested, cfg.vocab_size);
                 prop_assert!(available < requested && available >= chars.len());
             }

@@ -7,7 +7,7 @@ use std::convert::Infallible;
 use std::path::Path;
 
 use dfdx::prelude::*;
-use sentiment_rnn::data::{Corpus, DataLoader, DataRoot, LoaderConfig, TextNormalizer};
+use sentiment_rnn::data::{Corpus, DataLoader, DataRoot, LoaderConfig, YelpStyleNormalizer};
 use sentiment_rnn::nn::classifier::Classifier;
 use sentiment_rnn::nn::config::{ModelConfig, ModelKind};
 use sentiment_rnn::train::checkpoint::Checkpoint;
@@ -56,7 +56,7 @@ fn load() -> Data {
     let root = root();
     let train = root.labeled(Corpus::ImdbTrain).expect("IMDb train");
     let test = root.labeled(Corpus::ImdbTest).expect("IMDb test");
-    let norm = TextNormalizer::yelp_style();
+    let norm = YelpStyleNormalizer::yelp_style();
     let (tr_texts, train_labels) = balanced(&train.texts, &train.labels, TRAIN_PER_CLASS);
     let (te_texts, held_labels) = balanced(&test.texts, &test.labels, HELD_OUT_PER_CLASS);
     let tr: Vec<String> = tr_texts.iter().map(|t| norm.normalize(t)).collect();

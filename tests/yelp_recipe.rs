@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use sentiment_rnn::data::augment::sentence_pieces;
-use sentiment_rnn::data::{DataRoot, TextNormalizer};
+use sentiment_rnn::data::{DataRoot, YelpStyleNormalizer};
 use sentiment_rnn::study::yelp::{
     YelpBudget, YelpData, YelpRecipe, YelpStudyOptions, ablation_markdown, fit_recipe,
     run_yelp_study, write_predictions,
@@ -24,7 +24,7 @@ fn root() -> DataRoot {
 
 #[test]
 fn imdb_review_and_yelp_sentence_share_token_conventions() {
-    let norm = TextNormalizer::yelp_style();
+    let norm = YelpStyleNormalizer::yelp_style();
     let imdb = "I DON'T think it's worth $10.<br /><br />The \"food\" scenes were 2 hours long!";
     let yelp = "i do n't think it 's worth $ _num_ . the `` food '' scenes were _num_ hours long !";
     assert_eq!(norm.normalize(imdb), yelp);
@@ -43,7 +43,7 @@ fn sentence_pieces_inherit_their_review_label() {
         "Awful. Dr. Smith was bad?! Avoid".to_string(),
     ];
     let labels = vec![1, 0];
-    let p = sentence_pieces(&texts, &labels, &TextNormalizer::yelp_style());
+    let p = sentence_pieces(&texts, &labels, &YelpStyleNormalizer::yelp_style());
     let (s, l, owner) = (p.texts, p.labels, p.review);
     assert_eq!(
         s,
@@ -62,7 +62,7 @@ fn sentence_pieces_inherit_their_review_label() {
     let s2 = sentence_pieces(
         &["make it.\u{85}She was.\u{a0}x. y".to_string()],
         &[1],
-        &TextNormalizer::yelp_style(),
+        &YelpStyleNormalizer::yelp_style(),
     )
     .texts;
     assert!(!s2.is_empty() && s2.iter().all(|t| !t.is_empty()), "{s2:?}");

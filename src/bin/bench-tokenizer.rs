@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use sentiment_rnn::tokenizer::unigram::trainer::{TrainProgress, TrainerConfig};
+use sentiment_rnn::tokenizer::unigram::piece_trainer::{PieceTrainerConfig, TrainProgress};
 use sentiment_rnn::tokenizer::{
     EncodeOptions, Normalizer, PieceKind, ScoreAccumulation, SpecialTokens, Tokenizer,
     TokenizerTrainConfig,
@@ -163,9 +163,9 @@ fn main() -> Result<()> {
     let train_texts = read_split(&root, "train")?;
     let test_texts = read_split(&root, "test")?;
 
-    let mut cfg = TrainerConfig {
+    let mut cfg = PieceTrainerConfig {
         vocab_size: args.vocab_size - SPECIALS - BYTE_PIECES,
-        ..TrainerConfig::default()
+        ..PieceTrainerConfig::default()
     };
     if let Some(v) = args.sub_iterations {
         cfg.num_sub_iterations = v;
@@ -198,7 +198,7 @@ fn main() -> Result<()> {
             &train_texts,
             &TokenizerTrainConfig {
                 vocab_size: args.vocab_size,
-                trainer: cfg,
+                piece_trainer: cfg,
                 ..TokenizerTrainConfig::default()
             },
             &progress,

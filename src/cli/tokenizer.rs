@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::data::files::{Corpus, read_lines};
 use crate::data::root::data_root;
-use crate::tokenizer::unigram::trainer::TrainProgress;
+use crate::tokenizer::unigram::piece_trainer::TrainProgress;
 use crate::tokenizer::{Tokenizer, TokenizerTrainConfig};
 
 /// The tokenizer subcommands.

@@ -14,7 +14,7 @@ use clap::Args;
 use dfdx::prelude::*;
 
 use crate::data::{
-    Corpus, DataLoader, DataRoot, LabeledSplit, LoaderConfig, TextNormalizer, data_root,
+    Corpus, DataLoader, DataRoot, LabeledSplit, LoaderConfig, YelpStyleNormalizer, data_root,
     stratified_split,
 };
 use crate::nn::classifier::Classifier;
@@ -78,7 +78,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         )?;
         return Ok(());
     }
-    let norm = TextNormalizer::yelp_style();
+    let norm = YelpStyleNormalizer::yelp_style();
     let data = load_data(&data_root(args.data_dir.as_deref()), &cfg, &norm)?;
     let tokenizer = match (plan, given) {
         (Plan::ResumePartial | Plan::Extend, _) => out.continued_tokenizer(plan)?,
@@ -131,7 +131,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
 
 /// Reads the course train and test splits (before any training, so missing data fails
 /// first) and splits off the validation reviews.
-fn load_data(root: &DataRoot, cfg: &RunConfig, norm: &TextNormalizer) -> anyhow::Result<RunData> {
+fn load_data(
+    root: &DataRoot,
+    cfg: &RunConfig,
+    norm: &YelpStyleNormalizer,
+) -> anyhow::Result<RunData> {
     let course = root.labeled(Corpus::ImdbTrain)?;
     let mut test = root.labeled(Corpus::ImdbTest)?;
     let split = stratified_split(&course.labels, cfg.data.val_fraction, cfg.data.split_seed);

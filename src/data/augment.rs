@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::normalize::{TextNormalizer, split_sentences};
+use super::normalize::{YelpStyleNormalizer, split_sentences};
 use crate::tokenizer::Tokenizer;
 
 /// Which augmentations a training set gets (the default: none).
@@ -64,7 +64,7 @@ impl Pieces {
 
 /// Splits each review into sentences that inherit its label. Sentences are normalized with
 /// `norm`; those that normalize to nothing are dropped.
-pub fn sentence_pieces(texts: &[String], labels: &[usize], norm: &TextNormalizer) -> Pieces {
+pub fn sentence_pieces(texts: &[String], labels: &[usize], norm: &YelpStyleNormalizer) -> Pieces {
     grouped_sentence_pieces(texts, labels, norm, 0)
 }
 
@@ -73,7 +73,7 @@ pub fn sentence_pieces(texts: &[String], labels: &[usize], norm: &TextNormalizer
 pub fn grouped_sentence_pieces(
     texts: &[String],
     labels: &[usize],
-    norm: &TextNormalizer,
+    norm: &YelpStyleNormalizer,
     max_words: usize,
 ) -> Pieces {
     let per_review: Vec<Vec<String>> = texts

@@ -14,6 +14,6 @@ pub use download::{Source, ensure_course_data};
 pub use error::DataError;
 pub use files::{Corpus, FileStats, LabeledSplit, LineFile};
 pub use loader::{Batch, DataLoader, LoaderConfig, LoaderError, Truncation};
-pub use normalize::{TextNormalizer, split_sentences};
+pub use normalize::{YelpStyleNormalizer, split_sentences};
 pub use root::{DataRoot, RootOrigin, data_root};
 pub use split::{SplitIndices, stratified_split};

@@ -1,17 +1,19 @@
-//! The classification-time text normalizer: brings raw IMDb reviews and the pre-tokenized
-//! Yelp sentences to one form, so a model trained on one reads the other.
+//! The classification-time text normalizer: a lossy rewrite that brings raw IMDb reviews and
+//! the pre-tokenized Yelp sentences to one form (the Yelp one), so a model trained on one reads
+//! the other. Not to be confused with the tokenizer's reversible
+//! [`crate::tokenizer::Normalizer`], which only marks spaces as `▁` for the Unigram model.
 //!
 //! The Yelp sentences are lowercased and split the way the Stanford/PTB tokenizers split
 //! English: `do n't`, `it 's`, `great !`, `` `` meh '' ``, `$ _num_`, `dr.` (abbreviations keep
 //! their dot), `10:30`, `3/4` and `non-smoking` stay whole, pure numbers become `_num_`, and
-//! a few stray BPE marks (`hum@@ ane`) remain. [`TextNormalizer::yelp_style`] does the same to
-//! any text; each step can be switched off. Normalizing twice gives the same text as once.
+//! a few stray BPE marks (`hum@@ ane`) remain. [`YelpStyleNormalizer::yelp_style`] does the
+//! same to any text; each step can be switched off. Normalizing twice gives the same text as once.
 
 /// Which normalization steps to apply, in this order: `<br />` → space, strip `@@ ` marks,
 /// lowercase, split punctuation and clitics, numbers → `_num_`, collapse whitespace.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
-pub struct TextNormalizer {
+pub struct YelpStyleNormalizer {
     /// Lowercase everything.
     pub lowercase: bool,
     /// Replace HTML line breaks (`<br />`, `<br/>`, `<br>`) with a space.
@@ -27,8 +29,8 @@ pub struct TextNormalizer {
     pub collapse_whitespace: bool,
 }
 
-impl Default for TextNormalizer {
-    /// Every step on ([`TextNormalizer::yelp_style`]).
+impl Default for YelpStyleNormalizer {
+    /// Every step on ([`YelpStyleNormalizer::yelp_style`]).
     fn default() -> Self {
         Self::yelp_style()
     }
@@ -46,7 +48,7 @@ const ABBREVIATIONS: [&str; 18] = [
     "mt.", "no.", "ft.", "u.s.", "a.m.", "p.m.",
 ];
 
-impl TextNormalizer {
+impl YelpStyleNormalizer {
     /// All steps on: the form of the Yelp sentences.
     pub fn yelp_style() -> Self {
         Self {

@@ -12,7 +12,7 @@ use dfdx::prelude::*;
 use super::json_path::json_path_at;
 use super::manifest::{FORMAT, Manifest, TrainingSummary, sha256_hex};
 use super::run_config::{RunConfig, RunConfigError};
-use crate::data::{Batch, DataLoader, LoaderConfig, LoaderError, TextNormalizer};
+use crate::data::{Batch, DataLoader, LoaderConfig, LoaderError, YelpStyleNormalizer};
 use crate::nn::classifier::Classifier;
 use crate::tokenizer::{Tokenizer, TokenizerError};
 use crate::train::weights::{WeightsError, load_weights_from_bytes, save_weights};
@@ -90,7 +90,7 @@ pub struct SavedModel {
 /// What [`SavedModel::write`] needs besides the weights and the tokenizer.
 pub struct ModelRecord<'a> {
     pub config: &'a RunConfig,
-    pub normalizer: TextNormalizer,
+    pub normalizer: YelpStyleNormalizer,
     pub training: TrainingSummary,
 }
 

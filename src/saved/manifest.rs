@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::run_config::RunConfig;
-use crate::data::TextNormalizer;
+use crate::data::YelpStyleNormalizer;
 use crate::train::divergence::TrainWarning;
 
 /// Layout version of the folder; a folder of another version is not loaded.
@@ -40,7 +40,7 @@ pub struct Manifest {
     /// The whole config the model was trained from (`model`, `train`, `data`).
     pub config: RunConfig,
     /// Applied to every text before tokenization.
-    pub normalizer: TextNormalizer,
+    pub normalizer: YelpStyleNormalizer,
     /// Lowercase hex SHA-256 of `tokenizer.json`.
     pub tokenizer_sha256: String,
     /// Lowercase hex SHA-256 of `model.safetensors`.

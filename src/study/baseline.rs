@@ -1,5 +1,5 @@
 //! A non-neural baseline: TF-IDF features (word unigrams, optionally bigrams, optionally
-//! through the [`TextNormalizer`]) and an L2-regularized logistic regression fitted by
+//! through the [`YelpStyleNormalizer`]) and an L2-regularized logistic regression fitted by
 //! full-batch L-BFGS. The objective is convex, so the fit is deterministic and exact up to the
 //! tolerance: no seed, no learning rate.
 
@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use crate::data::TextNormalizer;
+use crate::data::YelpStyleNormalizer;
 
 /// Features and regularization of the baseline.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -16,7 +16,7 @@ pub struct BaselineConfig {
     /// The vectorizer ignores values above 2; [`TfidfLogReg::fit`] rejects them.
     pub max_ngram: usize,
     /// Normalize texts first; `None`: split the raw text on whitespace.
-    pub normalizer: Option<TextNormalizer>,
+    pub normalizer: Option<YelpStyleNormalizer>,
     /// Keep only n-grams occurring in at least this many training texts.
     pub min_df: usize,
     /// Use `1 + ln(tf)` instead of the raw count.
@@ -33,7 +33,7 @@ impl Default for BaselineConfig {
     fn default() -> Self {
         Self {
             max_ngram: 2,
-            normalizer: Some(TextNormalizer::yelp_style()),
+            normalizer: Some(YelpStyleNormalizer::yelp_style()),
             min_df: 2,
             sublinear_tf: true,
             c: 30.0,

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::results::TokenizerStats;
 use super::settings::StudySettings;
 use crate::data::augment::grouped_sentence_pieces;
-use crate::data::{Corpus, DataRoot, TextNormalizer, stratified_split};
+use crate::data::{Corpus, DataRoot, YelpStyleNormalizer, stratified_split};
 use crate::tokenizer::{Tokenizer, TokenizerTrainConfig};
 
 /// Encoded reviews of one split with their labels (empty labels for unlabeled text).
@@ -75,7 +75,7 @@ pub fn prepare(
     cache_dir: &Path,
     log: &dyn Fn(&str),
 ) -> anyhow::Result<Prepared> {
-    let norm = TextNormalizer::yelp_style();
+    let norm = YelpStyleNormalizer::yelp_style();
     let course = root.labeled(Corpus::ImdbTrain)?;
     let keep = subset(&course.labels, s.train_limit, s.split_seed);
     let course = course.subset(&keep);

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::augment::{Augmentation, epoch_sequences, sentence_pieces};
 use crate::data::loader::{Batch, DataLoader, LoaderConfig, LoaderError, Truncation};
-use crate::data::{Corpus, DataRoot, LabeledSplit, TextNormalizer};
+use crate::data::{Corpus, DataRoot, LabeledSplit, YelpStyleNormalizer};
 use crate::nn::classifier::Classifier;
 use crate::nn::config::{ModelConfig, ModelKind};
 use crate::nn::ngram::NaiveBayes;
@@ -57,7 +57,7 @@ impl YelpModel {
 /// One recipe: each field an ingredient that can be switched on or off.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct YelpRecipe {
-    /// Both sources through [`TextNormalizer::yelp_style`] (off: raw text for both).
+    /// Both sources through [`YelpStyleNormalizer::yelp_style`] (off: raw text for both).
     pub normalize: bool,
     /// Train on the sentences of each IMDb review, each with its review's label (off: whole
     /// reviews).
@@ -196,11 +196,11 @@ impl YelpRecipe {
     }
 
     /// The text normalizer both sources go through.
-    pub fn normalizer(&self) -> TextNormalizer {
+    pub fn normalizer(&self) -> YelpStyleNormalizer {
         if self.normalize {
-            TextNormalizer::yelp_style()
+            YelpStyleNormalizer::yelp_style()
         } else {
-            TextNormalizer::none()
+            YelpStyleNormalizer::none()
         }
     }
 }

@@ -22,7 +22,7 @@ pub mod encoding;
 pub mod error;
 pub mod hf_json;
 pub mod normalizer;
-pub mod training;
+pub mod train;
 pub mod unigram;
 
 use std::path::Path;
@@ -33,7 +33,7 @@ use rayon::prelude::*;
 pub use encoding::{EncodeOptions, Encoding, Padding};
 pub use error::{Result, TokenizerError};
 pub use normalizer::{BrHandling, META, Normalizer};
-pub use training::TokenizerTrainConfig;
+pub use train::TokenizerTrainConfig;
 pub use unigram::{Piece, PieceKind, ScoreAccumulation, UnigramModel};
 
 use cache::WordCache;

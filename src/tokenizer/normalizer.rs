@@ -1,4 +1,5 @@
 //! Reversible normalization: whitespace ↔ `▁` (U+2581), SentencePiece-style.
+//! (The lossy, classification-time rewrite of reviews is `data::YelpStyleNormalizer`.)
 //!
 //! `normalize` prepends one `▁` and turns every `' '` into `▁`; `denormalize` undoes exactly
 //! that, so `denormalize(normalize(t)) == t` for every text. Pieces carry `▁` only at their

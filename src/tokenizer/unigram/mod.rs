@@ -2,8 +2,8 @@
 
 pub mod lattice;
 pub mod model;
+pub mod piece_trainer;
 pub mod sampling;
-pub mod trainer;
 pub mod trie;
 
 pub use model::{Piece, PieceKind, ScoreAccumulation, UnigramModel};

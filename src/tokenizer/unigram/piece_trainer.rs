@@ -1,9 +1,10 @@
-//! SentencePiece-style Unigram training: seed substrings, EM, pruning.
+//! The piece trainer: SentencePiece-style Unigram training (seed substrings, EM, pruning) that
+//! learns the normal pieces and their scores from word counts. The user-facing entry, from
+//! texts to a whole tokenizer, is [`crate::tokenizer::Tokenizer::train`].
 //!
-//! Interface (agreed between the model and the trainer):
 //! `train(word_counts, config, progress) -> Vec<(String, f64)>` returns the *normal* pieces
 //! with their log-probability scores, best first. Special tokens and the 256 byte-fallback
-//! pieces are added by the model, not here.
+//! pieces are added by the tokenizer, not here.
 //!
 //! The algorithm follows SentencePiece's `unigram_model_trainer.cc`:
 //! 1. [`seed`]: all characters plus the `seed_size` best frequent substrings;
@@ -27,7 +28,7 @@ use super::super::normalizer::META;
 
 /// Training settings. `Default` gives SentencePiece's defaults where they exist.
 #[derive(Clone, Debug, PartialEq)]
-pub struct TrainerConfig {
+pub struct PieceTrainerConfig {
     /// Number of normal pieces wanted (specials and byte pieces not included).
     pub vocab_size: usize,
     /// Longest piece, in characters.
@@ -49,7 +50,7 @@ pub struct TrainerConfig {
     pub final_em_iterations: usize,
 }
 
-impl Default for TrainerConfig {
+impl Default for PieceTrainerConfig {
     fn default() -> Self {
         Self {
             vocab_size: 8000,
@@ -97,7 +98,7 @@ pub struct TrainProgress {
 
 /// Why training could not run.
 #[derive(Debug, thiserror::Error, PartialEq)]
-pub enum TrainError {
+pub enum PieceTrainError {
     /// No words with a nonzero count.
     #[error("no training text: the word list is empty or all counts are zero")]
     EmptyInput,
@@ -124,19 +125,22 @@ pub enum TrainError {
     InvalidConfig(&'static str),
 }
 
-fn validate(word_counts: &[(String, u64)], cfg: &TrainerConfig) -> Result<(), TrainError> {
+fn validate(
+    word_counts: &[(String, u64)],
+    cfg: &PieceTrainerConfig,
+) -> Result<(), PieceTrainError> {
     if cfg.max_piece_len == 0 || cfg.max_piece_len > 255 {
-        return Err(TrainError::InvalidConfig(
+        return Err(PieceTrainError::InvalidConfig(
             "max_piece_len must be in 1..=255",
         ));
     }
     if !(cfg.shrinking_factor > 0.0 && cfg.shrinking_factor < 1.0) {
-        return Err(TrainError::InvalidConfig(
+        return Err(PieceTrainError::InvalidConfig(
             "shrinking_factor must be in (0, 1)",
         ));
     }
     if cfg.num_sub_iterations == 0 {
-        return Err(TrainError::InvalidConfig(
+        return Err(PieceTrainError::InvalidConfig(
             "num_sub_iterations must be at least 1",
         ));
     }
@@ -145,7 +149,7 @@ fn validate(word_counts: &[(String, u64)], cfg: &TrainerConfig) -> Result<(), Tr
         || cfg.min_expected_count.is_nan()
         || cfg.min_expected_count < 0.0
     {
-        return Err(TrainError::InvalidConfig(
+        return Err(PieceTrainError::InvalidConfig(
             "overshoot must be ≥ 1 and min_expected_count ≥ 0",
         ));
     }
@@ -160,7 +164,7 @@ fn validate(word_counts: &[(String, u64)], cfg: &TrainerConfig) -> Result<(), Tr
             None
         };
         if let Some(reason) = reason {
-            return Err(TrainError::InvalidWord {
+            return Err(PieceTrainError::InvalidWord {
                 index,
                 word: w.clone(),
                 reason,
@@ -176,9 +180,9 @@ fn validate(word_counts: &[(String, u64)], cfg: &TrainerConfig) -> Result<(), Tr
 /// (ties by piece); every character of the training words is a piece.
 pub fn train(
     word_counts: &[(String, u64)],
-    cfg: &TrainerConfig,
+    cfg: &PieceTrainerConfig,
     progress: &dyn Fn(TrainProgress),
-) -> Result<Vec<(String, f64)>, TrainError> {
+) -> Result<Vec<(String, f64)>, PieceTrainError> {
     validate(word_counts, cfg)?;
     let words: Vec<(&str, u64)> = word_counts
         .iter()
@@ -186,7 +190,7 @@ pub fn train(
         .map(|(w, c)| (w.as_str(), *c))
         .collect();
     if words.is_empty() {
-        return Err(TrainError::EmptyInput);
+        return Err(PieceTrainError::EmptyInput);
     }
     let seed::Seed {
         pieces,
@@ -196,13 +200,13 @@ pub fn train(
     } = seed::seed(&words, cfg.max_piece_len, cfg.seed_size);
     let target = cfg.vocab_size;
     if target < num_chars {
-        return Err(TrainError::VocabTooSmall {
+        return Err(PieceTrainError::VocabTooSmall {
             requested: target,
             chars: num_chars,
         });
     }
     if target > pieces.len() {
-        return Err(TrainError::VocabTooLarge {
+        return Err(PieceTrainError::VocabTooLarge {
             requested: target,
             available: pieces.len(),
         });
@@ -252,7 +256,7 @@ pub fn train(
 
     let available = count(&alive);
     if available < target {
-        return Err(TrainError::VocabTooLarge {
+        return Err(PieceTrainError::VocabTooLarge {
             requested: target,
             available,
         });

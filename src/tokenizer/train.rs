@@ -1,12 +1,14 @@
-//! Training a tokenizer: count the normalized words of the corpus (in parallel), hand them to
-//! the Unigram trainer, and lay the vocabulary out with specials and byte pieces.
+//! The user-facing entry from texts to a [`Tokenizer`]: [`Tokenizer::train`] with a
+//! [`TokenizerTrainConfig`]. It counts the normalized words of the corpus (in parallel), hands
+//! them to the piece trainer ([`super::unigram::piece_trainer`], which learns the normal pieces
+//! and their scores), and lays the vocabulary out with specials and byte pieces.
 
 use std::collections::HashMap;
 
 use rayon::prelude::*;
 
 use super::normalizer::{Normalizer, words};
-use super::unigram::trainer::{self, TrainProgress, TrainerConfig};
+use super::unigram::piece_trainer::{self, PieceTrainerConfig, TrainProgress};
 use super::{Result, ScoreAccumulation, SpecialTokens, Tokenizer, TokenizerError};
 
 /// Settings for [`Tokenizer::train`].
@@ -20,8 +22,8 @@ pub struct TokenizerTrainConfig {
     pub normalizer: Normalizer,
     /// Score accumulation of the resulting model.
     pub accumulation: ScoreAccumulation,
-    /// The Unigram trainer's settings (its `vocab_size` is set from ours).
-    pub trainer: TrainerConfig,
+    /// The piece trainer's settings (its `vocab_size` is set from ours).
+    pub piece_trainer: PieceTrainerConfig,
 }
 
 impl Default for TokenizerTrainConfig {
@@ -31,13 +33,13 @@ impl Default for TokenizerTrainConfig {
             specials: SpecialTokens::default(),
             normalizer: Normalizer::default(),
             accumulation: ScoreAccumulation::default(),
-            trainer: TrainerConfig::default(),
+            piece_trainer: PieceTrainerConfig::default(),
         }
     }
 }
 
 /// Counts of the normalized words (`"▁word"`) of `texts`, most frequent first (ties by text,
-/// so the result is deterministic). Words containing NUL are left out (the trainer reserves
+/// so the result is deterministic). Words containing NUL are left out (the piece trainer reserves
 /// it); their characters still encode, through byte fallback.
 pub fn word_counts<S: AsRef<str> + Sync>(
     texts: &[S],
@@ -113,7 +115,7 @@ impl Tokenizer {
         }
         let pieces = run_trainer(
             &counts,
-            &cfg.trainer,
+            &cfg.piece_trainer,
             (cfg.vocab_size, cfg.vocab_size - specials - 256),
             progress,
         )?;
@@ -126,22 +128,22 @@ impl Tokenizer {
     }
 }
 
-/// Calls the Unigram trainer for `normal_pieces` of the `requested_total` pieces.
+/// Calls the piece trainer for `normal_pieces` of the `requested_total` pieces.
 fn run_trainer(
     counts: &[(String, u64)],
-    cfg: &TrainerConfig,
+    cfg: &PieceTrainerConfig,
     (requested_total, normal_pieces): (usize, usize),
     progress: &dyn Fn(TrainProgress),
 ) -> Result<Vec<(String, f64)>> {
-    let cfg = TrainerConfig {
+    let cfg = PieceTrainerConfig {
         vocab_size: normal_pieces,
         ..cfg.clone()
     };
-    // The Unigram trainer counts normal pieces only; errors quote whole-vocabulary sizes, the
+    // The piece trainer counts normal pieces only; errors quote whole-vocabulary sizes, the
     // numbers the user typed.
     let reserved = |normal: usize| normal + requested_total - normal_pieces;
-    trainer::train(counts, &cfg, progress).map_err(|e| match e {
-        trainer::TrainError::VocabTooLarge {
+    piece_trainer::train(counts, &cfg, progress).map_err(|e| match e {
+        piece_trainer::PieceTrainError::VocabTooLarge {
             requested,
             available,
         } => TokenizerError::Training(format!(
