@@ -33,6 +33,37 @@ fn metaspace() -> Value {
     json!({"type": "Metaspace", "replacement": META.to_string(), "prepend_scheme": "always", "split": true})
 }
 
+impl Tokenizer {
+    /// The tokenizer as HuggingFace `tokenizer.json` text.
+    pub fn to_json_string(&self) -> String {
+        to_json(self)
+    }
+
+    /// Reads a tokenizer from `tokenizer.json` text; `origin` names it in errors.
+    pub fn from_json_str(json: &str, origin: &Path) -> Result<Self> {
+        from_json(json, origin)
+    }
+
+    /// Saves as HuggingFace `tokenizer.json`.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        std::fs::write(path, self.to_json_string()).map_err(|source| TokenizerError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Loads a `tokenizer.json` written by [`Self::save`] (or a compatible HF Unigram file).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let json = std::fs::read_to_string(path).map_err(|source| TokenizerError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_json_str(&json, path)
+    }
+}
+
 /// Serializes `tok` as `tokenizer.json` text.
 pub fn to_json(tok: &Tokenizer) -> String {
     let model = tok.model();
