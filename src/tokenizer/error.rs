@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
+use super::hf_json::HfJsonError;
+use super::normalizer::META;
 use super::unigram::model::ModelError;
+use super::unigram::piece_trainer::PieceTrainError;
 
 /// A tokenizer error.
 #[derive(Debug, thiserror::Error)]
@@ -36,20 +39,32 @@ pub enum TokenizerError {
     /// There was no text to train on.
     #[error("no training text")]
     NoTrainingText,
-    /// Training itself failed.
+    /// More pieces were requested than the training text supports (whole-vocabulary sizes,
+    /// the numbers the user typed).
+    #[error(
+        "training failed: vocab_size {requested} is too large: the training text supports at \
+         most {available}"
+    )]
+    VocabTooLarge {
+        /// Requested total size.
+        requested: usize,
+        /// The largest total size the text supports.
+        available: usize,
+    },
+    /// The piece trainer failed.
     #[error("training failed: {0}")]
-    Training(String),
+    Training(PieceTrainError),
     /// A tokenizer file could not be understood.
     #[error("malformed tokenizer file {path}: {reason}")]
     MalformedFile {
         /// The file.
         path: PathBuf,
         /// What was wrong.
-        reason: String,
+        reason: HfJsonError,
     },
     /// The vocabulary cannot serve as a tokenizer.
     #[error("invalid vocabulary: {0}")]
-    InvalidVocab(String),
+    InvalidVocab(#[from] VocabError),
     /// The vocabulary cannot form a Unigram model.
     #[error(transparent)]
     Model(#[from] ModelError),
@@ -61,6 +76,23 @@ pub enum TokenizerError {
         /// The I/O error.
         source: std::io::Error,
     },
+}
+
+/// Why a Unigram model's vocabulary cannot serve as a tokenizer.
+#[derive(Debug, thiserror::Error)]
+pub enum VocabError {
+    /// A special token's text is not in the vocabulary.
+    #[error("no special token {text:?}")]
+    MissingSpecial {
+        /// The special token's text.
+        text: String,
+    },
+    /// Some of the 256 byte pieces are missing.
+    #[error("byte fallback needs all 256 pieces <0x00>..<0xFF>")]
+    NoByteFallback,
+    /// There is no normal `▁` piece to encode spaces with.
+    #[error("no normal piece {META:?} (needed for spaces)")]
+    NoMetaPiece,
 }
 
 /// Result with [`TokenizerError`].

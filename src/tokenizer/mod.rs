@@ -34,7 +34,7 @@ pub mod unigram;
 pub mod vocab;
 
 pub use encoding::{EncodeOptions, Encoding, Padding};
-pub use error::{Result, TokenizerError};
+pub use error::{Result, TokenizerError, VocabError};
 pub use normalizer::{BrHandling, META, Normalizer};
 pub use special::SpecialTokens;
 pub use train::TokenizerTrainConfig;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::normalizer::{Normalizer, words};
-use super::unigram::piece_trainer::{self, PieceTrainerConfig, TrainProgress};
+use super::unigram::piece_trainer::{self, PieceTrainError, PieceTrainerConfig, TrainProgress};
 use super::{Result, ScoreAccumulation, SpecialTokens, Tokenizer, TokenizerError};
 
 /// Settings for [`Tokenizer::train`].
@@ -142,15 +142,14 @@ fn run_trainer(
     // The piece trainer counts normal pieces only; errors quote whole-vocabulary sizes, the
     // numbers the user typed.
     let reserved = |normal: usize| normal + requested_total - normal_pieces;
-    piece_trainer::train(counts, &cfg, progress).map_err(|e| match e {
-        piece_trainer::PieceTrainError::VocabTooLarge {
+    piece_trainer::train(counts, &cfg, progress).map_err(|err| match err {
+        PieceTrainError::VocabTooLarge {
             requested,
             available,
-        } => TokenizerError::Training(format!(
-            "vocab_size {} is too large: the training text supports at most {}",
-            reserved(requested),
-            reserved(available)
-        )),
-        other => TokenizerError::Training(other.to_string()),
+        } => TokenizerError::VocabTooLarge {
+            requested: reserved(requested),
+            available: reserved(available),
+        },
+        other => TokenizerError::Training(other),
     })
 }

@@ -4,12 +4,11 @@
 use std::collections::HashSet;
 
 use super::cache::{self, WordCache};
+use super::error::VocabError;
 use super::normalizer::META;
 use super::special::SpecialTokens;
 use super::unigram::model::byte_piece;
-use super::{
-    Normalizer, Piece, PieceKind, Result, ScoreAccumulation, TokenizerError, UnigramModel,
-};
+use super::{Normalizer, Piece, PieceKind, Result, ScoreAccumulation, UnigramModel};
 
 /// Score given to byte pieces in a trained vocabulary: far below every normal piece, so that
 /// HuggingFace (whose trie also holds byte pieces) never prefers `<0x41>` as *text* over the
@@ -116,27 +115,30 @@ impl Tokenizer {
         specials: SpecialTokens,
         normalizer: Normalizer,
     ) -> Result<Self> {
+        Ok(Self::checked(model, specials, normalizer)?)
+    }
+
+    /// [`Self::from_model`], failing only on what the vocabulary lacks.
+    pub(super) fn checked(
+        model: UnigramModel,
+        specials: SpecialTokens,
+        normalizer: Normalizer,
+    ) -> std::result::Result<Self, VocabError> {
         let mut special_ids = [0; 4];
         for (slot, text) in special_ids.iter_mut().zip(specials.all()) {
-            *slot = model.piece_to_id(text).ok_or_else(|| {
-                TokenizerError::InvalidVocab(format!("no special token {text:?}"))
-            })?;
+            *slot = model
+                .piece_to_id(text)
+                .ok_or_else(|| VocabError::MissingSpecial { text: text.into() })?;
         }
         if !model.has_byte_fallback() {
-            return Err(TokenizerError::InvalidVocab(
-                "byte fallback needs all 256 pieces <0x00>..<0xFF>".into(),
-            ));
+            return Err(VocabError::NoByteFallback);
         }
         match model
             .piece_to_id(&META.to_string())
             .and_then(|id| model.piece(id))
         {
-            Some(p) if p.kind == PieceKind::Normal => {}
-            _ => {
-                return Err(TokenizerError::InvalidVocab(format!(
-                    "no normal piece {META:?} (needed for spaces)"
-                )));
-            }
+            Some(piece) if piece.kind == PieceKind::Normal => {}
+            _ => return Err(VocabError::NoMetaPiece),
         }
         let mut meta_bytes = [0; 3];
         for (slot, b) in meta_bytes.iter_mut().zip(META.to_string().bytes()) {
