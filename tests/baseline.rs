@@ -1,17 +1,12 @@
 //! The TF-IDF + logistic regression baseline on the course IMDb split.
 
-use std::path::Path;
+mod common;
+
 use std::time::Instant;
 
-use sentiment_rnn::data::{Corpus, DataRoot, LabeledSplit, YelpStyleNormalizer, stratified_split};
+use common::root;
+use sentiment_rnn::data::{Corpus, LabeledSplit, YelpStyleNormalizer, stratified_split};
 use sentiment_rnn::study::baseline::{BaselineConfig, BaselineError, TfidfLogReg};
-
-fn root() -> DataRoot {
-    DataRoot::resolve(
-        None,
-        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/datasets")),
-    )
-}
 
 fn imdb() -> (LabeledSplit, LabeledSplit) {
     let root = root();

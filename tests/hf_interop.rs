@@ -3,16 +3,21 @@
 //! HuggingFace decodes them back to the original text.
 //!
 //! The interpreter is env `SENTIMENT_RNN_PYTHON` (default `python3`) with the `tokenizers`
-//! wheel. Without it the test says so and passes, except under `CI=true`, where it fails.
+//! wheel. Without it the test fails, naming what is missing and how to provide it.
 
-mod tokenizer_support;
+mod common;
 
 use std::process::Command;
 
+use common::{missing_input, texts};
+use sentiment_rnn::data::Corpus;
 use sentiment_rnn::tokenizer::{
     BrHandling, EncodeOptions, Normalizer, Tokenizer, TokenizerTrainConfig,
 };
-use tokenizer_support::{imdb, skip_unless_ci};
+
+/// How to provide the Python side, for the failure message.
+const HOW_TO_GET_PYTHON: &str = "install the wheel (`pip install tokenizers==0.23.3`, as \
+    .ci/run does) and set SENTIMENT_RNN_PYTHON to that interpreter";
 
 const SCRIPT: &str = r#"
 import json, sys
@@ -40,20 +45,20 @@ struct HfOut {
 }
 
 /// The tokenizer under test: 30,000 pieces trained on IMDb train.
-fn tokenizer() -> Option<Tokenizer> {
-    let train = imdb("train")?;
+fn tokenizer() -> Tokenizer {
+    let train = texts(Corpus::ImdbTrain);
     let cfg = TokenizerTrainConfig {
         vocab_size: 30_000,
         ..Default::default()
     };
     let tok = Tokenizer::train(&train, &cfg, &|_| {}).unwrap();
     assert_eq!(tok.vocab_size(), 30_000);
-    Some(tok)
+    tok
 }
 
-/// Runs `SCRIPT` on `tok` and `texts`; `None` (after `skip_unless_ci`) without Python or the
+/// Runs `SCRIPT` on `tok` and `texts`; fails, saying how to fix it, without Python or the
 /// wheel.
-fn hf_encode(tok: &Tokenizer, texts: &[String]) -> Option<Vec<HfOut>> {
+fn hf_encode(tok: &Tokenizer, texts: &[String]) -> Vec<HfOut> {
     let dir = tempfile::tempdir().unwrap();
     let tok_path = dir.path().join("tokenizer.json");
     tok.save(&tok_path).unwrap();
@@ -71,19 +76,22 @@ fn hf_encode(tok: &Tokenizer, texts: &[String]) -> Option<Vec<HfOut>> {
         .arg(SCRIPT)
         .args([&tok_path, &texts_path, &out_path])
         .output();
+    let test_name = "hf_tokenizers_gives_identical_ids_on_imdb_test";
     let out = match run {
-        Err(e) => {
-            skip_unless_ci(&format!("cannot run {python}: {e}"));
-            return None;
-        }
-        Ok(o) if o.status.code() == Some(3) => {
-            skip_unless_ci(&format!(
-                "{python} lacks the `tokenizers` wheel: {}",
-                String::from_utf8_lossy(&o.stderr).trim()
-            ));
-            return None;
-        }
-        Ok(o) => o,
+        Err(err) => missing_input(
+            &format!("Python interpreter {python} ({err})"),
+            HOW_TO_GET_PYTHON,
+            test_name,
+        ),
+        Ok(output) if output.status.code() == Some(3) => missing_input(
+            &format!(
+                "the `tokenizers` wheel in {python} ({})",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
+            HOW_TO_GET_PYTHON,
+            test_name,
+        ),
+        Ok(output) => output,
     };
     assert!(
         out.status.success(),
@@ -96,20 +104,14 @@ fn hf_encode(tok: &Tokenizer, texts: &[String]) -> Option<Vec<HfOut>> {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(hf.len(), texts.len() + 50.min(texts.len()));
-    Some(hf)
+    hf
 }
 
 #[test]
 fn hf_tokenizers_gives_identical_ids_on_imdb_test() {
-    let Some(texts) = imdb("test") else {
-        return skip_unless_ci("IMDb test files missing");
-    };
-    let Some(tok) = tokenizer() else {
-        return skip_unless_ci("IMDb train files missing");
-    };
-    let Some(hf) = hf_encode(&tok, &texts) else {
-        return;
-    };
+    let texts = texts(Corpus::ImdbTest);
+    let tok = tokenizer();
+    let hf = hf_encode(&tok, &texts);
     let ours = tok
         .encode_batch_ids(&texts, &EncodeOptions::default())
         .unwrap();
@@ -145,9 +147,7 @@ fn hf_tokenizers_gives_identical_ids_on_imdb_test() {
         br: BrHandling::Space,
     });
     let texts = &texts[..1000];
-    let Some(hf) = hf_encode(&tok, texts) else {
-        return;
-    };
+    let hf = hf_encode(&tok, texts);
     let ours = tok
         .encode_batch_ids(texts, &EncodeOptions::default())
         .unwrap();

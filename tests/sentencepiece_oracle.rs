@@ -1,46 +1,54 @@
-//! Our Viterbi against SentencePiece 0.2.3: same vocabulary, same 9,763 segmentations.
+//! Our Viterbi against SentencePiece 0.2.3: same vocabulary, every segmentation identical.
 //!
-//! Fixtures: `../shared/oracles/unigram/` next to the repository (see its README). When they
-//! are missing the test says so and passes, except under `CI=true`, where it fails.
+//! Inputs: `../shared/oracles/unigram/` next to the repository (see its README): the
+//! vocabulary and the public cases (one per IMDb test review). Env `UNIGRAM_ORACLE` names
+//! another cases file (relative to the crate) made with the same vocabulary. A missing input
+//! fails the test, naming it and how to provide it.
 
-use std::path::PathBuf;
+mod common;
 
+use std::path::{Path, PathBuf};
+
+use common::{missing_input, shared_path};
 use sentiment_rnn::tokenizer::unigram::{Piece, PieceKind, ScoreAccumulation, UnigramModel};
 
-/// `<manifest>/../shared/oracles/unigram`; a git worktree one level deeper (`wt/<name>`) looks
-/// one more level up.
-fn fixture_dir() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let near = manifest.join("../shared/oracles/unigram");
-    let far = manifest.join("../../shared/oracles/unigram");
-    if !near.exists() && far.exists() {
-        far
-    } else {
-        near
+/// How to provide the oracle files, for the failure message.
+const HOW_TO_GET_ORACLE: &str = "put sentencepiece_vocab.jsonl and sentencepiece_test.jsonl \
+    (SentencePiece 0.2.3 segmentations, described in that folder's README) in \
+    ../shared/oracles/unigram next to the repository, or set UNIGRAM_ORACLE to a cases file";
+
+/// The oracle vocabulary and cases files; a missing one fails `test_name`.
+fn oracle_files(test_name: &str) -> (PathBuf, PathBuf) {
+    let vocab = shared_path("oracles/unigram/sentencepiece_vocab.jsonl");
+    let cases = std::env::var("UNIGRAM_ORACLE")
+        .map(|relative| Path::new(env!("CARGO_MANIFEST_DIR")).join(relative))
+        .unwrap_or_else(|_| shared_path("oracles/unigram/sentencepiece_test.jsonl"));
+    for path in [&vocab, &cases] {
+        if !path.is_file() {
+            missing_input(
+                &format!("SentencePiece oracle file {}", path.display()),
+                HOW_TO_GET_ORACLE,
+                test_name,
+            );
+        }
     }
+    (vocab, cases)
 }
 
-fn missing(what: &str) {
-    let msg = format!("SentencePiece oracle fixture missing: {what}");
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{msg} (required when CI=true)");
-    }
-    eprintln!("{msg}; skipping");
-}
-
-fn load_vocab(path: &PathBuf) -> Vec<Piece> {
+fn load_vocab(path: &Path) -> Vec<Piece> {
     let text = std::fs::read_to_string(path).unwrap();
     text.lines()
         .enumerate()
-        .map(|(i, line)| {
+        .map(|(index, line)| {
+            let at = format!("{}:{}", path.display(), index + 1);
             let (id, piece, score, kind): (usize, String, f64, String) =
-                serde_json::from_str(line).unwrap_or_else(|e| panic!("{path:?}:{}: {e}", i + 1));
-            assert_eq!(id, i, "{path:?}:{}: ids must be in order", i + 1);
+                serde_json::from_str(line).unwrap_or_else(|err| panic!("{at}: {err}"));
+            assert_eq!(id, index, "{at}: ids must be in order");
             let kind = match kind.as_str() {
                 "normal" => PieceKind::Normal,
                 "unknown" => PieceKind::Unknown,
                 "control" => PieceKind::Control,
-                other => panic!("{path:?}:{}: unexpected piece type {other}", i + 1),
+                other => panic!("{at}: unexpected piece type {other}"),
             };
             Piece::new(piece, score, kind)
         })
@@ -53,56 +61,87 @@ struct Case {
     ids: Vec<u32>,
 }
 
-/// Runs the oracle under `accumulation`; returns (matches, total, first mismatches).
-fn run(accumulation: ScoreAccumulation) -> Option<(usize, usize, Vec<String>)> {
-    let vocab = fixture_dir().join("sentencepiece_vocab.jsonl");
-    let cases = std::env::var("UNIGRAM_ORACLE")
-        .map(PathBuf::from)
-        .map(|p| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p))
-        .unwrap_or_else(|_| fixture_dir().join("sentencepiece_test.jsonl"));
-    for p in [&vocab, &cases] {
-        if !p.exists() {
-            missing(&p.display().to_string());
-            return None;
-        }
-    }
+/// One case where our segmentation differs from the oracle's.
+struct Mismatch {
+    line: usize,
+    ours: Vec<u32>,
+    oracle: Vec<u32>,
+}
+
+/// Segments every case under `accumulation`; returns the model, the number of cases and the
+/// mismatches.
+fn run(accumulation: ScoreAccumulation, test_name: &str) -> (UnigramModel, usize, Vec<Mismatch>) {
+    let (vocab, cases) = oracle_files(test_name);
     let model = UnigramModel::new(load_vocab(&vocab), accumulation).unwrap();
     let text = std::fs::read_to_string(&cases).unwrap();
-    let (mut ok, mut total, mut bad) = (0, 0, Vec::new());
-    let mut ids = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let case: Case =
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("{cases:?}:{}: {e}", i + 1));
-        ids.clear();
-        model.encode_ids(&case.normalized, &mut ids);
+    let mut mismatches = Vec::new();
+    let mut total = 0;
+    for (index, line) in text.lines().enumerate() {
+        let case: Case = serde_json::from_str(line)
+            .unwrap_or_else(|err| panic!("{}:{}: {err}", cases.display(), index + 1));
+        let mut ours = Vec::new();
+        model.encode_ids(&case.normalized, &mut ours);
         total += 1;
-        if ids == case.ids {
-            ok += 1;
-        } else if bad.len() < 5 {
-            bad.push(format!("line {}: got {ids:?}\n want {:?}", i + 1, case.ids));
+        if ours != case.ids {
+            mismatches.push(Mismatch {
+                line: index + 1,
+                ours,
+                oracle: case.ids,
+            });
         }
     }
-    Some((ok, total, bad))
+    assert!(total > 0, "{}: no cases", cases.display());
+    (model, total, mismatches)
 }
 
 #[test]
 fn sentencepiece_oracle() {
-    let Some((ok, total, bad)) = run(ScoreAccumulation::F32) else {
-        return;
-    };
-    eprintln!("sentencepiece_oracle: {ok}/{total} segmentations identical");
-    assert_eq!(total, 9763, "expected 9,763 oracle cases");
-    assert_eq!(ok, total, "mismatches:\n{}", bad.join("\n"));
+    let (_, total, mismatches) = run(ScoreAccumulation::F32, "sentencepiece_oracle");
+    eprintln!(
+        "sentencepiece_oracle: {}/{total} segmentations identical",
+        total - mismatches.len()
+    );
+    let first: Vec<String> = mismatches
+        .iter()
+        .take(5)
+        .map(|m| format!("line {}: got {:?}\n want {:?}", m.line, m.ours, m.oracle))
+        .collect();
+    assert!(mismatches.is_empty(), "mismatches:\n{}", first.join("\n"));
 }
 
-/// With f64 sums (HuggingFace's rule) the README says exactly 2 reviews differ, both ties.
+/// The score of a segmentation, summed in f64.
+fn path_score(model: &UnigramModel, ids: &[u32]) -> f64 {
+    ids.iter()
+        .map(|&id| match model.piece(id) {
+            Some(piece) if piece.kind == PieceKind::Normal => piece.score,
+            _ => model.unk_score(),
+        })
+        .sum()
+}
+
+/// With f64 sums (HuggingFace's rule) a segmentation may differ from SentencePiece's f32 one
+/// only where the two are tied: equal scores up to f32 rounding.
 #[test]
 fn f64_accumulation_differs_only_on_ties() {
-    let Some((ok, total, _)) = run(ScoreAccumulation::F64) else {
-        return;
-    };
-    eprintln!("f64 accumulation: {ok}/{total} identical to SentencePiece");
-    if std::env::var("UNIGRAM_ORACLE").is_err() {
-        assert_eq!(total - ok, 2);
+    let (model, total, mismatches) = run(
+        ScoreAccumulation::F64,
+        "f64_accumulation_differs_only_on_ties",
+    );
+    eprintln!(
+        "f64 accumulation: {}/{total} identical to SentencePiece",
+        total - mismatches.len()
+    );
+    if std::env::var_os("UNIGRAM_ORACLE").is_none() {
+        // The public cases: its README counts two such reviews.
+        assert_eq!(mismatches.len(), 2);
+    }
+    for m in &mismatches {
+        let (ours, oracle) = (path_score(&model, &m.ours), path_score(&model, &m.oracle));
+        let tolerance = 1e-5 * ours.abs().max(1.0);
+        assert!(
+            (ours - oracle).abs() <= tolerance,
+            "line {}: scores {ours} (ours) and {oracle} (oracle) are not tied",
+            m.line
+        );
     }
 }

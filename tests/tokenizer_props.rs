@@ -1,16 +1,17 @@
 //! Properties of the tokenizer: lossless round trips, optimal Viterbi, valid ids, padding and
 //! truncation invariants, offsets, sampling, save/load identity, and clear errors.
 
-mod tokenizer_support;
+mod common;
 
+use common::{texts, tiny_tokenizer};
 use proptest::prelude::*;
+use sentiment_rnn::data::Corpus;
 use sentiment_rnn::tokenizer::unigram::lattice::Lattice;
 use sentiment_rnn::tokenizer::{
     BrHandling, EncodeOptions, META, Normalizer, Padding, Piece, PieceKind, ScoreAccumulation,
     Tokenizer, TokenizerError, TokenizerTrainConfig, UnigramModel,
 };
 use std::sync::LazyLock;
-use tokenizer_support::tiny_tokenizer;
 
 static TINY: LazyLock<Tokenizer> = LazyLock::new(tiny_tokenizer);
 
@@ -328,12 +329,7 @@ fn errors_are_reported() {
 /// Every IMDb review (train and test) survives encode → decode exactly.
 #[test]
 fn imdb_round_trip() {
-    let (Some(train), Some(test)) = (
-        tokenizer_support::imdb("train"),
-        tokenizer_support::imdb("test"),
-    ) else {
-        return tokenizer_support::skip_unless_ci("IMDb files missing");
-    };
+    let (train, test) = (texts(Corpus::ImdbTrain), texts(Corpus::ImdbTest));
     assert_eq!((train.len(), test.len()), (9788, 9763));
     let texts: Vec<String> = train.into_iter().chain(test).collect();
     // Trained on train only, so test-only characters exercise byte fallback.
@@ -365,9 +361,7 @@ fn imdb_round_trip() {
 /// How a small tokenizer trained on a slice of IMDb train segments a few fixed sentences.
 #[test]
 fn trained_segmentation_snapshot() {
-    let Some(train) = tokenizer_support::imdb("train") else {
-        return tokenizer_support::skip_unless_ci("IMDb train files missing");
-    };
+    let train = texts(Corpus::ImdbTrain);
     // 400 reviews from each class (the files hold positives first).
     let slice: Vec<&String> = train
         .iter()

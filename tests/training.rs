@@ -2,12 +2,14 @@
 //! held-out slice is clearly above chance. Also: determinism, resume, and a clear error on a
 //! non-finite loss. Sizes are small so the file runs in a few minutes on 2 cores.
 
+mod common;
+
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::path::Path;
 
+use common::root;
 use dfdx::prelude::*;
-use sentiment_rnn::data::{Corpus, DataLoader, DataRoot, LoaderConfig, YelpStyleNormalizer};
+use sentiment_rnn::data::{Corpus, DataLoader, LoaderConfig, YelpStyleNormalizer};
 use sentiment_rnn::nn::classifier::Classifier;
 use sentiment_rnn::nn::config::{ModelConfig, ModelKind};
 use sentiment_rnn::train::checkpoint::Checkpoint;
@@ -24,13 +26,6 @@ struct Data {
     held_ids: Vec<Vec<u32>>,
     held_labels: Vec<usize>,
     vocab: usize,
-}
-
-fn root() -> DataRoot {
-    DataRoot::resolve(
-        None,
-        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/datasets")),
-    )
 }
 
 /// The first `n` texts of each class.

@@ -6,21 +6,15 @@
 //! [YELP_SEEDS=0,1,2,3] [YELP_ABLATION=0] [YELP_ONLY=row,...] [YELP_CSV=name.csv] [YELP_OUT=dir] [YELP_BUDGET=json] [YELP_RECIPE=json] cargo test --release --test yelp_recipe -- --ignored --nocapture
 //! ```
 
-use std::path::Path;
+mod common;
 
+use common::root;
+use sentiment_rnn::data::YelpStyleNormalizer;
 use sentiment_rnn::data::augment::sentence_pieces;
-use sentiment_rnn::data::{DataRoot, YelpStyleNormalizer};
 use sentiment_rnn::study::yelp::{
     YelpBudget, YelpData, YelpRecipe, YelpStudyOptions, ablation_markdown, fit_recipe,
     run_yelp_study, write_predictions,
 };
-
-fn root() -> DataRoot {
-    DataRoot::resolve(
-        None,
-        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/datasets")),
-    )
-}
 
 #[test]
 fn imdb_review_and_yelp_sentence_share_token_conventions() {
