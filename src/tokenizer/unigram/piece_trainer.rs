@@ -186,17 +186,17 @@ pub fn train(
     validate(word_counts, cfg)?;
     let words: Vec<(&str, u64)> = word_counts
         .iter()
-        .filter(|(_, c)| *c > 0)
-        .map(|(w, c)| (w.as_str(), *c))
+        .filter(|(_, count)| *count > 0)
+        .map(|(word, count)| (word.as_str(), *count))
         .collect();
     if words.is_empty() {
         return Err(PieceTrainError::EmptyInput);
     }
     let seed::Seed {
         pieces,
-        mut logp,
+        logp,
         num_chars,
-        mut corpus,
+        corpus,
     } = seed::seed(&words, cfg.max_piece_len, cfg.seed_size);
     let target = cfg.vocab_size;
     if target < num_chars {
@@ -211,8 +211,6 @@ pub fn train(
             available: pieces.len(),
         });
     }
-    let mut alive = vec![true; pieces.len()];
-    let count = |alive: &[bool]| alive.iter().filter(|&&a| a).count();
     let report = |stage, round, sub_iteration, pieces, objective| {
         progress(TrainProgress {
             stage,
@@ -224,64 +222,123 @@ pub fn train(
         })
     };
     report(TrainStage::Seed, 0, 0, pieces.len(), f64::NAN);
-
-    let desired = ((target as f64 * cfg.overshoot) as usize).max(target);
-    let floor = cfg.min_expected_count.max(1e-3);
-    let mut round = 0;
-    loop {
-        for it in 0..cfg.num_sub_iterations {
-            let (expected, objective) = em::e_step(&corpus, &logp);
-            em::m_step(
-                &expected,
-                num_chars,
-                cfg.min_expected_count,
-                floor,
-                target,
-                &mut alive,
-                &mut logp,
-            );
-            corpus.retain(&alive);
-            report(TrainStage::Em, round, it, count(&alive), objective);
-        }
-        let size = count(&alive);
-        if size <= desired {
-            break;
-        }
-        let shrunk = ((size as f64 * cfg.shrinking_factor) as usize).max(desired);
-        prune::prune(&corpus, num_chars, shrunk, &mut alive, &mut logp);
-        corpus.retain(&alive);
-        round += 1;
-        report(TrainStage::Prune, round, 0, count(&alive), f64::NAN);
-    }
-
-    let available = count(&alive);
-    if available < target {
-        return Err(PieceTrainError::VocabTooLarge {
-            requested: target,
-            available,
-        });
-    }
-    // The final cut: all characters, then the best by score.
-    let mut ranked: Vec<usize> = (num_chars..pieces.len()).filter(|&i| alive[i]).collect();
-    ranked.sort_by(|&a, &b| logp[b].total_cmp(&logp[a]).then(a.cmp(&b)));
-    for &id in &ranked[target - num_chars..] {
-        alive[id] = false;
-        logp[id] = f64::NEG_INFINITY;
-    }
-    corpus.retain(&alive);
-    for it in 0..cfg.final_em_iterations {
-        let (expected, objective) = em::e_step(&corpus, &logp);
-        // No pieces are dropped now: the vocabulary has its final size.
-        em::m_step(
-            &expected, num_chars, 0.0, floor, target, &mut alive, &mut logp,
-        );
-        report(TrainStage::FinalEm, round, it, target, objective);
-    }
-
+    let mut state = Training {
+        alive: vec![true; pieces.len()],
+        logp,
+        num_chars,
+        corpus,
+        floor: cfg.min_expected_count.max(1e-3),
+    };
+    let round = state.em_and_prune(cfg, &report);
+    state.final_cut(target)?;
+    state.final_em(cfg, round, &report);
     let mut out: Vec<(String, f64)> = (0..pieces.len())
-        .filter(|&i| alive[i])
-        .map(|i| (pieces[i].clone(), logp[i]))
+        .filter(|&id| state.alive[id])
+        .map(|id| (pieces[id].clone(), state.logp[id]))
         .collect();
     out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Ok(out)
+}
+
+/// Reports one step: stage, round, sub-iteration, pieces alive, objective.
+type Report<'a> = dyn Fn(TrainStage, usize, usize, usize, f64) + 'a;
+
+/// The pieces being trained: which are alive, their log-probabilities, and the corpus
+/// segmented over the alive ones.
+struct Training {
+    alive: Vec<bool>,
+    logp: Vec<f64>,
+    /// The first `num_chars` pieces are the characters, always kept.
+    num_chars: usize,
+    corpus: corpus::Corpus,
+    /// Smallest expected count the M-step gives a kept piece.
+    floor: f64,
+}
+
+impl Training {
+    fn alive_count(&self) -> usize {
+        self.alive.iter().filter(|&&alive| alive).count()
+    }
+
+    /// One EM step; `min_expected_count` drops rarer pieces (0: none). Returns the objective.
+    fn em_step(&mut self, min_expected_count: f64, target: usize) -> f64 {
+        let (expected, objective) = em::e_step(&self.corpus, &self.logp);
+        em::m_step(
+            &expected,
+            self.num_chars,
+            min_expected_count,
+            self.floor,
+            target,
+            &mut self.alive,
+            &mut self.logp,
+        );
+        objective
+    }
+
+    /// Rounds of EM steps, each followed by pruning, until at most `vocab_size` × `overshoot`
+    /// pieces remain. Returns the number of pruning rounds.
+    fn em_and_prune(&mut self, cfg: &PieceTrainerConfig, report: &Report) -> usize {
+        let target = cfg.vocab_size;
+        let desired = ((target as f64 * cfg.overshoot) as usize).max(target);
+        let mut round = 0;
+        loop {
+            for sub_iteration in 0..cfg.num_sub_iterations {
+                let objective = self.em_step(cfg.min_expected_count, target);
+                self.corpus.retain(&self.alive);
+                let alive = self.alive_count();
+                report(TrainStage::Em, round, sub_iteration, alive, objective);
+            }
+            let size = self.alive_count();
+            if size <= desired {
+                return round;
+            }
+            let shrunk = ((size as f64 * cfg.shrinking_factor) as usize).max(desired);
+            prune::prune(
+                &self.corpus,
+                self.num_chars,
+                shrunk,
+                &mut self.alive,
+                &mut self.logp,
+            );
+            self.corpus.retain(&self.alive);
+            round += 1;
+            report(TrainStage::Prune, round, 0, self.alive_count(), f64::NAN);
+        }
+    }
+
+    /// The final cut to `target` pieces: all characters, then the best by score.
+    fn final_cut(&mut self, target: usize) -> Result<(), PieceTrainError> {
+        let available = self.alive_count();
+        if available < target {
+            return Err(PieceTrainError::VocabTooLarge {
+                requested: target,
+                available,
+            });
+        }
+        let logp = &self.logp;
+        let mut ranked: Vec<usize> = (self.num_chars..self.alive.len())
+            .filter(|&id| self.alive[id])
+            .collect();
+        ranked.sort_by(|&a, &b| logp[b].total_cmp(&logp[a]).then(a.cmp(&b)));
+        for &id in &ranked[target - self.num_chars..] {
+            self.alive[id] = false;
+            self.logp[id] = f64::NEG_INFINITY;
+        }
+        self.corpus.retain(&self.alive);
+        Ok(())
+    }
+
+    /// EM steps on the final vocabulary (no pieces are dropped now: it has its final size).
+    fn final_em(&mut self, cfg: &PieceTrainerConfig, round: usize, report: &Report) {
+        for sub_iteration in 0..cfg.final_em_iterations {
+            let objective = self.em_step(0.0, cfg.vocab_size);
+            report(
+                TrainStage::FinalEm,
+                round,
+                sub_iteration,
+                cfg.vocab_size,
+                objective,
+            );
+        }
+    }
 }
