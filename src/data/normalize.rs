@@ -276,92 +276,105 @@ fn split_chunk(chunk: &str, ctx: &mut SplitCtx, out: &mut Vec<String>) {
         return;
     }
     let chars: Vec<char> = chunk.chars().collect();
-    let mut word = String::new();
-    let mut i = 0;
-    let strip = ctx.strip_bpe_marks;
-    let flush = |word: &mut String, out: &mut Vec<String>| {
-        if !word.is_empty() {
-            peel_clitics(std::mem::take(word), strip, out);
-        }
+    let mut splitter = ChunkSplitter {
+        word: String::new(),
+        ctx,
+        out,
     };
-    while i < chars.len() {
-        let c = chars[i];
-        let prev = if word.is_empty() {
-            None
-        } else {
-            word.chars().last()
-        };
-        let next = chars.get(i + 1).copied();
-        let run = chars[i..].iter().take_while(|&&d| d == c).count();
-        match c {
+    let mut at = 0;
+    while at < chars.len() {
+        at += splitter.step(&chars, at);
+    }
+    splitter.flush();
+}
+
+/// The state of splitting one chunk: the word being built and the tokens so far.
+struct ChunkSplitter<'a> {
+    word: String,
+    ctx: &'a mut SplitCtx,
+    out: &'a mut Vec<String>,
+}
+
+impl ChunkSplitter<'_> {
+    /// Ends the current word (peeling its clitics), if any.
+    fn flush(&mut self) {
+        if !self.word.is_empty() {
+            let word = std::mem::take(&mut self.word);
+            peel_clitics(word, self.ctx.strip_bpe_marks, self.out);
+        }
+    }
+
+    /// Ends the current word, then adds `token`.
+    fn emit(&mut self, token: String) {
+        self.flush();
+        self.out.push(token);
+    }
+
+    /// Handles the character at `at`; returns how many characters it used.
+    fn step(&mut self, chars: &[char], at: usize) -> usize {
+        let character = chars[at];
+        let prev = self.word.chars().last();
+        let next = chars.get(at + 1).copied();
+        let run = chars[at..]
+            .iter()
+            .take_while(|&&same| same == character)
+            .count();
+        match character {
             '"' => {
-                flush(&mut word, out);
-                out.push(
-                    if ctx.quotes.is_multiple_of(2) {
-                        "``"
-                    } else {
-                        "''"
-                    }
-                    .to_string(),
-                );
-                ctx.quotes += 1;
-            }
-            _ if is_lone_punct(c) => {
-                flush(&mut word, out);
-                out.push(c.to_string());
-            }
-            ',' | ':' | '/' => {
-                let between_digits = prev.is_some_and(|p| p.is_ascii_digit())
-                    && next.is_some_and(|n| n.is_ascii_digit());
-                if between_digits {
-                    word.push(c);
+                let quote = if self.ctx.quotes.is_multiple_of(2) {
+                    "``"
                 } else {
-                    flush(&mut word, out);
-                    out.push(c.to_string());
+                    "''"
+                };
+                self.emit(quote.to_string());
+                self.ctx.quotes += 1;
+            }
+            _ if is_lone_punct(character) => self.emit(character.to_string()),
+            ',' | ':' | '/' => {
+                let between_digits = prev.is_some_and(|before| before.is_ascii_digit())
+                    && next.is_some_and(|after| after.is_ascii_digit());
+                if between_digits {
+                    self.word.push(character);
+                } else {
+                    self.emit(character.to_string());
                 }
             }
             '.' if run >= 2 => {
-                flush(&mut word, out);
-                out.push(".".repeat(run));
-                i += run;
-                continue;
+                self.emit(".".repeat(run));
+                return run;
             }
-            '.' => {
-                if prev.is_some() && next.is_some_and(is_word_char) {
-                    word.push('.');
-                } else if prev.is_some() && is_abbreviation(&word) {
-                    word.push('.');
-                    let w = std::mem::take(&mut word);
-                    out.push(w);
-                } else {
-                    flush(&mut word, out);
-                    out.push(".".to_string());
-                }
-            }
+            '.' => self.dot(prev, next),
             '-' | '`' | '\'' if run >= 2 => {
-                flush(&mut word, out);
-                out.push(c.to_string().repeat(run));
-                i += run;
-                continue;
+                self.emit(character.to_string().repeat(run));
+                return run;
             }
-            '`' => {
-                flush(&mut word, out);
-                out.push("`".to_string());
-            }
+            '`' => self.emit("`".to_string()),
             '\'' => {
                 // Inside a word (`o'clock`, `don't`): kept there, clitics are peeled later.
                 if prev.is_some() && next.is_some_and(char::is_alphabetic) {
-                    word.push('\'');
+                    self.word.push('\'');
                 } else {
-                    flush(&mut word, out);
-                    out.push("'".to_string());
+                    self.emit("'".to_string());
                 }
             }
-            _ => word.push(c),
+            _ => self.word.push(character),
         }
-        i += 1;
+        1
     }
-    flush(&mut word, out);
+
+    /// A single `.`: inside a word (`3.5`, `e.g`), ending an abbreviation (`dr.`), or its own
+    /// token.
+    fn dot(&mut self, prev: Option<char>, next: Option<char>) {
+        if prev.is_some() && next.is_some_and(is_word_char) {
+            self.word.push('.');
+        } else if prev.is_some() && is_abbreviation(&self.word) {
+            self.word.push('.');
+            let abbreviation = std::mem::take(&mut self.word);
+            self.out.push(abbreviation);
+        } else {
+            self.emit(".".to_string());
+        }
+    }
 }
 
 /// Whether `word` + `.` is a known abbreviation.
