@@ -10,8 +10,8 @@ use common::root;
 use sentiment_rnn::data::files::{parse_lines, read_labeled_dir, read_lines};
 use sentiment_rnn::data::{Corpus, DataError, DataRoot, RootOrigin};
 
-fn parse(s: &str) -> Result<Vec<String>, DataError> {
-    parse_lines(s.as_bytes(), Path::new("some/file")).map(|f| f.texts)
+fn parse(text: &str) -> Result<Vec<String>, DataError> {
+    parse_lines(text.as_bytes(), Path::new("some/file")).map(|f| f.texts)
 }
 
 #[test]
@@ -49,8 +49,8 @@ fn blank_lines_are_skipped_and_counted() {
     assert_eq!(file.stats.blank_lines, 4);
 }
 
-fn format_error(s: &str) -> (usize, usize, String) {
-    match parse(s) {
+fn format_error(text: &str) -> (usize, usize, String) {
+    match parse(text) {
         Err(e @ DataError::Format { .. }) => {
             let msg = e.to_string();
             let DataError::Format { line, column, .. } = e else {

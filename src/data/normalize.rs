@@ -96,11 +96,11 @@ impl YelpStyleNormalizer {
     }
 
     /// Rewrites each whitespace-separated chunk, keeping the whitespace between chunks.
-    fn map_chunks(&self, s: &str) -> String {
-        let mut out = String::with_capacity(s.len() + s.len() / 4);
+    fn map_chunks(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len() + text.len() / 4);
         let mut quotes = 0usize;
         let mut tokens = Vec::new();
-        let mut rest = s;
+        let mut rest = text;
         while !rest.is_empty() {
             let ws_end = rest
                 .find(|c: char| !c.is_whitespace())
@@ -154,8 +154,8 @@ impl YelpStyleNormalizer {
 
 /// Replaces `<br />`-like tags (`<br`, optional spaces, optional `/`, `>`; any case) with
 /// `with`, repeatedly, since removing one tag can join the pieces of another.
-fn replace_br(s: &str, with: char, collapse: bool) -> String {
-    let mut cur = s.to_string();
+fn replace_br(text: &str, with: char, collapse: bool) -> String {
+    let mut cur = text.to_string();
     loop {
         let mut out = String::with_capacity(cur.len());
         let mut rest = cur.as_str();
@@ -193,9 +193,9 @@ fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
 }
 
 /// Removes `@@` followed by whitespace (the join marks of BPE pieces): `hum@@ ane` → `humane`.
-fn strip_bpe_joins(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
+fn strip_bpe_joins(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
     while let Some(at) = rest.find("@@") {
         let after = &rest[at + 2..];
         let joined = after.trim_start_matches(|c: char| c.is_whitespace());
@@ -473,6 +473,6 @@ fn push_trimmed(out: &mut Vec<String>, piece: &str) {
     }
 }
 
-fn replace_br_with_newline(s: &str) -> String {
-    replace_br(&s.replace('\n', " "), '\n', false)
+fn replace_br_with_newline(text: &str) -> String {
+    replace_br(&text.replace('\n', " "), '\n', false)
 }

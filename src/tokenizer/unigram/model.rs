@@ -104,13 +104,13 @@ pub enum ModelError {
 }
 
 /// The text of the byte-fallback piece for `b`: `<0x41>` for `A`.
-pub fn byte_piece(b: u8) -> String {
-    format!("<0x{b:02X}>")
+pub fn byte_piece(byte: u8) -> String {
+    format!("<0x{byte:02X}>")
 }
 
 /// Parses `<0xNN>` back to its byte.
-pub fn parse_byte_piece(s: &str) -> Option<u8> {
-    let hex = s.strip_prefix("<0x")?.strip_suffix('>')?;
+pub fn parse_byte_piece(piece: &str) -> Option<u8> {
+    let hex = piece.strip_prefix("<0x")?.strip_suffix('>')?;
     if hex.len() != 2 {
         return None;
     }
@@ -248,8 +248,8 @@ impl UnigramModel {
     }
 
     /// The id of byte piece `<0xNN>` when the model has byte fallback.
-    pub fn byte_id(&self, b: u8) -> Option<u32> {
-        self.byte_ids.as_ref().map(|t| t[b as usize])
+    pub fn byte_id(&self, byte: u8) -> Option<u32> {
+        self.byte_ids.as_ref().map(|t| t[byte as usize])
     }
 
     /// Whether unseen characters become byte pieces (all 256 are present).

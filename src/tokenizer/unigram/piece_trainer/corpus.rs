@@ -47,8 +47,8 @@ pub const CHUNKS: usize = 8;
 impl Corpus {
     /// The nodes of word `w`.
     #[inline]
-    pub fn word_nodes(&self, w: &Word) -> &[Node] {
-        &self.nodes[w.nodes.clone()]
+    pub fn word_nodes(&self, word: &Word) -> &[Node] {
+        &self.nodes[word.nodes.clone()]
     }
 
     /// Drops the nodes of pieces that are no longer alive.

@@ -51,8 +51,8 @@ fn extend_hash((h, g): (u64, u64), c: u32) -> (u64, u64) {
 }
 
 #[inline]
-fn shard_of(h: u64, shards: usize) -> usize {
-    ((h >> 40) as usize) % shards
+fn shard_of(hash: u64, shards: usize) -> usize {
+    ((hash >> 40) as usize) % shards
 }
 
 /// Calls `f(word, start, end, hash)` for every substring of at most `max_len` characters
