@@ -29,41 +29,19 @@ pub fn add_expected(
     s: &mut Scratch,
 ) -> f64 {
     let alpha = &mut s.alpha;
-    alpha.clear();
-    alpha.resize(chars + 1, 0.0);
-    alpha[0] = 1.0;
-    for n in nodes {
-        alpha[n.end()] += alpha[n.start as usize] * probs[n.piece as usize];
-    }
+    forward::<Probability>(nodes, chars, probs, alpha);
     let z = alpha[chars];
     if !(z > TINY && z.is_finite()) {
         return add_expected_log(nodes, chars, logp, freq, expected, s);
     }
     let beta = &mut s.beta;
-    beta.clear();
-    beta.resize(chars + 1, 0.0);
-    beta[chars] = 1.0;
-    for n in nodes.iter().rev() {
-        beta[n.start as usize] += probs[n.piece as usize] * beta[n.end()];
-    }
+    backward::<Probability>(nodes, chars, probs, beta);
     let scale = freq / z;
     for n in nodes {
         let p = n.piece as usize;
         expected[p] += alpha[n.start as usize] * probs[p] * beta[n.end()] * scale;
     }
     z.ln()
-}
-
-#[inline]
-fn log_add(a: f64, b: f64) -> f64 {
-    if a == f64::NEG_INFINITY {
-        return b;
-    }
-    if b == f64::NEG_INFINITY {
-        return a;
-    }
-    let (hi, lo) = if a > b { (a, b) } else { (b, a) };
-    hi + (lo - hi).exp().ln_1p()
 }
 
 /// The same computation in log space (slow, exact for any word length).
@@ -76,27 +54,101 @@ fn add_expected_log(
     s: &mut Scratch,
 ) -> f64 {
     let alpha = &mut s.alpha;
-    alpha.clear();
-    alpha.resize(chars + 1, f64::NEG_INFINITY);
-    alpha[0] = 0.0;
-    for n in nodes {
-        let e = n.end();
-        alpha[e] = log_add(alpha[e], alpha[n.start as usize] + logp[n.piece as usize]);
-    }
+    forward::<LogProbability>(nodes, chars, logp, alpha);
     let beta = &mut s.beta;
-    beta.clear();
-    beta.resize(chars + 1, f64::NEG_INFINITY);
-    beta[chars] = 0.0;
-    for n in nodes.iter().rev() {
-        let st = n.start as usize;
-        beta[st] = log_add(beta[st], logp[n.piece as usize] + beta[n.end()]);
-    }
+    backward::<LogProbability>(nodes, chars, logp, beta);
     let log_z = alpha[chars];
     for n in nodes {
         let p = n.piece as usize;
         expected[p] += freq * (alpha[n.start as usize] + logp[p] + beta[n.end()] - log_z).exp();
     }
     log_z
+}
+
+/// How path weights combine: multiplied along a path, added across paths.
+trait PathWeight {
+    /// The weight of no path.
+    const ZERO: f64;
+    /// The weight of the empty path.
+    const ONE: f64;
+    /// Extends a path by a piece.
+    fn times(a: f64, b: f64) -> f64;
+    /// Joins two sets of paths.
+    fn plus(a: f64, b: f64) -> f64;
+}
+
+/// Probabilities.
+struct Probability;
+
+impl PathWeight for Probability {
+    const ZERO: f64 = 0.0;
+    const ONE: f64 = 1.0;
+    #[inline]
+    fn times(a: f64, b: f64) -> f64 {
+        a * b
+    }
+    #[inline]
+    fn plus(a: f64, b: f64) -> f64 {
+        a + b
+    }
+}
+
+/// Log-probabilities.
+struct LogProbability;
+
+impl PathWeight for LogProbability {
+    const ZERO: f64 = f64::NEG_INFINITY;
+    const ONE: f64 = 0.0;
+    #[inline]
+    fn times(a: f64, b: f64) -> f64 {
+        a + b
+    }
+    #[inline]
+    fn plus(a: f64, b: f64) -> f64 {
+        log_add(a, b)
+    }
+}
+
+/// `alpha[i]`: the total weight of the paths over the first `i` characters.
+#[inline]
+fn forward<W: PathWeight>(nodes: &[Node], chars: usize, weight: &[f64], alpha: &mut Vec<f64>) {
+    alpha.clear();
+    alpha.resize(chars + 1, W::ZERO);
+    alpha[0] = W::ONE;
+    for n in nodes {
+        let end = n.end();
+        alpha[end] = W::plus(
+            alpha[end],
+            W::times(alpha[n.start as usize], weight[n.piece as usize]),
+        );
+    }
+}
+
+/// `beta[i]`: the total weight of the paths from character `i` to the end.
+#[inline]
+fn backward<W: PathWeight>(nodes: &[Node], chars: usize, weight: &[f64], beta: &mut Vec<f64>) {
+    beta.clear();
+    beta.resize(chars + 1, W::ZERO);
+    beta[chars] = W::ONE;
+    for n in nodes.iter().rev() {
+        let start = n.start as usize;
+        beta[start] = W::plus(
+            beta[start],
+            W::times(weight[n.piece as usize], beta[n.end()]),
+        );
+    }
+}
+
+#[inline]
+fn log_add(a: f64, b: f64) -> f64 {
+    if a == f64::NEG_INFINITY {
+        return b;
+    }
+    if b == f64::NEG_INFINITY {
+        return a;
+    }
+    let (hi, lo) = if a > b { (a, b) } else { (b, a) };
+    hi + (lo - hi).exp().ln_1p()
 }
 
 /// The best segmentation of characters `from..to` using only nodes inside that span
