@@ -215,18 +215,28 @@ mod tests {
         assert_eq!(t.get("c"), None);
     }
 
-    #[test]
-    fn units_are_packed_densely() {
-        // Breadth-first placement with a free list: almost no unused cells.
-        let words: Vec<String> = (0..3000u32)
-            .map(|i| format!("{}▁{}", i * 7919 % 1000, i))
-            .collect();
-        let t = Trie::new(
+    /// 3,000 distinct words sharing many prefixes: `{i·7919 mod 1000}{separator}{i}`.
+    fn numbered_words(separator: &str) -> Vec<String> {
+        (0..3000u32)
+            .map(|i| format!("{}{separator}{i}", i * 7919 % 1000))
+            .collect()
+    }
+
+    /// A trie mapping each word to its index.
+    fn numbered_trie(words: &[String]) -> Trie {
+        Trie::new(
             words
                 .iter()
                 .enumerate()
-                .map(|(i, w)| (w.as_str(), i as u32)),
-        );
+                .map(|(id, word)| (word.as_str(), id as u32)),
+        )
+    }
+
+    #[test]
+    fn units_are_packed_densely() {
+        // Breadth-first placement with a free list: almost no unused cells.
+        let words = numbered_words("▁");
+        let t = numbered_trie(&words);
         let used = t.units.iter().filter(|u| u.check != NONE).count();
         assert!(
             t.units.len() < used + used / 10 + 256,
@@ -237,15 +247,8 @@ mod tests {
 
     #[test]
     fn every_piece_is_found() {
-        let words: Vec<String> = (0..3000u32)
-            .map(|i| format!("{}{}", i * 7919 % 1000, i))
-            .collect();
-        let t = Trie::new(
-            words
-                .iter()
-                .enumerate()
-                .map(|(i, w)| (w.as_str(), i as u32)),
-        );
+        let words = numbered_words("");
+        let t = numbered_trie(&words);
         for (i, w) in words.iter().enumerate() {
             assert_eq!(t.get(w), Some(i as u32), "{w}");
         }
