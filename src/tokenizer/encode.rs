@@ -134,18 +134,17 @@ impl Tokenizer {
         texts: &[S],
         opts: &EncodeOptions,
     ) -> Result<Vec<Encoding>> {
-        let mut encs = texts
-            .par_iter()
-            .map(|t| {
-                let mut enc = self.encode(t.as_ref())?;
+        self.encode_padded(
+            texts,
+            opts,
+            |text| {
+                let mut enc = self.encode(text)?;
                 opts.finish(&mut enc, self.bos(), self.eos());
                 Ok(enc)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        if let Some(len) = opts.padded_len(encs.iter().map(Encoding::len)) {
-            encs.par_iter_mut().for_each(|e| e.pad_to(len, self.pad()));
-        }
-        Ok(encs)
+            },
+            Encoding::len,
+            |enc, len| enc.pad_to(len, self.pad()),
+        )
     }
 
     /// The fast bulk path: ids only, in parallel, with specials, truncation and padding (pad
@@ -155,23 +154,42 @@ impl Tokenizer {
         texts: &[S],
         opts: &EncodeOptions,
     ) -> Result<Vec<Vec<u32>>> {
-        let mut all = texts
-            .par_iter()
-            .map(|t| {
-                let mut ids = self.encode_ids(t.as_ref())?;
+        let pad = self.pad_id();
+        self.encode_padded(
+            texts,
+            opts,
+            |text| {
+                let mut ids = self.encode_ids(text)?;
                 opts.finish_ids(&mut ids, self.bos_id(), self.eos_id());
                 Ok(ids)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        if let Some(len) = opts.padded_len(all.iter().map(Vec::len)) {
-            let pad = self.pad_id();
-            all.par_iter_mut().for_each(|ids| {
+            },
+            Vec::len,
+            |ids, len| {
                 if ids.len() < len {
                     ids.resize(len, pad);
                 }
-            });
+            },
+        )
+    }
+
+    /// Encodes `texts` in parallel with `encode_one`, then pads every row with `pad_to` to the
+    /// batch length `opts` asks for.
+    fn encode_padded<S: AsRef<str> + Sync, T: Send>(
+        &self,
+        texts: &[S],
+        opts: &EncodeOptions,
+        encode_one: impl Fn(&str) -> Result<T> + Sync,
+        row_len: impl Fn(&T) -> usize,
+        pad_to: impl Fn(&mut T, usize) + Sync,
+    ) -> Result<Vec<T>> {
+        let mut rows = texts
+            .par_iter()
+            .map(|text| encode_one(text.as_ref()))
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(len) = opts.padded_len(rows.iter().map(row_len)) {
+            rows.par_iter_mut().for_each(|row| pad_to(row, len));
         }
-        Ok(all)
+        Ok(rows)
     }
 
     /// The ids a model is fed: each text encoded (no specials, in parallel), cut to `max_len`
