@@ -1,10 +1,7 @@
 //! The Yelp transfer recipe: one normalization for both sources, sentence pieces that inherit
 //! their review's label, the predictions file, and a tiny end-to-end run (pieces filtered)
-//! that beats chance on Yelp/dev. The full ablation is `#[ignore]`d (minutes per recipe):
-//!
-//! ```sh
-//! [YELP_SEEDS=0,1,2,3] [YELP_ABLATION=0] [YELP_ONLY=row,...] [YELP_CSV=name.csv] [YELP_OUT=dir] [YELP_BUDGET=json] [YELP_RECIPE=json] cargo test --release --test yelp_recipe -- --ignored --nocapture
-//! ```
+//! that beats chance on Yelp/dev. The full ablation (minutes per recipe) is an example:
+//! `cargo run --release --example yelp_ablation -- --help`.
 
 mod common;
 
@@ -12,8 +9,7 @@ use common::root;
 use sentiment_rnn::data::YelpStyleNormalizer;
 use sentiment_rnn::data::augment::sentence_pieces;
 use sentiment_rnn::study::yelp::{
-    YelpBudget, YelpData, YelpRecipe, YelpStudyOptions, ablation_markdown, fit_recipe,
-    run_yelp_study, write_predictions,
+    YelpBudget, YelpData, YelpRecipe, ablation_markdown, fit_recipe, write_predictions,
 };
 
 #[test]
@@ -118,50 +114,6 @@ fn a_piece_filter_outside_zero_to_one_is_refused() {
         .expect("a filter that drops every piece must be refused")
         .to_string();
     assert!(err.contains("expected 0 ≤ it < 1, got 1"), "{err}");
-}
-
-/// The ablation behind `figures/yelp_ablation.csv` (with `YELP_ABLATION=0`: the recipe alone,
-/// writing `yelp_predictions.txt` into `YELP_OUT`).
-#[test]
-#[ignore]
-fn ablation() {
-    let seeds: Vec<u64> = std::env::var("YELP_SEEDS")
-        .unwrap_or_else(|_| "0,1,2,3".into())
-        .split(',')
-        .map(|s| s.trim().parse().unwrap())
-        .collect();
-    let out = std::env::var("YELP_OUT")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/figures").to_string());
-    let mut opts = YelpStudyOptions::new(root(), out);
-    opts.seeds = seeds;
-    opts.ablation = std::env::var("YELP_ABLATION").map_or(true, |v| v != "0");
-    if opts.ablation {
-        // Each ingredient off from the handed-in recipe, at the smaller budget.
-        opts.recipe = YelpRecipe::chosen();
-        opts.budget = YelpBudget::ablation();
-    }
-    if let Ok(rows) = std::env::var("YELP_ONLY") {
-        opts.only_rows = rows.split(',').map(|r| r.trim().to_string()).collect();
-    }
-    if let Ok(name) = std::env::var("YELP_CSV") {
-        opts.csv_name = name;
-    }
-    if let Ok(j) = std::env::var("YELP_RECIPE") {
-        opts.recipe = serde_json::from_str(&j).unwrap();
-    }
-    if let Ok(j) = std::env::var("YELP_BUDGET") {
-        opts.budget = serde_json::from_str(&j).unwrap();
-    }
-    let out = run_yelp_study(&opts).unwrap();
-    println!("{}", ablation_markdown(&out.runs));
-    println!(
-        "chosen: {} seed {} Yelp/dev {:.3}; {} lines, {:.3} positive",
-        out.chosen.switches,
-        out.chosen.seed,
-        out.chosen.yelp_dev,
-        out.predicted_lines,
-        out.positive_fraction
-    );
 }
 
 #[test]

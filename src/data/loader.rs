@@ -212,25 +212,34 @@ impl<'a> DataLoader<'a> {
 
     /// The batches of epoch `epoch` (same seed and epoch → same batches).
     pub fn epoch(&self, epoch: u64) -> Vec<Batch> {
-        self.epoch_order(epoch)
-            .into_iter()
-            .map(|idx| self.make_batch(idx))
-            .collect()
+        self.build(self.epoch_order(epoch))
+    }
+
+    /// Every sequence once, for scoring: dataset order, never shuffled (whatever the config
+    /// says), sorted by length within chunks of `bucket_batches` batches so rows of a batch
+    /// need little padding (`usize::MAX`: the whole set sorted by length).
+    pub fn eval_batches(&self) -> Vec<Batch> {
+        self.build(self.order(0, false))
     }
 
     /// The dataset indices of each batch of epoch `epoch`, without building the batches.
     pub fn epoch_order(&self, epoch: u64) -> Vec<Vec<usize>> {
+        self.order(epoch, self.config.shuffle)
+    }
+
+    fn order(&self, epoch: u64, shuffle: bool) -> Vec<Vec<usize>> {
         let cfg = &self.config;
         // Mix the epoch into the seed so every epoch has its own, reproducible order.
         let mut rng = StdRng::seed_from_u64(
             cfg.seed ^ epoch.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         );
         let mut order: Vec<usize> = (0..self.seqs.len()).collect();
-        if cfg.shuffle {
+        if shuffle {
             order.shuffle(&mut rng);
         }
         if cfg.bucket_batches > 1 {
-            for chunk in order.chunks_mut(cfg.bucket_batches * cfg.batch_size) {
+            let chunk_len = cfg.bucket_batches.saturating_mul(cfg.batch_size);
+            for chunk in order.chunks_mut(chunk_len) {
                 chunk.sort_by_key(|&i| self.truncated_len(i));
             }
         }
@@ -238,10 +247,14 @@ impl<'a> DataLoader<'a> {
             .chunks(cfg.batch_size)
             .map(<[usize]>::to_vec)
             .collect();
-        if cfg.shuffle {
+        if shuffle {
             batches.shuffle(&mut rng);
         }
         batches
+    }
+
+    fn build(&self, order: Vec<Vec<usize>>) -> Vec<Batch> {
+        order.into_iter().map(|idx| self.make_batch(idx)).collect()
     }
 
     fn make_batch(&self, indices: Vec<usize>) -> Batch {
@@ -268,5 +281,27 @@ pub fn truncate(seq: &[u32], max_len: usize, truncation: Truncation) -> Vec<u32>
             out.extend_from_slice(&seq[seq.len() - tail..]);
             out
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eval_batches_cover_every_sequence_once_sorted_and_unshuffled() {
+        let seqs: Vec<Vec<u32>> = [5, 1, 3, 2, 4, 1, 6].iter().map(|&n| vec![7; n]).collect();
+        let config = LoaderConfig {
+            batch_size: 2,
+            shuffle: true,
+            bucket_batches: usize::MAX,
+            ..LoaderConfig::default()
+        };
+        let loader = DataLoader::new(&seqs, None, config).unwrap();
+        let batches = loader.eval_batches();
+        let order: Vec<usize> = batches.iter().flat_map(|b| b.indices.clone()).collect();
+        // The whole set sorted by length, ties in dataset order.
+        assert_eq!(order, [1, 5, 3, 2, 4, 0, 6]);
+        assert_eq!(loader.eval_batches(), batches);
     }
 }

@@ -2,10 +2,20 @@
 //! to the hidden state, ‖∂L/∂h_t‖, changes with the distance from the last token.
 
 use dfdx::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use super::results::BucketAccuracy;
 use crate::data::loader::Batch;
 use crate::nn::classifier::Classifier;
+
+/// Accuracy of one model on the test reviews of one length bucket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BucketAccuracy {
+    /// Inclusive token-count range of the bucket.
+    pub min_tokens: usize,
+    pub max_tokens: usize,
+    pub count: usize,
+    pub accuracy: f32,
+}
 
 /// Inclusive `(min, max)` token ranges splitting `lengths` into `buckets` groups of about
 /// equal size (quantiles); adjacent equal edges are merged.

@@ -145,28 +145,35 @@ pub fn questions() -> Vec<QuestionSpec> {
     ]
 }
 
+/// An `--only` entry that names no question.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown experiment `{given}`: expected one of {keys} or a number 1–9")]
+pub struct UnknownQuestion {
+    /// The entry as given.
+    pub given: String,
+    /// The question keys, comma-separated.
+    pub keys: String,
+}
+
 /// Resolves `--only` keys (question keys, numbers or model names) to question ids.
-pub fn select(only: &[String]) -> Result<Vec<Question>, String> {
+pub fn select(only: &[String]) -> Result<Vec<Question>, UnknownQuestion> {
     let all = questions();
     if only.is_empty() {
         return Ok(all.iter().map(|q| q.id).collect());
     }
     let mut out = Vec::new();
-    for o in only
+    for entry in only
         .iter()
-        .flat_map(|s| s.split(','))
+        .flat_map(|list| list.split(','))
         .map(str::trim)
-        .filter(|s| !s.is_empty())
+        .filter(|entry| !entry.is_empty())
     {
         let q = all
             .iter()
-            .find(|q| q.key.eq_ignore_ascii_case(o) || q.number.to_string() == o)
-            .ok_or_else(|| {
-                let keys: Vec<_> = all.iter().map(|q| q.key).collect();
-                format!(
-                    "unknown experiment `{o}`: expected one of {} or a number 1–9",
-                    keys.join(", ")
-                )
+            .find(|q| q.key.eq_ignore_ascii_case(entry) || q.number.to_string() == entry)
+            .ok_or_else(|| UnknownQuestion {
+                given: entry.to_string(),
+                keys: all.iter().map(|q| q.key).collect::<Vec<_>>().join(", "),
             })?;
         if !out.contains(&q.id) {
             out.push(q.id);
@@ -253,7 +260,7 @@ mod tests {
             select(&["cnn,7".into()]).unwrap(),
             vec![Question::Cnn, Question::Bidirectional]
         );
-        let e = select(&["cnnn".into()]).unwrap_err();
+        let e = select(&["cnnn".into()]).unwrap_err().to_string();
         assert!(e.contains("cnnn") && e.contains("gates"), "{e}");
         assert_eq!(select(&[]).unwrap().len(), 9);
     }

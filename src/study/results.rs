@@ -8,18 +8,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::analysis::BucketAccuracy;
 use super::yelp_errors::YelpDevErrors;
 use crate::train::metrics::{EpochRecord, write_csv};
-
-/// Accuracy of one model on the test reviews of one length bucket.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BucketAccuracy {
-    /// Inclusive token-count range of the bucket.
-    pub min_tokens: usize,
-    pub max_tokens: usize,
-    pub count: usize,
-    pub accuracy: f32,
-}
 
 /// One trained model: one configuration with one seed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

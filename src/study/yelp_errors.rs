@@ -7,8 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::analysis::{bucket_accuracy, length_edges};
-use super::results::BucketAccuracy;
+use super::analysis::{BucketAccuracy, bucket_accuracy, length_edges};
 
 /// Quantile buckets of sentence length in the breakdown.
 const LENGTH_BUCKETS: usize = 4;
