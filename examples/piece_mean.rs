@@ -11,6 +11,7 @@ use sentiment_rnn::data::augment::grouped_sentence_pieces;
 use sentiment_rnn::data::{Corpus, DataLoader, LoaderConfig, YelpStyleNormalizer, data_root};
 use sentiment_rnn::nn::classifier::Classifier;
 use sentiment_rnn::study::experiments::{model_config, names};
+use sentiment_rnn::study::runner::slug;
 use sentiment_rnn::study::settings::StudySettings;
 use sentiment_rnn::tokenizer::{EncodeOptions, Tokenizer};
 use sentiment_rnn::train::checkpoint::load_weights;
@@ -94,20 +95,4 @@ fn main() -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-fn slug(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect::<String>()
-        .split('-')
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("-")
 }

@@ -1,11 +1,15 @@
-//! `cargo run --release --bin figures`: trains every model of the study, then writes
-//! `figures/` (PNG + SVG, CSVs, `results.json`, `yelp_predictions.txt`) and `REPORT.md`.
+//! `cargo run --release --bin figures`: runs the study (every model, the baseline and the Yelp
+//! hand-in, see `study::runner`), then the report: `figures/` (PNG + SVG, CSVs,
+//! `results.json`, `yelp_predictions.txt`) and `REPORT.md`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Parser;
+use sentiment_rnn::report::figures::{FigurePlan, write_figures};
+use sentiment_rnn::report::markdown::{ReportInputs, write_report};
+use sentiment_rnn::study::experiments::{self, Question, names};
 use sentiment_rnn::study::results::StudyResults;
-use sentiment_rnn::study::runner::{StudyOptions, run_study, write_outputs};
+use sentiment_rnn::study::runner::{StudyOptions, run_study};
 
 /// Run the study's experiments and regenerate the figures and REPORT.md.
 #[derive(Parser, Debug)]
@@ -52,6 +56,38 @@ struct Args {
     report_only: bool,
 }
 
+/// Writes `results.json` and the CSVs into `out_dir`, then the figures and the report.
+fn write_outputs(results: &StudyResults, out_dir: &Path, report_path: &Path) -> anyhow::Result<()> {
+    results.save(out_dir)?;
+    let questions = experiments::questions();
+    let models_of = |id: Question| {
+        questions
+            .iter()
+            .find(|q| q.id == id)
+            .map(|q| q.models.iter().map(|m| m.to_string()).collect())
+            .unwrap_or_default()
+    };
+    let plan = FigurePlan {
+        main: Vec::new(),
+        gates: models_of(Question::Gates),
+        length: models_of(Question::Rnn),
+        grad_flow: vec![names::RNN.into(), names::LSTM.into()],
+    };
+    let figures = write_figures(results, &plan, out_dir)?;
+    let inputs = ReportInputs {
+        figures,
+        ..Default::default()
+    }
+    .with_side_files(out_dir);
+    write_report(results, &inputs, report_path)?;
+    eprintln!(
+        "[figures] wrote {} and {}",
+        out_dir.display(),
+        report_path.display()
+    );
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     sentiment_rnn::cpu::configure();
     let args = Args::parse();
@@ -70,26 +106,25 @@ fn main() -> anyhow::Result<()> {
         .collect::<Vec<_>>()
         .join(" ");
     let command = command.trim_end_matches(" --").to_string();
+    if args.report_only {
+        let results = StudyResults::load(&out_dir)?;
+        return write_outputs(&results, &out_dir, &report_path);
+    }
     let options = StudyOptions {
         seeds,
         epochs: args.epochs,
         only: args.only,
         models: args.models,
         quick: args.quick,
-        out_dir,
-        report_path,
+        out_dir: out_dir.clone(),
         runs_dir: args.runs_dir,
         data_dir: args.data_dir,
         quiet: args.quiet,
         settings: args.settings,
         command,
     };
-    if args.report_only {
-        let results = StudyResults::load(&options.out_dir)?;
-        write_outputs(&results, &options)?;
-        return Ok(());
-    }
     let results = run_study(&options)?;
+    write_outputs(&results, &out_dir, &report_path)?;
     eprintln!(
         "[figures] done in {:.1} min",
         results.meta.wall_seconds / 60.0

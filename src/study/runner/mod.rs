@@ -1,0 +1,230 @@
+//! Runs the selected experiments over seeds, caching every finished run under `runs/` so an
+//! interrupted study resumes; the caller writes the figures and `REPORT.md` from the results.
+
+mod baseline_run;
+mod hand_in;
+mod model_run;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+
+use super::experiments::{self, Question, model_config, names};
+use super::prepare::{Prepared, prepare};
+use super::results::{RunMeta, RunResult, StudyResults};
+use super::settings::StudySettings;
+use crate::data::data_root;
+use baseline_run::run_baseline;
+use hand_in::{hand_in_yelp, recipe_yelp_candidate, study_yelp_candidate};
+use model_run::ModelRun;
+pub use model_run::slug;
+
+/// What to run and where to write it.
+#[derive(Clone, Debug)]
+pub struct StudyOptions {
+    pub seeds: Vec<u64>,
+    /// Overrides the profile's epoch budget.
+    pub epochs: Option<usize>,
+    /// Question keys or numbers; empty = all.
+    pub only: Vec<String>,
+    /// Model names to train among the selected questions' models; empty = all of them.
+    pub models: Vec<String>,
+    pub quick: bool,
+    /// Where the handed-in `yelp_predictions.txt` goes (next to the figures).
+    pub out_dir: PathBuf,
+    /// The run cache.
+    pub runs_dir: PathBuf,
+    pub data_dir: Option<PathBuf>,
+    pub quiet: bool,
+    /// A JSON file whose fields override the profile's [`StudySettings`].
+    pub settings: Option<PathBuf>,
+    /// The command line, for the report.
+    pub command: String,
+}
+
+/// The CPU model name from `/proc/cpuinfo` (or "unknown CPU").
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+/// The profile's settings with the settings file and `--epochs` put over them.
+fn study_settings(options: &StudyOptions) -> anyhow::Result<StudySettings> {
+    let mut settings = if options.quick {
+        StudySettings::quick()
+    } else {
+        StudySettings::full()
+    };
+    if let Some(path) = &options.settings {
+        settings = settings.overridden_by(path)?;
+    }
+    if let Some(epochs) = options.epochs {
+        anyhow::ensure!(epochs > 0, "--epochs: expected an integer ≥ 1, got 0");
+        settings.train.epochs = epochs;
+    }
+    Ok(settings)
+}
+
+/// The selected questions' models, narrowed to `--models` when given.
+fn selected_models(
+    selected: &[Question],
+    options: &StudyOptions,
+) -> anyhow::Result<Vec<&'static str>> {
+    let mut models = experiments::models_for(selected);
+    if options.models.is_empty() {
+        return Ok(models);
+    }
+    // Names contain commas ("BiLSTM, max"), so they are matched by slug ("bilstm-max").
+    for wanted in &options.models {
+        anyhow::ensure!(
+            models.iter().any(|n| slug(n) == slug(wanted)),
+            "--models: unknown model `{wanted}` (expected one of: {})",
+            models
+                .iter()
+                .map(|n| slug(n))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    models.retain(|n| options.models.iter().any(|m| slug(n) == slug(m)));
+    Ok(models)
+}
+
+/// Every selected model with every seed; returns the runs and how many came from the cache.
+fn train_models(
+    selected: &[Question],
+    models: &[&'static str],
+    settings: &StudySettings,
+    data: &Prepared,
+    options: &StudyOptions,
+) -> anyhow::Result<(Vec<RunResult>, usize)> {
+    let analysed: Vec<&str> = if selected.contains(&Question::Rnn) {
+        vec![names::RNN, names::LSTM, names::CNN]
+    } else {
+        Vec::new()
+    };
+    let mut runs = Vec::new();
+    let mut cached_runs = 0;
+    for &name in models {
+        let cfg = model_config(name, settings)
+            .with_context(|| format!("no configuration for model {name}"))?;
+        for &seed in &options.seeds {
+            let run = ModelRun {
+                name,
+                cfg: &cfg,
+                seed,
+                settings,
+                data,
+                options,
+                analyse: analysed.contains(&name),
+            };
+            let (result, cached) = run.run()?;
+            cached_runs += usize::from(cached);
+            runs.push(result);
+        }
+    }
+    Ok((runs, cached_runs))
+}
+
+/// How this invocation ran, for the report.
+fn run_meta(
+    selected: &[Question],
+    settings: &StudySettings,
+    data: &Prepared,
+    options: &StudyOptions,
+) -> RunMeta {
+    RunMeta {
+        command: options.command.clone(),
+        questions: experiments::questions()
+            .iter()
+            .filter(|q| selected.contains(&q.id))
+            .map(|q| q.key.to_string())
+            .collect(),
+        seeds: options.seeds.clone(),
+        epochs: settings.train.epochs,
+        quick: options.quick,
+        wall_seconds: 0.0,
+        cached_runs: 0,
+        cpu_model: cpu_model(),
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        train_reviews: data.train.ids.len(),
+        val_reviews: data.val.ids.len(),
+        test_reviews: data.test.ids.len(),
+        max_len: settings.max_len,
+        batch_size: settings.train.batch_size,
+        lr: settings.train.lr,
+        clip_norm: settings.train.clip_norm,
+        schedule: settings.train.schedule,
+        augment: settings.augment.clone(),
+        train_examples: data.fit.ids.len(),
+    }
+}
+
+/// Runs the study (training what the run cache lacks) and hands in the Yelp labels; returns
+/// the results for the report.
+pub fn run_study(options: &StudyOptions) -> anyhow::Result<StudyResults> {
+    let start = Instant::now();
+    let selected = experiments::select(&options.only)?;
+    anyhow::ensure!(
+        !options.seeds.is_empty(),
+        "--seeds: expected at least one seed"
+    );
+    // Checked before any data is loaded.
+    let models = selected_models(&selected, options)?;
+    let settings = study_settings(options)?;
+    let root = data_root(options.data_dir.as_deref());
+    log(&format!("data root {root}"));
+    let data = prepare(&root, &settings, &options.runs_dir, &log)?;
+    log(&format!(
+        "{} train / {} validation / {} test reviews, vocabulary {}",
+        data.train.ids.len(),
+        data.val.ids.len(),
+        data.test.ids.len(),
+        data.tokenizer.vocab_size()
+    ));
+    let (runs, cached_runs) = train_models(&selected, &models, &settings, &data, options)?;
+    let baseline = if selected.contains(&Question::Baseline) {
+        vec![run_baseline(&data, options, &settings)?]
+    } else {
+        Vec::new()
+    };
+    let yelp = if selected.contains(&Question::Yelp) {
+        let mut candidates = vec![recipe_yelp_candidate(options, &root)?];
+        candidates.extend(study_yelp_candidate(&runs, &settings, &data, options)?);
+        let handed_in = hand_in_yelp(candidates, options)?;
+        log(&format!(
+            "Yelp: {} on dev {:.2}%",
+            handed_in.model,
+            handed_in.dev_accuracy * 100.0
+        ));
+        Some(handed_in)
+    } else {
+        None
+    };
+    let meta = RunMeta {
+        wall_seconds: start.elapsed().as_secs_f64(),
+        cached_runs,
+        ..run_meta(&selected, &settings, &data, options)
+    };
+    Ok(StudyResults {
+        meta,
+        tokenizer: selected
+            .contains(&Question::Tokenizer)
+            .then(|| data.tokenizer_stats.clone()),
+        runs,
+        baseline,
+        yelp,
+    })
+}
+
+fn log(msg: &str) {
+    eprintln!("[figures] {msg}");
+}
