@@ -140,3 +140,23 @@ fn ablation_table_is_stable() {
     ]);
     insta::assert_snapshot!(md);
 }
+
+#[test]
+fn committed_ablation_csvs_read_back_and_rewrite_byte_for_byte() {
+    use sentiment_rnn::study::yelp::{read_ablation_csv, write_ablation_csv};
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["yelp_ablation.csv", "yelp_final_ablation.csv"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("figures")
+            .join(name);
+        let runs = read_ablation_csv(&path).unwrap();
+        assert!(!runs.is_empty(), "{name}");
+        let copy = dir.path().join(name);
+        write_ablation_csv(&copy, &runs).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&copy).unwrap(),
+            std::fs::read_to_string(&path).unwrap(),
+            "{name}"
+        );
+    }
+}

@@ -1,0 +1,154 @@
+//! Runs a recipe over seeds (and optionally its ablation) and writes the labels of its best
+//! seed.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::ablation::{YelpRun, ablation_recipes, fit_anchor, write_ablation_csv};
+use super::budget::YelpBudget;
+use super::data::YelpData;
+use super::fit::{FittedRecipe, fit_recipe};
+use super::recipe::YelpRecipe;
+use crate::data::DataRoot;
+use crate::study::yelp_errors::YelpDevErrors;
+
+/// Writes one `0`/`1` per line (1 = positive), `\n`-terminated, for all `Yelp/reviews.txt`
+/// lines. Refuses label values other than 0/1 and a count other than `expected` (when given).
+pub fn write_predictions(path: &Path, labels: &[usize]) -> Result<()> {
+    if let Some((i, l)) = labels.iter().enumerate().find(|(_, l)| **l > 1) {
+        anyhow::bail!("prediction {i} is {l} (expected 0 or 1)");
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut s = String::with_capacity(labels.len() * 2);
+    for l in labels {
+        s.push(if *l == 1 { '1' } else { '0' });
+        s.push('\n');
+    }
+    std::fs::write(path, s).with_context(|| format!("writing {}", path.display()))
+}
+
+/// What [`run_yelp_study`] does.
+#[derive(Clone, Debug)]
+pub struct YelpStudyOptions {
+    pub data_root: DataRoot,
+    /// Where `yelp_predictions.txt` and `yelp_ablation.csv` go.
+    pub out_dir: PathBuf,
+    pub recipe: YelpRecipe,
+    pub budget: YelpBudget,
+    pub seeds: Vec<u64>,
+    /// Also run every ingredient off (each with every seed) and the TF-IDF anchor.
+    pub ablation: bool,
+    /// Only the ablation rows whose label contains one of these (empty: every row).
+    pub only_rows: Vec<String>,
+    /// The ablation's CSV file name in `out_dir`.
+    pub csv_name: String,
+}
+
+impl YelpStudyOptions {
+    /// The chosen recipe with the default budget and seed 0, no ablation.
+    pub fn new(data_root: DataRoot, out_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_root,
+            out_dir: out_dir.into(),
+            recipe: YelpRecipe::chosen(),
+            budget: YelpBudget::default(),
+            seeds: vec![0],
+            ablation: false,
+            only_rows: Vec::new(),
+            csv_name: "yelp_ablation.csv".into(),
+        }
+    }
+}
+
+/// The outcome of [`run_yelp_study`].
+#[derive(Clone, Debug)]
+pub struct YelpOutcome {
+    /// The run whose predictions were written (best Yelp/dev among the chosen recipe's seeds).
+    pub chosen: YelpRun,
+    /// The chosen run's errors on Yelp/dev.
+    pub chosen_errors: YelpDevErrors,
+    /// Every run, anchor and ablation rows included.
+    pub runs: Vec<YelpRun>,
+    pub predictions_path: PathBuf,
+    pub predicted_lines: usize,
+    pub positive_fraction: f32,
+}
+
+fn log_run(r: &YelpRun) {
+    eprintln!(
+        "yelp: {} (seed {}): Yelp/dev {:.3}, IMDb test {:.3} (sentence mean {:.3}), {:.0}s",
+        r.label, r.seed, r.yelp_dev, r.imdb_test, r.imdb_test_sentences, r.total_seconds
+    );
+}
+
+/// Trains the recipe (each seed), optionally the ablation, and writes either
+/// `out_dir/yelp_predictions.txt` from the best seed or, with the ablation,
+/// `out_dir/yelp_ablation.csv` (its reduced-budget labels go to the temporary folder).
+pub fn run_yelp_study(opts: &YelpStudyOptions) -> Result<YelpOutcome> {
+    let mut data = YelpData::load(&opts.data_root)?;
+    if opts.recipe.more_imdb {
+        data = data.with_acl_imdb(&opts.data_root)?;
+    }
+    let mut runs = Vec::new();
+    let mut best: Option<FittedRecipe> = None;
+    for &seed in &opts.seeds {
+        let label = format!("full recipe [{}]", opts.budget.describe());
+        let f = fit_recipe(&opts.recipe, &opts.budget, &data, seed, &label)?;
+        log_run(&f.run);
+        runs.push(f.run.clone());
+        if best
+            .as_ref()
+            .is_none_or(|b| f.run.yelp_dev > b.run.yelp_dev)
+        {
+            best = Some(f);
+        }
+    }
+    let best = best.context("no seeds given")?;
+    if opts.ablation {
+        // Every ingredient off, with every seed: one seed cannot tell a point from noise.
+        let rows = ablation_recipes(&opts.recipe, &opts.budget)
+            .into_iter()
+            .skip(1);
+        let wanted = |label: &String| {
+            opts.only_rows.is_empty() || opts.only_rows.iter().any(|w| label.contains(w.as_str()))
+        };
+        for (label, r) in rows.filter(|(l, _)| wanted(l)) {
+            let label = format!("{label} [{}]", opts.budget.describe());
+            for &seed in &opts.seeds {
+                let run = fit_recipe(&r, &opts.budget, &data, seed, &label)?.run;
+                log_run(&run);
+                runs.push(run);
+            }
+        }
+        let anchor = fit_anchor(&opts.budget, &data)?;
+        log_run(&anchor);
+        runs.push(anchor);
+    }
+    // An ablation's model has the smaller budget: its labels must not replace the handed-in
+    // file, so they go to the temporary folder.
+    let predictions_path = if opts.ablation {
+        std::env::temp_dir().join(format!(
+            "sentiment-rnn-yelp-ablation-{}.txt",
+            std::process::id()
+        ))
+    } else {
+        opts.out_dir.join("yelp_predictions.txt")
+    };
+    write_predictions(&predictions_path, &best.predictions)?;
+    // Without the ablation there is nothing to tabulate; an earlier ablation's file stays.
+    if opts.ablation {
+        write_ablation_csv(&opts.out_dir.join(&opts.csv_name), &runs)?;
+    }
+    let positives = best.predictions.iter().filter(|&&l| l == 1).count();
+    Ok(YelpOutcome {
+        chosen: best.run.clone(),
+        chosen_errors: best.dev_errors.clone(),
+        runs,
+        predictions_path,
+        predicted_lines: best.predictions.len(),
+        positive_fraction: positives as f32 / best.predictions.len().max(1) as f32,
+    })
+}
