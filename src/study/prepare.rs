@@ -8,8 +8,8 @@ use sha2::{Digest, Sha256};
 
 use super::results::TokenizerStats;
 use super::settings::StudySettings;
-use crate::data::augment::grouped_sentence_pieces;
-use crate::data::{Corpus, DataRoot, YelpStyleNormalizer, stratified_split};
+use crate::data::augment::{Pieces, grouped_sentence_pieces};
+use crate::data::{Corpus, DataRoot, TextNormalizer, stratified_split};
 use crate::tokenizer::{Tokenizer, TokenizerTrainConfig};
 
 /// Encoded reviews of one split with their labels (empty labels for unlabeled text).
@@ -68,49 +68,71 @@ fn encode(tok: &Tokenizer, texts: Vec<String>, labels: Vec<usize>) -> anyhow::Re
     Ok(Encoded { ids, labels, texts })
 }
 
-/// Loads and encodes the study's data; the tokenizer is cached in `cache_dir`.
-pub fn prepare(
-    root: &DataRoot,
-    s: &StudySettings,
-    cache_dir: &Path,
-    log: &dyn Fn(&str),
-) -> anyhow::Result<Prepared> {
-    let norm = YelpStyleNormalizer::yelp_style();
+/// One split's normalized texts and their labels (empty for unlabeled text).
+type Labeled = (Vec<String>, Vec<usize>);
+
+/// The study's texts after the shared normalizer, before encoding.
+struct Texts {
+    train: Labeled,
+    /// The training reviews' sentence pieces, when the settings train on them.
+    pieces: Option<Pieces>,
+    val: Labeled,
+    test: Labeled,
+    yelp_dev: Labeled,
+    yelp_reviews: Vec<String>,
+}
+
+/// Loads every split the settings ask for, subsets and splits it, and normalizes it.
+fn load_texts(root: &DataRoot, s: &StudySettings) -> anyhow::Result<Texts> {
+    let norm = TextNormalizer::yelp_style();
     let course = root.labeled(Corpus::ImdbTrain)?;
     let keep = subset(&course.labels, s.train_limit, s.split_seed);
     let course = course.subset(&keep);
     let split = stratified_split(&course.labels, s.val_fraction, s.split_seed);
-    let pick = |idx: &[usize], texts: &[String], labels: &[usize]| -> (Vec<String>, Vec<usize>) {
+    let pick = |idx: &[usize], texts: &[String], labels: &[usize]| -> Labeled {
         (
             idx.iter().map(|&i| norm.normalize(&texts[i])).collect(),
             idx.iter().map(|&i| labels[i]).collect(),
         )
     };
-    let (train_texts, train_labels) = pick(&split.train, &course.texts, &course.labels);
+    let train = pick(&split.train, &course.texts, &course.labels);
     let pieces = s.augment.sentence_pieces.then(|| {
         let raw: Vec<String> = split
             .train
             .iter()
             .map(|&i| course.texts[i].clone())
             .collect();
-        grouped_sentence_pieces(&raw, &train_labels, &norm, s.augment.piece_words)
+        grouped_sentence_pieces(&raw, &train.1, &norm, s.augment.piece_words)
     });
-    let (val_texts, val_labels) = pick(&split.valid, &course.texts, &course.labels);
     let test = root.labeled(Corpus::ImdbTest)?;
-    let (test_texts, test_labels) = pick(
-        &subset(&test.labels, s.test_limit, s.split_seed),
-        &test.texts,
-        &test.labels,
-    );
     let dev = root.labeled(Corpus::YelpDev)?;
-    let (dev_texts, dev_labels) = pick(
-        &subset(&dev.labels, s.yelp_dev_limit, s.split_seed),
-        &dev.texts,
-        &dev.labels,
-    );
     let yelp = root.yelp_reviews()?;
-    let yelp_texts: Vec<String> = yelp.texts.iter().map(|t| norm.normalize(t)).collect();
+    Ok(Texts {
+        val: pick(&split.valid, &course.texts, &course.labels),
+        test: pick(
+            &subset(&test.labels, s.test_limit, s.split_seed),
+            &test.texts,
+            &test.labels,
+        ),
+        yelp_dev: pick(
+            &subset(&dev.labels, s.yelp_dev_limit, s.split_seed),
+            &dev.texts,
+            &dev.labels,
+        ),
+        yelp_reviews: yelp.texts.iter().map(|t| norm.normalize(t)).collect(),
+        train,
+        pieces,
+    })
+}
 
+/// The tokenizer trained on the training reviews, from `cache_dir` when an earlier run of
+/// the same data and vocabulary saved it; with its training seconds (as first measured).
+fn cached_tokenizer(
+    train_texts: &[String],
+    s: &StudySettings,
+    cache_dir: &Path,
+    log: &dyn Fn(&str),
+) -> anyhow::Result<(Tokenizer, f64)> {
     let key = short_hash(&(
         s.train_limit,
         s.val_fraction,
@@ -120,41 +142,50 @@ pub fn prepare(
     ));
     let path = cache_dir.join(format!("tokenizer-{key}.json"));
     let seconds_path = cache_dir.join(format!("tokenizer-{key}.seconds"));
-    let (tokenizer, train_seconds) = if path.is_file() {
+    if path.is_file() {
         let secs = std::fs::read_to_string(&seconds_path)
             .ok()
             .and_then(|t| t.trim().parse().ok())
             .unwrap_or(0.0);
-        (
-            Tokenizer::from_file(&path)
-                .with_context(|| format!("cached tokenizer {}", path.display()))?,
-            secs,
-        )
-    } else {
-        log(&format!(
-            "training a {}-piece tokenizer on {} reviews",
-            s.vocab_size,
-            train_texts.len()
-        ));
-        let t0 = Instant::now();
-        let tok = train_tokenizer(&train_texts, s.vocab_size)?;
-        let secs = t0.elapsed().as_secs_f64();
-        std::fs::create_dir_all(cache_dir)?;
-        tok.save(&path)?;
-        std::fs::write(&seconds_path, secs.to_string())?;
-        (tok, secs)
-    };
-    let train = encode(&tokenizer, train_texts, train_labels)?;
-    let fit = match pieces {
+        let tok = Tokenizer::from_file(&path)
+            .with_context(|| format!("cached tokenizer {}", path.display()))?;
+        return Ok((tok, secs));
+    }
+    log(&format!(
+        "training a {}-piece tokenizer on {} reviews",
+        s.vocab_size,
+        train_texts.len()
+    ));
+    let t0 = Instant::now();
+    let tok = train_tokenizer(train_texts, s.vocab_size)?;
+    let secs = t0.elapsed().as_secs_f64();
+    std::fs::create_dir_all(cache_dir)?;
+    tok.save(&path)?;
+    std::fs::write(&seconds_path, secs.to_string())?;
+    Ok((tok, secs))
+}
+
+/// Loads and encodes the study's data; the tokenizer is cached in `cache_dir`.
+pub fn prepare(
+    root: &DataRoot,
+    s: &StudySettings,
+    cache_dir: &Path,
+    log: &dyn Fn(&str),
+) -> anyhow::Result<Prepared> {
+    let texts = load_texts(root, s)?;
+    let (tokenizer, train_seconds) = cached_tokenizer(&texts.train.0, s, cache_dir, log)?;
+    let encode_split = |(texts, labels): Labeled| encode(&tokenizer, texts, labels);
+    let train = encode_split(texts.train)?;
+    let fit = match texts.pieces {
         Some(p) => encode(&tokenizer, p.texts, p.labels)?,
         None => train.clone(),
     };
     let stats = tokenizer_stats(&tokenizer, &train.ids, s.max_len, train_seconds);
     Ok(Prepared {
-        val: encode(&tokenizer, val_texts, val_labels)?,
-        test: encode(&tokenizer, test_texts, test_labels)?,
-        yelp_dev: encode(&tokenizer, dev_texts, dev_labels)?,
-        yelp_reviews: encode(&tokenizer, yelp_texts, Vec::new())?,
+        val: encode_split(texts.val)?,
+        test: encode_split(texts.test)?,
+        yelp_dev: encode_split(texts.yelp_dev)?,
+        yelp_reviews: encode(&tokenizer, texts.yelp_reviews, Vec::new())?,
         train,
         fit,
         tokenizer_stats: stats,

@@ -79,7 +79,7 @@ impl StudySettings {
             // (consecutive sentences up to 40 words, each with its review's label), with a fresh
             // subword sample and token dropout each epoch, gave (seed 0, test %): LSTM 86.0 →
             // 88.9, BiLSTM max 86.3 → 89.4, CNN 88.6 → 88.1. Single sentences suited the LSTMs
-            // (89.3, 89.6) but not the CNN (86.8); see the issue notes.
+            // (89.3, 89.6) but not the CNN (86.8).
             augment: Augmentation {
                 sentence_pieces: true,
                 piece_words: 40,

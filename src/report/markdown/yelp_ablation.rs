@@ -33,14 +33,14 @@ struct Recipe {
 /// Both ablation tables the side files hold: the small-budget one and the final-budget one.
 pub(super) fn ablation_sections(out: &mut String, inputs: &ReportInputs) {
     if let Some(csv) = &inputs.yelp_ablation {
-        let how = "Ingredient ablation (`yelp_ablation.csv`, from `cargo test --release --test yelp_recipe -- --ignored ablation`; \
+        let how = "Ingredient ablation (`yelp_ablation.csv`, from `cargo run --release --example yelp_ablation`; \
                    each ingredient switched off in turn at a smaller budget";
         yelp_ablation_section(out, csv, how);
     }
     if let Some(csv) = &inputs.yelp_final_ablation {
         let how = "The same comparison at the handed-in recipe's final budget for the ingredients whose small-budget effect \
-                   was unclear (`yelp_final_ablation.csv`, from `YELP_SEEDS=0,1,2 YELP_ONLY=\"piece filter\" YELP_BUDGET='{}' \
-                   YELP_CSV=yelp_final_ablation.csv cargo test --release --test yelp_recipe -- --ignored ablation`";
+                   was unclear (`yelp_final_ablation.csv`, from `cargo run --release --example yelp_ablation -- --seeds 0,1,2 \
+                   --only \"piece filter\" --budget '{}' --csv yelp_final_ablation.csv`";
         yelp_ablation_section(out, csv, how);
     }
 }

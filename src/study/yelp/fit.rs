@@ -12,7 +12,7 @@ use super::budget::YelpBudget;
 use super::data::{RecipeSplits, YelpData};
 use super::piece_filter::{agreeing_pieces, cross_fit_scorers, piece_scores, retain_kept};
 use super::recipe::{YelpModel, YelpRecipe};
-use super::score::{Scorer, accuracy, eval_batches, normalize_all};
+use super::score::{Scorer, eval_batches, normalize_all};
 use crate::data::augment::{epoch_sequences, sentence_pieces};
 use crate::data::{
     Batch, DataLoader, LabeledSplit, LoaderConfig, LoaderError, TextNormalizer, Truncation,
@@ -256,15 +256,7 @@ pub fn fit_recipe(
         budget,
     };
     let (imdb_test, imdb_test_sentences) = scorer.imdb_test(&test)?;
-    let dev_probs = scorer.yelp(&data.yelp_dev.texts)?;
-    let yelp_dev = accuracy(&dev_probs, &data.yelp_dev.labels);
-    let dev_lengths: Vec<usize> = data
-        .yelp_dev
-        .texts
-        .iter()
-        .map(|t| t.split_whitespace().count())
-        .collect();
-    let dev_errors = YelpDevErrors::measure(&dev_probs, &data.yelp_dev.labels, &dev_lengths);
+    let (yelp_dev, dev_errors) = scorer.yelp_dev(&data.yelp_dev)?;
     let predictions = scorer
         .yelp(&data.yelp_reviews)?
         .iter()

@@ -9,6 +9,7 @@ use super::budget::YelpBudget;
 use crate::data::augment::sentence_pieces;
 use crate::data::{Batch, DataLoader, LabeledSplit, LoaderConfig, TextNormalizer, Truncation};
 use crate::nn::classifier::Classifier;
+use crate::study::yelp_errors::YelpDevErrors;
 use crate::tokenizer::Tokenizer;
 use crate::train::evaluate;
 
@@ -47,7 +48,7 @@ fn probabilities(model: &Classifier<f32, Cpu>, batches: &[Batch], n: usize) -> V
 }
 
 /// Share of `probs` on the side of 0.5 that `labels` name.
-pub(super) fn accuracy(probs: &[f32], labels: &[usize]) -> f32 {
+fn accuracy(probs: &[f32], labels: &[usize]) -> f32 {
     let hits = probs
         .iter()
         .zip(labels)
@@ -86,6 +87,18 @@ impl Scorer<'_> {
             accuracy(&whole, &test.labels),
             accuracy(&review_probs, &test.labels),
         ))
+    }
+
+    /// Accuracy on the labeled Yelp/dev sentences, and where it goes wrong.
+    pub fn yelp_dev(&self, dev: &LabeledSplit) -> Result<(f32, YelpDevErrors)> {
+        let probs = self.yelp(&dev.texts)?;
+        let lengths: Vec<usize> = dev
+            .texts
+            .iter()
+            .map(|t| t.split_whitespace().count())
+            .collect();
+        let errors = YelpDevErrors::measure(&probs, &dev.labels, &lengths);
+        Ok((accuracy(&probs, &dev.labels), errors))
     }
 
     /// P(positive) of each Yelp sentence, normalized like IMDb.
