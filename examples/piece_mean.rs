@@ -13,7 +13,7 @@ use sentiment_rnn::nn::classifier::Classifier;
 use sentiment_rnn::study::experiments::{model_config, names};
 use sentiment_rnn::study::runner::slug;
 use sentiment_rnn::study::settings::StudySettings;
-use sentiment_rnn::tokenizer::{EncodeOptions, Tokenizer};
+use sentiment_rnn::tokenizer::Tokenizer;
 use sentiment_rnn::train::checkpoint::load_weights;
 use sentiment_rnn::train::evaluate;
 
@@ -28,13 +28,7 @@ fn main() -> anyhow::Result<()> {
     let tok = Tokenizer::from_file(&tok_path)?;
     let norm = YelpStyleNormalizer::yelp_style();
     let test = data_root(None).labeled(Corpus::ImdbTest)?;
-    let encode = |texts: &[String]| -> anyhow::Result<Vec<Vec<u32>>> {
-        let mut ids = tok.encode_batch_ids(texts, &EncodeOptions::default())?;
-        for r in ids.iter_mut().filter(|r| r.is_empty()) {
-            r.push(tok.unk_id());
-        }
-        Ok(ids)
-    };
+    let encode = |texts: &[String]| tok.encode_batch_for_model(texts, None);
     let whole: Vec<String> = test.texts.iter().map(|t| norm.normalize(t)).collect();
     let whole_ids = encode(&whole)?;
     let pieces = grouped_sentence_pieces(&test.texts, &test.labels, &norm, s.augment.piece_words);
@@ -72,11 +66,11 @@ fn main() -> anyhow::Result<()> {
         load_weights(&mut model, &dir.join("ckpt/best.safetensors"))?;
         let w = evaluate(
             &model,
-            &DataLoader::new(&whole_ids, Some(&test.labels), cfg.clone())?.epoch(0),
+            &DataLoader::new(&whole_ids, Some(&test.labels), cfg.clone())?.eval_batches(),
         );
         let p = evaluate(
             &model,
-            &DataLoader::new(&piece_ids, None, cfg.clone())?.epoch(0),
+            &DataLoader::new(&piece_ids, None, cfg.clone())?.eval_batches(),
         );
         let mut probs = vec![0.5; piece_ids.len()];
         for (i, q) in p.probabilities {
