@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use sentiment_rnn::data::{Corpus, LabeledSplit, TextNormalizer, data_root, stratified_split};
+use sentiment_rnn::data::{Corpus, LabeledSplit, YelpStyleNormalizer, data_root, stratified_split};
 use sentiment_rnn::study::baseline::{BaselineConfig, TfidfLogReg};
 
 /// Print the validation, IMDb test and Yelp/dev accuracy of every baseline variant.
@@ -65,7 +65,7 @@ fn main() -> anyhow::Result<()> {
     let split = stratified_split(&train.labels, args.valid_fraction, 0);
     let (fit_part, valid) = (train.subset(&split.train), train.subset(&split.valid));
     for &max_ngram in &args.max_ngrams {
-        for normalizer in [None, Some(TextNormalizer::yelp_style())] {
+        for normalizer in [None, Some(YelpStyleNormalizer::yelp_style())] {
             let base = BaselineConfig {
                 max_ngram,
                 normalizer,

@@ -5,7 +5,8 @@ mod common;
 
 use std::time::Instant;
 
-use sentiment_rnn::data::{Corpus, DataRoot, LabeledSplit};
+use common::root;
+use sentiment_rnn::data::{Corpus, LabeledSplit};
 use sentiment_rnn::study::baseline::{BaselineConfig, BaselineError, TfidfLogReg};
 
 fn imdb() -> (LabeledSplit, LabeledSplit) {

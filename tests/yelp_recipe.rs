@@ -146,7 +146,7 @@ fn committed_ablation_csvs_read_back_and_rewrite_byte_for_byte() {
     use sentiment_rnn::study::yelp::{read_ablation_csv, write_ablation_csv};
     let dir = tempfile::tempdir().unwrap();
     for name in ["yelp_ablation.csv", "yelp_final_ablation.csv"] {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("figures")
             .join(name);
         let runs = read_ablation_csv(&path).unwrap();

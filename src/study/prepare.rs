@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::results::TokenizerStats;
 use super::settings::StudySettings;
 use crate::data::augment::{Pieces, grouped_sentence_pieces};
-use crate::data::{Corpus, DataRoot, TextNormalizer, stratified_split};
+use crate::data::{Corpus, DataRoot, YelpStyleNormalizer, stratified_split};
 use crate::tokenizer::{Tokenizer, TokenizerTrainConfig};
 
 /// Encoded reviews of one split with their labels (empty labels for unlabeled text).
@@ -84,7 +84,7 @@ struct Texts {
 
 /// Loads every split the settings ask for, subsets and splits it, and normalizes it.
 fn load_texts(root: &DataRoot, s: &StudySettings) -> anyhow::Result<Texts> {
-    let norm = TextNormalizer::yelp_style();
+    let norm = YelpStyleNormalizer::yelp_style();
     let course = root.labeled(Corpus::ImdbTrain)?;
     let keep = subset(&course.labels, s.train_limit, s.split_seed);
     let course = course.subset(&keep);

@@ -15,7 +15,7 @@ use super::recipe::{YelpModel, YelpRecipe};
 use super::score::{Scorer, eval_batches, normalize_all};
 use crate::data::augment::{epoch_sequences, sentence_pieces};
 use crate::data::{
-    Batch, DataLoader, LabeledSplit, LoaderConfig, LoaderError, TextNormalizer, Truncation,
+    Batch, DataLoader, LabeledSplit, LoaderConfig, LoaderError, Truncation, YelpStyleNormalizer,
 };
 use crate::nn::classifier::Classifier;
 use crate::nn::config::{ModelConfig, ModelKind};
@@ -292,7 +292,7 @@ pub fn fit_recipe(
 /// The IMDb validation reviews, normalized and encoded whole, in scoring batches.
 fn validation_batches(
     tok: &Tokenizer,
-    norm: &TextNormalizer,
+    norm: &YelpStyleNormalizer,
     val: &LabeledSplit,
     budget: &YelpBudget,
 ) -> Result<Vec<Batch>> {

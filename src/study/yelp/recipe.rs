@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::TextNormalizer;
+use crate::data::YelpStyleNormalizer;
 use crate::data::augment::Augmentation;
 
 /// The encoder and how it pools a sequence into one vector.
@@ -31,7 +31,7 @@ impl YelpModel {
 /// One recipe: each field an ingredient that can be switched on or off.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct YelpRecipe {
-    /// Both sources through [`TextNormalizer::yelp_style`] (off: raw text for both).
+    /// Both sources through [`YelpStyleNormalizer::yelp_style`] (off: raw text for both).
     pub normalize: bool,
     /// Train on the sentences of each IMDb review, each with its review's label (off: whole
     /// reviews).
@@ -171,11 +171,11 @@ impl YelpRecipe {
     }
 
     /// The text normalizer both sources go through.
-    pub fn normalizer(&self) -> TextNormalizer {
+    pub fn normalizer(&self) -> YelpStyleNormalizer {
         if self.normalize {
-            TextNormalizer::yelp_style()
+            YelpStyleNormalizer::yelp_style()
         } else {
-            TextNormalizer::none()
+            YelpStyleNormalizer::none()
         }
     }
 }

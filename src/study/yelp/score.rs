@@ -7,14 +7,14 @@ use rayon::prelude::*;
 
 use super::budget::YelpBudget;
 use crate::data::augment::sentence_pieces;
-use crate::data::{Batch, DataLoader, LabeledSplit, LoaderConfig, TextNormalizer, Truncation};
+use crate::data::{Batch, DataLoader, LabeledSplit, LoaderConfig, Truncation, YelpStyleNormalizer};
 use crate::nn::classifier::Classifier;
 use crate::study::yelp_errors::YelpDevErrors;
 use crate::tokenizer::Tokenizer;
 use crate::train::evaluate;
 
 /// `texts` through the recipe's normalizer.
-pub(super) fn normalize_all(norm: &TextNormalizer, texts: &[String]) -> Vec<String> {
+pub(super) fn normalize_all(norm: &YelpStyleNormalizer, texts: &[String]) -> Vec<String> {
     texts.par_iter().map(|t| norm.normalize(t)).collect()
 }
 
@@ -61,7 +61,7 @@ fn accuracy(probs: &[f32], labels: &[usize]) -> f32 {
 pub(super) struct Scorer<'a> {
     pub model: &'a Classifier<f32, Cpu>,
     pub tok: &'a Tokenizer,
-    pub norm: &'a TextNormalizer,
+    pub norm: &'a YelpStyleNormalizer,
     pub budget: &'a YelpBudget,
 }
 
