@@ -5,6 +5,7 @@ pub mod augment;
 pub mod download;
 pub mod error;
 pub mod files;
+pub mod lexicon;
 pub mod loader;
 pub mod normalize;
 pub mod root;
