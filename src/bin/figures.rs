@@ -3,6 +3,7 @@
 //! `results.json`, `yelp_predictions.txt`) and `REPORT.md`.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use clap::Parser;
 use sentiment_rnn::report::figures::{FigurePlan, write_figures};
@@ -123,8 +124,21 @@ fn main() -> anyhow::Result<()> {
         settings: args.settings,
         command,
     };
-    let results = run_study(&options)?;
+    let start = Instant::now();
+    let mut results = run_study(&options)?;
+    let report_start = Instant::now();
     write_outputs(&results, &out_dir, &report_path)?;
+    // The report cannot contain its own time: results.json gets it afterwards.
+    if let Some(mut timing) = results.meta.timing.take() {
+        timing.report_seconds = report_start.elapsed().as_secs_f64();
+        timing.total_seconds = start.elapsed().as_secs_f64();
+        eprintln!(
+            "[figures] where the time went (seconds):\n{}",
+            timing.table()
+        );
+        results.meta.timing = Some(timing);
+        results.save_json(&out_dir)?;
+    }
     eprintln!(
         "[figures] done in {:.1} min",
         results.meta.wall_seconds / 60.0

@@ -8,5 +8,6 @@ pub mod prepare;
 pub mod results;
 pub mod runner;
 pub mod settings;
+pub mod timing;
 pub mod yelp;
 pub mod yelp_errors;

@@ -35,6 +35,9 @@ pub struct Prepared {
     /// Every line of `Yelp/reviews.txt`, in order.
     pub yelp_reviews: Encoded,
     pub tokenizer_stats: TokenizerStats,
+    /// Seconds this run spent training the tokenizer, or loading it when `tokenizer_cached`.
+    pub tokenizer_seconds: f64,
+    pub tokenizer_cached: bool,
 }
 
 /// A short stable hash of any serializable value, for cache keys.
@@ -126,13 +129,14 @@ fn load_texts(root: &DataRoot, s: &StudySettings) -> anyhow::Result<Texts> {
 }
 
 /// The tokenizer trained on the training reviews, from `cache_dir` when an earlier run of
-/// the same data and vocabulary saved it; with its training seconds (as first measured).
+/// the same data and vocabulary saved it; with its training seconds (as first measured) and
+/// whether it came from the cache.
 fn cached_tokenizer(
     train_texts: &[String],
     s: &StudySettings,
     cache_dir: &Path,
     log: &dyn Fn(&str),
-) -> anyhow::Result<(Tokenizer, f64)> {
+) -> anyhow::Result<(Tokenizer, f64, bool)> {
     let key = short_hash(&(
         s.train_limit,
         s.val_fraction,
@@ -149,7 +153,7 @@ fn cached_tokenizer(
             .unwrap_or(0.0);
         let tok = Tokenizer::from_file(&path)
             .with_context(|| format!("cached tokenizer {}", path.display()))?;
-        return Ok((tok, secs));
+        return Ok((tok, secs, true));
     }
     log(&format!(
         "training a {}-piece tokenizer on {} reviews",
@@ -162,7 +166,7 @@ fn cached_tokenizer(
     std::fs::create_dir_all(cache_dir)?;
     tok.save(&path)?;
     std::fs::write(&seconds_path, secs.to_string())?;
-    Ok((tok, secs))
+    Ok((tok, secs, false))
 }
 
 /// Loads and encodes the study's data; the tokenizer is cached in `cache_dir`.
@@ -173,7 +177,10 @@ pub fn prepare(
     log: &dyn Fn(&str),
 ) -> anyhow::Result<Prepared> {
     let texts = load_texts(root, s)?;
-    let (tokenizer, train_seconds) = cached_tokenizer(&texts.train.0, s, cache_dir, log)?;
+    let t0 = Instant::now();
+    let (tokenizer, train_seconds, tokenizer_cached) =
+        cached_tokenizer(&texts.train.0, s, cache_dir, log)?;
+    let tokenizer_seconds = t0.elapsed().as_secs_f64();
     let encode_split = |(texts, labels): Labeled| encode(&tokenizer, texts, labels);
     let train = encode_split(texts.train)?;
     let fit = match texts.pieces {
@@ -190,6 +197,8 @@ pub fn prepare(
         fit,
         tokenizer_stats: stats,
         tokenizer,
+        tokenizer_seconds,
+        tokenizer_cached,
     })
 }
 

@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 pub use super::analysis::BucketAccuracy;
+use super::timing::TimeBreakdown;
 use super::yelp_errors::YelpDevErrors;
 use crate::train::metrics::{EpochRecord, write_csv};
 
@@ -127,6 +128,9 @@ pub struct RunMeta {
     /// Training examples per epoch (reviews, or their sentences).
     #[serde(default)]
     pub train_examples: usize,
+    /// Where the run's wall time went (absent in results from before it was measured).
+    #[serde(default)]
+    pub timing: Option<TimeBreakdown>,
 }
 
 /// Everything the report is made from.
@@ -229,11 +233,7 @@ impl StudyResults {
 
     /// Writes `results.json` and the flat CSV files into `dir`.
     pub fn save(&self, dir: &Path) -> anyhow::Result<()> {
-        std::fs::create_dir_all(dir)?;
-        std::fs::write(
-            dir.join("results.json"),
-            serde_json::to_string_pretty(self)?,
-        )?;
+        self.save_json(dir)?;
         write_csv(
             &dir.join("runs.csv"),
             &self.runs.iter().map(RunRow::from).collect::<Vec<_>>(),
@@ -277,6 +277,16 @@ impl StudyResults {
         write_csv(&dir.join("length_buckets.csv"), &buckets)?;
         write_csv(&dir.join("grad_flow.csv"), &flow)?;
         write_csv(&dir.join("baseline.csv"), &self.baseline)?;
+        Ok(())
+    }
+
+    /// Writes `results.json` alone into `dir`.
+    pub fn save_json(&self, dir: &Path) -> anyhow::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(
+            dir.join("results.json"),
+            serde_json::to_string_pretty(self)?,
+        )?;
         Ok(())
     }
 

@@ -21,7 +21,7 @@ use crate::data::loader::Batch;
 use crate::nn::linear::Logits;
 
 pub use config::{Schedule, TrainConfig};
-pub use trainer::{EvalResult, TrainError, TrainOutcome, Trainer, evaluate};
+pub use trainer::{EvalResult, FitTiming, TrainError, TrainOutcome, Trainer, evaluate};
 
 /// What the trainer needs from a classifier.
 pub trait SentimentModel: TensorCollection<f32, Cpu> + Clone {

@@ -72,6 +72,21 @@ pub struct TrainOutcome {
     /// Signs that the run is not learning (see [`super::divergence`]); also in
     /// `warnings.csv` of the log folder when there are any.
     pub warnings: Vec<TrainWarning>,
+    /// Where this process's epochs spent their time.
+    pub timing: FitTiming,
+}
+
+/// Where the epochs of one [`Trainer::fit`] call spent their time (this process only).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FitTiming {
+    /// Optimizer steps taken.
+    pub steps: usize,
+    /// Getting each epoch's batches from the batch source.
+    pub batch_seconds: f64,
+    /// Forward, backward and update of every step.
+    pub step_seconds: f64,
+    /// Scoring the validation batches after each epoch.
+    pub validation_seconds: f64,
 }
 
 /// Loss, accuracy and per-review predictions of a model on a set of batches.
@@ -203,6 +218,7 @@ impl Trainer {
         let mut grads = model.alloc_grads();
         let mut steps = Vec::new();
         let mut step = 0;
+        let mut timing = FitTiming::default();
         for epoch in state.epochs_done..cfg.epochs {
             let start = Instant::now();
             let batches = train(epoch).map_err(|e| TrainError::Data {
@@ -212,6 +228,7 @@ impl Trainer {
             if batches.is_empty() {
                 return Err(TrainError::Empty("training"));
             }
+            let batches_done = Instant::now();
             let mut run = EpochRun {
                 epoch,
                 step: &mut step,
@@ -219,7 +236,12 @@ impl Trainer {
                 grads: &mut grads,
             };
             let running = self.train_epoch(model, &mut opt, &batches, &mut run)?;
+            let steps_done = Instant::now();
             let ev = evaluate(&*model, val);
+            timing.steps += batches.len();
+            timing.batch_seconds += (batches_done - start).as_secs_f64();
+            timing.step_seconds += (steps_done - batches_done).as_secs_f64();
+            timing.validation_seconds += steps_done.elapsed().as_secs_f64();
             let seconds = start.elapsed().as_secs_f64();
             state.seconds += seconds;
             state.epochs.push(EpochRecord {
@@ -250,6 +272,7 @@ impl Trainer {
             steps,
             seconds: state.seconds,
             warnings,
+            timing,
         })
     }
 

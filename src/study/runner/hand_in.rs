@@ -12,6 +12,7 @@ use crate::study::experiments::model_config;
 use crate::study::prepare::Prepared;
 use crate::study::results::{RunResult, YelpResult, summaries_of};
 use crate::study::settings::StudySettings;
+use crate::study::timing::RecipeRunTime;
 use crate::study::yelp::{YelpBudget, YelpStudyOptions, run_yelp_study, write_predictions};
 
 /// A model that labeled `Yelp/reviews.txt`: its scores and where its labels are.
@@ -61,10 +62,11 @@ pub fn study_yelp_candidate(
 
 /// The IMDb → Yelp recipe ([`crate::study::yelp`]), trained on IMDb only with each of the
 /// study's seeds (a run takes ~2.5 min); the seed with the best Yelp/dev accuracy labels Yelp.
+/// Also returns each seed's time.
 pub fn recipe_yelp_candidate(
     options: &StudyOptions,
     root: &DataRoot,
-) -> anyhow::Result<YelpCandidate> {
+) -> anyhow::Result<(YelpCandidate, Vec<RecipeRunTime>)> {
     let dir = options.runs_dir.join("yelp-recipe");
     let mut opts = YelpStudyOptions::new(root.clone(), &dir);
     if options.quick {
@@ -77,7 +79,16 @@ pub fn recipe_yelp_candidate(
         .iter()
         .map(|r| (r.seed, r.yelp_dev, r.imdb_test))
         .collect();
-    Ok(YelpCandidate {
+    let times = out
+        .runs
+        .iter()
+        .map(|r| RecipeRunTime {
+            seed: r.seed,
+            train_seconds: r.train_seconds,
+            total_seconds: r.total_seconds,
+        })
+        .collect();
+    let candidate = YelpCandidate {
         result: YelpResult {
             model: format!("the IMDb→Yelp recipe ({})", out.chosen.switches),
             seed: out.chosen.seed,
@@ -91,7 +102,8 @@ pub fn recipe_yelp_candidate(
             dev_errors: Some(out.chosen_errors),
         },
         labels: out.predictions_path,
-    })
+    };
+    Ok((candidate, times))
 }
 
 /// Of the candidates, the one with the best Yelp/dev accuracy (a leaderboard pick among

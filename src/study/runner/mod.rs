@@ -14,6 +14,7 @@ use super::experiments::{self, Question, model_config, names};
 use super::prepare::{Prepared, prepare};
 use super::results::{RunMeta, RunResult, StudyResults};
 use super::settings::StudySettings;
+use super::timing::{ModelTime, TimeBreakdown};
 use crate::data::data_root;
 use baseline_run::run_baseline;
 use hand_in::{hand_in_yelp, recipe_yelp_candidate, study_yelp_candidate};
@@ -98,21 +99,21 @@ fn selected_models(
     Ok(models)
 }
 
-/// Every selected model with every seed; returns the runs and how many came from the cache.
+/// Every selected model with every seed; returns the runs and their times.
 fn train_models(
     selected: &[Question],
     models: &[&'static str],
     settings: &StudySettings,
     data: &Prepared,
     options: &StudyOptions,
-) -> anyhow::Result<(Vec<RunResult>, usize)> {
+) -> anyhow::Result<(Vec<RunResult>, Vec<ModelTime>)> {
     let analysed: Vec<&str> = if selected.contains(&Question::Rnn) {
         vec![names::RNN, names::LSTM, names::CNN]
     } else {
         Vec::new()
     };
     let mut runs = Vec::new();
-    let mut cached_runs = 0;
+    let mut times = Vec::new();
     for &name in models {
         let cfg = model_config(name, settings)
             .with_context(|| format!("no configuration for model {name}"))?;
@@ -126,12 +127,12 @@ fn train_models(
                 options,
                 analyse: analysed.contains(&name),
             };
-            let (result, cached) = run.run()?;
-            cached_runs += usize::from(cached);
+            let (result, time) = run.run()?;
             runs.push(result);
+            times.push(time);
         }
     }
-    Ok((runs, cached_runs))
+    Ok((runs, times))
 }
 
 /// How this invocation ran, for the report.
@@ -165,6 +166,7 @@ fn run_meta(
         schedule: settings.train.schedule,
         augment: settings.augment.clone(),
         train_examples: data.fit.ids.len(),
+        timing: None,
     }
 }
 
@@ -182,7 +184,14 @@ pub fn run_study(options: &StudyOptions) -> anyhow::Result<StudyResults> {
     let settings = study_settings(options)?;
     let root = data_root(options.data_dir.as_deref());
     log(&format!("data root {root}"));
+    let prepare_start = Instant::now();
     let data = prepare(&root, &settings, &options.runs_dir, &log)?;
+    let mut timing = TimeBreakdown {
+        prepare_seconds: prepare_start.elapsed().as_secs_f64(),
+        tokenizer_seconds: data.tokenizer_seconds,
+        tokenizer_cached: data.tokenizer_cached,
+        ..TimeBreakdown::default()
+    };
     log(&format!(
         "{} train / {} validation / {} test reviews, vocabulary {}",
         data.train.ids.len(),
@@ -190,14 +199,21 @@ pub fn run_study(options: &StudyOptions) -> anyhow::Result<StudyResults> {
         data.test.ids.len(),
         data.tokenizer.vocab_size()
     ));
-    let (runs, cached_runs) = train_models(&selected, &models, &settings, &data, options)?;
+    let (runs, model_times) = train_models(&selected, &models, &settings, &data, options)?;
+    let cached_runs = model_times.iter().filter(|t| t.cached).count();
+    timing.models = model_times;
+    let baseline_start = Instant::now();
     let baseline = if selected.contains(&Question::Baseline) {
         vec![run_baseline(&data, options, &settings)?]
     } else {
         Vec::new()
     };
+    timing.baseline_seconds = baseline_start.elapsed().as_secs_f64();
+    let yelp_start = Instant::now();
     let yelp = if selected.contains(&Question::Yelp) {
-        let mut candidates = vec![recipe_yelp_candidate(options, &root)?];
+        let (recipe, recipe_runs) = recipe_yelp_candidate(options, &root)?;
+        timing.yelp_recipe_runs = recipe_runs;
+        let mut candidates = vec![recipe];
         candidates.extend(study_yelp_candidate(&runs, &settings, &data, options)?);
         let handed_in = hand_in_yelp(candidates, options)?;
         log(&format!(
@@ -209,9 +225,13 @@ pub fn run_study(options: &StudyOptions) -> anyhow::Result<StudyResults> {
     } else {
         None
     };
+    timing.yelp_recipe_seconds = yelp_start.elapsed().as_secs_f64();
+    let wall_seconds = start.elapsed().as_secs_f64();
+    timing.total_seconds = wall_seconds;
     let meta = RunMeta {
-        wall_seconds: start.elapsed().as_secs_f64(),
+        wall_seconds,
         cached_runs,
+        timing: Some(timing),
         ..run_meta(&selected, &settings, &data, options)
     };
     Ok(StudyResults {

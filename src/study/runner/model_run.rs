@@ -2,6 +2,7 @@
 //! test and Yelp/dev, with the length and gradient-flow analyses when asked for.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::Context;
 use dfdx::prelude::*;
@@ -15,6 +16,7 @@ use crate::study::analysis::{bucket_accuracy, grad_flow, length_edges};
 use crate::study::prepare::{Encoded, Prepared, short_hash};
 use crate::study::results::RunResult;
 use crate::study::settings::StudySettings;
+use crate::study::timing::ModelTime;
 use crate::study::yelp::write_predictions;
 use crate::train::checkpoint::Checkpoint;
 use crate::train::{EvalResult, TrainConfig, TrainOutcome, Trainer, evaluate};
@@ -100,9 +102,15 @@ impl ModelRun<'_> {
         )
     }
 
-    /// Trains (or loads from the cache) the model and measures it; `true` when cached.
-    pub fn run(&self) -> anyhow::Result<(RunResult, bool)> {
+    /// Trains (or loads from the cache) the model and measures it, timing each part.
+    pub fn run(&self) -> anyhow::Result<(RunResult, ModelTime)> {
+        let start = Instant::now();
         let (name, seed) = (self.name, self.seed);
+        let mut time = ModelTime {
+            model: name.to_string(),
+            seed,
+            ..ModelTime::default()
+        };
         let dir = self.dir();
         let result_path = dir.join("result.json");
         if let Ok(text) = std::fs::read_to_string(&result_path)
@@ -112,11 +120,19 @@ impl ModelRun<'_> {
                 "{name} seed {seed}: cached ({:.2}% test)",
                 cached.test_accuracy * 100.0
             ));
-            return Ok((cached, true));
+            time.cached = true;
+            time.total_seconds = start.elapsed().as_secs_f64();
+            return Ok((cached, time));
         }
         let (model, outcome) = self.train(&dir)?;
+        let fit = outcome.timing;
+        (time.steps, time.batch_seconds) = (fit.steps, fit.batch_seconds);
+        (time.step_seconds, time.validation_seconds) = (fit.step_seconds, fit.validation_seconds);
+        let scoring = Instant::now();
         let result = self.measure(&model, outcome, &dir)?;
+        time.eval_seconds = scoring.elapsed().as_secs_f64();
         std::fs::write(&result_path, serde_json::to_string_pretty(&result)?)?;
+        time.total_seconds = start.elapsed().as_secs_f64();
         super::log(&format!(
             "{name} seed {seed}: test {:.2}%, Yelp/dev {:.2}%, best val {:.2}% (epoch {}), {:.1}s",
             result.test_accuracy * 100.0,
@@ -125,7 +141,7 @@ impl ModelRun<'_> {
             result.best_epoch,
             result.train_seconds
         ));
-        Ok((result, false))
+        Ok((result, time))
     }
 
     /// A fresh model fit on the study's training examples, a fresh augmentation each epoch.
