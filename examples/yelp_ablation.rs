@@ -46,6 +46,9 @@ struct Args {
     /// The recipe as JSON (every field of `YelpRecipe`; default: the handed-in recipe).
     #[arg(long)]
     recipe: Option<String>,
+    /// Score IMDb test as whole reviews only (no sentence-mean column: faster).
+    #[arg(long)]
+    whole_reviews_only: bool,
     /// Data root (default: env SENTIMENT_RNN_DATA, else ./datasets).
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -63,6 +66,7 @@ fn main() -> anyhow::Result<()> {
     }
     opts.only_rows = args.only;
     opts.csv_name = args.csv;
+    opts.sentence_scores = !args.whole_reviews_only;
     if let Some(json) = &args.recipe {
         opts.recipe = serde_json::from_str(json)?;
     }

@@ -73,6 +73,8 @@ pub fn recipe_yelp_candidate(
         opts.budget = YelpBudget::tiny();
     }
     opts.seeds = options.seeds.clone();
+    // The report shows whole-review IMDb accuracy only.
+    opts.sentence_scores = false;
     let out = run_yelp_study(&opts)?;
     let seed_runs = out
         .runs

@@ -12,7 +12,7 @@ use super::budget::YelpBudget;
 use super::data::{RecipeSplits, YelpData};
 use super::piece_filter::{agreeing_pieces, cross_fit_scorers, piece_scores, retain_kept};
 use super::recipe::{YelpModel, YelpRecipe};
-use super::score::{Scorer, eval_batches, normalize_all};
+use super::score::{ScoringSets, eval_batches, normalize_all};
 use crate::data::augment::{epoch_sequences, sentence_pieces};
 use crate::data::{
     Batch, DataLoader, LabeledSplit, LoaderConfig, LoaderError, Truncation, YelpStyleNormalizer,
@@ -214,7 +214,100 @@ impl Fit<'_> {
     }
 }
 
-/// Trains one recipe with one seed and scores it on IMDb test and Yelp/dev.
+/// What every seed of one recipe shares, built once: the tokenizer, the training examples,
+/// the validation batches and the encoded scoring sets.
+pub struct PreparedRecipe<'a> {
+    recipe: &'a YelpRecipe,
+    budget: &'a YelpBudget,
+    tok: Tokenizer,
+    set: TrainingSet,
+    val_batches: Vec<Batch>,
+    scoring: ScoringSets,
+    /// Seconds the preparation took (part of every seed's total).
+    seconds: f64,
+}
+
+impl<'a> PreparedRecipe<'a> {
+    /// Prepares `recipe` at `budget`; with `sentence_scores`, IMDb test is also scored as the
+    /// mean over each review's sentences (the ablation's diagnostic; `NaN` otherwise).
+    pub fn new(
+        recipe: &'a YelpRecipe,
+        budget: &'a YelpBudget,
+        data: &YelpData,
+        sentence_scores: bool,
+    ) -> Result<Self> {
+        anyhow::ensure!(
+            (0.0..1.0).contains(&recipe.piece_filter),
+            "piece_filter is the fraction of sentence pieces to drop: expected 0 ≤ it < 1, got {}",
+            recipe.piece_filter
+        );
+        let start = Instant::now();
+        let norm = recipe.normalizer();
+        let RecipeSplits { train, val, test } = data.recipe_splits(budget, recipe.more_imdb)?;
+        let train_reviews = normalize_all(&norm, &train.texts);
+        let tok = train_tokenizer(&train_reviews, budget.vocab_size)
+            .context("training the IMDb tokenizer")?;
+        let set = TrainingSet::build(recipe, budget, &tok, &train, train_reviews)?;
+        let val_batches = validation_batches(&tok, &norm, &val, budget)?;
+        let scoring = ScoringSets::new(&tok, &norm, budget, &test, data, sentence_scores)?;
+        Ok(Self {
+            recipe,
+            budget,
+            tok,
+            set,
+            val_batches,
+            scoring,
+            seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Trains the recipe with `seed` and scores it on IMDb test and Yelp/dev.
+    pub fn fit(&self, seed: u64, label: &str) -> Result<FittedRecipe> {
+        let start = Instant::now();
+        let (recipe, budget) = (self.recipe, self.budget);
+        let scratch = std::env::temp_dir().join(format!(
+            "sentiment-rnn-yelp-{}-{seed}-{}",
+            std::process::id(),
+            start.elapsed().as_nanos()
+        ));
+        let fit = Fit {
+            recipe,
+            budget,
+            tok: &self.tok,
+            seed,
+            label,
+        };
+        let trained = fit.train(&self.set, &self.val_batches, &scratch)?;
+        let scores = self.scoring.score(&trained.model);
+        let run = YelpRun {
+            label: label.to_string(),
+            switches: recipe.switches(),
+            seed,
+            yelp_dev: scores.yelp_dev,
+            imdb_test: scores.imdb_test,
+            imdb_test_sentences: scores.imdb_test_sentences,
+            imdb_val: trained.imdb_val,
+            best_epoch: if recipe.early_stopping {
+                trained.outcome.best_epoch
+            } else {
+                budget.epochs
+            },
+            epochs: budget.epochs,
+            train_examples: self.set.ids.len(),
+            params: trained.model.num_params(),
+            train_seconds: trained.train_seconds,
+            total_seconds: self.seconds + start.elapsed().as_secs_f64(),
+        };
+        Ok(FittedRecipe {
+            run,
+            predictions: scores.predictions,
+            dev_errors: scores.dev_errors,
+        })
+    }
+}
+
+/// Trains one recipe with one seed and scores it on IMDb test (whole reviews and sentence
+/// means) and Yelp/dev.
 pub fn fit_recipe(
     recipe: &YelpRecipe,
     budget: &YelpBudget,
@@ -222,71 +315,7 @@ pub fn fit_recipe(
     seed: u64,
     label: &str,
 ) -> Result<FittedRecipe> {
-    anyhow::ensure!(
-        (0.0..1.0).contains(&recipe.piece_filter),
-        "piece_filter is the fraction of sentence pieces to drop: expected 0 ≤ it < 1, got {}",
-        recipe.piece_filter
-    );
-    let start = Instant::now();
-    let norm = recipe.normalizer();
-    let RecipeSplits { train, val, test } = data.recipe_splits(budget, recipe.more_imdb)?;
-    let train_reviews = normalize_all(&norm, &train.texts);
-    let tok = train_tokenizer(&train_reviews, budget.vocab_size)
-        .context("training the IMDb tokenizer")?;
-    let set = TrainingSet::build(recipe, budget, &tok, &train, train_reviews)?;
-    let val_batches = validation_batches(&tok, &norm, &val, budget)?;
-    let scratch = std::env::temp_dir().join(format!(
-        "sentiment-rnn-yelp-{}-{seed}-{}",
-        std::process::id(),
-        start.elapsed().as_nanos()
-    ));
-    let fit = Fit {
-        recipe,
-        budget,
-        tok: &tok,
-        seed,
-        label,
-    };
-    let trained = fit.train(&set, &val_batches, &scratch)?;
-
-    let scorer = Scorer {
-        model: &trained.model,
-        tok: &tok,
-        norm: &norm,
-        budget,
-    };
-    let (imdb_test, imdb_test_sentences) = scorer.imdb_test(&test)?;
-    let (yelp_dev, dev_errors) = scorer.yelp_dev(&data.yelp_dev)?;
-    let predictions = scorer
-        .yelp(&data.yelp_reviews)?
-        .iter()
-        .map(|&p| usize::from(p > 0.5))
-        .collect();
-
-    let run = YelpRun {
-        label: label.to_string(),
-        switches: recipe.switches(),
-        seed,
-        yelp_dev,
-        imdb_test,
-        imdb_test_sentences,
-        imdb_val: trained.imdb_val,
-        best_epoch: if recipe.early_stopping {
-            trained.outcome.best_epoch
-        } else {
-            budget.epochs
-        },
-        epochs: budget.epochs,
-        train_examples: set.ids.len(),
-        params: trained.model.num_params(),
-        train_seconds: trained.train_seconds,
-        total_seconds: start.elapsed().as_secs_f64(),
-    };
-    Ok(FittedRecipe {
-        run,
-        predictions,
-        dev_errors,
-    })
+    PreparedRecipe::new(recipe, budget, data, true)?.fit(seed, label)
 }
 
 /// The IMDb validation reviews, normalized and encoded whole, in scoring batches.

@@ -23,6 +23,6 @@ pub use ablation::{
 };
 pub use budget::YelpBudget;
 pub use data::YelpData;
-pub use fit::{FittedRecipe, fit_recipe};
+pub use fit::{FittedRecipe, PreparedRecipe, fit_recipe};
 pub use recipe::{YelpModel, YelpRecipe};
 pub use run::{YelpOutcome, YelpStudyOptions, run_yelp_study, write_predictions};

@@ -1,12 +1,14 @@
 //! Scoring a trained recipe: IMDb test as whole reviews and as the mean over each review's
-//! sentences, Yelp sentences normalized like IMDb.
+//! sentences, Yelp sentences normalized like IMDb. The sets are encoded once per recipe and
+//! shared by its seeds.
 
 use anyhow::Result;
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
 use super::budget::YelpBudget;
-use crate::data::augment::sentence_pieces;
+use super::data::YelpData;
+use crate::data::augment::{Pieces, sentence_pieces};
 use crate::data::{Batch, DataLoader, LabeledSplit, LoaderConfig, Truncation, YelpStyleNormalizer};
 use crate::nn::classifier::Classifier;
 use crate::study::yelp_errors::YelpDevErrors;
@@ -57,55 +59,122 @@ fn accuracy(probs: &[f32], labels: &[usize]) -> f32 {
     hits as f32 / labels.len().max(1) as f32
 }
 
-/// One trained model with the tokenizer, normalizer and lengths it was trained with.
-pub(super) struct Scorer<'a> {
-    pub model: &'a Classifier<f32, Cpu>,
-    pub tok: &'a Tokenizer,
-    pub norm: &'a YelpStyleNormalizer,
-    pub budget: &'a YelpBudget,
+/// One scoring set, encoded and batched once for every seed of a recipe.
+struct Scored {
+    batches: Vec<Batch>,
+    /// Texts in the set (the batches hold each once).
+    len: usize,
 }
 
-impl Scorer<'_> {
-    /// P(positive) of each already normalized text, cut to `max_len` tokens.
-    fn probabilities(&self, normalized: &[String], max_len: usize) -> Result<Vec<f32>> {
-        let ids = self.tok.encode_batch_for_model(normalized, Some(max_len))?;
-        let batches = eval_batches(&ids, None, self.budget, max_len, self.tok.pad_id())?;
-        Ok(probabilities(self.model, &batches, ids.len()))
+impl Scored {
+    /// `normalized` texts encoded and cut to `max_len` tokens.
+    fn new(
+        tok: &Tokenizer,
+        normalized: &[String],
+        max_len: usize,
+        budget: &YelpBudget,
+    ) -> Result<Self> {
+        let ids = tok.encode_batch_for_model(normalized, Some(max_len))?;
+        Ok(Self {
+            batches: eval_batches(&ids, None, budget, max_len, tok.pad_id())?,
+            len: ids.len(),
+        })
     }
 
-    /// IMDb test accuracy with each review scored whole, and with a review's score the mean
-    /// of its sentences' probabilities.
-    pub fn imdb_test(&self, test: &LabeledSplit) -> Result<(f32, f32)> {
-        let whole = self.probabilities(
-            &normalize_all(self.norm, &test.texts),
-            self.budget.review_max_len,
-        )?;
-        let pieces = sentence_pieces(&test.texts, &test.labels, self.norm);
-        let piece_probs = self.probabilities(&pieces.texts, self.budget.sentence_max_len)?;
-        let review_probs = pieces.mean_per_review(&piece_probs, test.len());
-        Ok((
-            accuracy(&whole, &test.labels),
-            accuracy(&review_probs, &test.labels),
-        ))
+    /// P(positive) of each text, in set order.
+    fn probabilities(&self, model: &Classifier<f32, Cpu>) -> Vec<f32> {
+        probabilities(model, &self.batches, self.len)
+    }
+}
+
+/// What a trained recipe is scored on: IMDb test reviews whole (and, when asked for, as the
+/// mean over each review's sentences), the labeled Yelp/dev sentences and every line of
+/// `Yelp/reviews.txt`, all through the recipe's normalizer and tokenizer.
+pub(super) struct ScoringSets {
+    test: Scored,
+    test_labels: Vec<usize>,
+    /// The test reviews' sentences and which review each came from.
+    test_sentences: Option<(Scored, Pieces)>,
+    yelp_dev: Scored,
+    yelp_dev_labels: Vec<usize>,
+    /// Whitespace tokens of each Yelp/dev sentence (Yelp text is pre-tokenized).
+    yelp_dev_lengths: Vec<usize>,
+    yelp_reviews: Scored,
+}
+
+/// A trained recipe's scores.
+pub(super) struct Scores {
+    pub imdb_test: f32,
+    /// NaN when the sentences were not scored.
+    pub imdb_test_sentences: f32,
+    pub yelp_dev: f32,
+    pub dev_errors: YelpDevErrors,
+    /// 1 = positive, one per line of `Yelp/reviews.txt`.
+    pub predictions: Vec<usize>,
+}
+
+impl ScoringSets {
+    /// Encodes every set once; the test reviews' sentences only with `sentences`.
+    pub fn new(
+        tok: &Tokenizer,
+        norm: &YelpStyleNormalizer,
+        budget: &YelpBudget,
+        test: &LabeledSplit,
+        data: &YelpData,
+        sentences: bool,
+    ) -> Result<Self> {
+        let (review_len, sentence_len) = (budget.review_max_len, budget.sentence_max_len);
+        let test_sentences = if sentences {
+            let pieces = sentence_pieces(&test.texts, &test.labels, norm);
+            Some((
+                Scored::new(tok, &pieces.texts, sentence_len, budget)?,
+                pieces,
+            ))
+        } else {
+            None
+        };
+        let yelp =
+            |texts: &[String]| Scored::new(tok, &normalize_all(norm, texts), sentence_len, budget);
+        Ok(Self {
+            test: Scored::new(tok, &normalize_all(norm, &test.texts), review_len, budget)?,
+            test_labels: test.labels.clone(),
+            test_sentences,
+            yelp_dev: yelp(&data.yelp_dev.texts)?,
+            yelp_dev_labels: data.yelp_dev.labels.clone(),
+            yelp_dev_lengths: data
+                .yelp_dev
+                .texts
+                .iter()
+                .map(|t| t.split_whitespace().count())
+                .collect(),
+            yelp_reviews: yelp(&data.yelp_reviews)?,
+        })
     }
 
-    /// Accuracy on the labeled Yelp/dev sentences, and where it goes wrong.
-    pub fn yelp_dev(&self, dev: &LabeledSplit) -> Result<(f32, YelpDevErrors)> {
-        let probs = self.yelp(&dev.texts)?;
-        let lengths: Vec<usize> = dev
-            .texts
-            .iter()
-            .map(|t| t.split_whitespace().count())
-            .collect();
-        let errors = YelpDevErrors::measure(&probs, &dev.labels, &lengths);
-        Ok((accuracy(&probs, &dev.labels), errors))
-    }
-
-    /// P(positive) of each Yelp sentence, normalized like IMDb.
-    pub fn yelp(&self, texts: &[String]) -> Result<Vec<f32>> {
-        self.probabilities(
-            &normalize_all(self.norm, texts),
-            self.budget.sentence_max_len,
-        )
+    /// Scores `model` on every set.
+    pub fn score(&self, model: &Classifier<f32, Cpu>) -> Scores {
+        let imdb_test = accuracy(&self.test.probabilities(model), &self.test_labels);
+        let imdb_test_sentences = self
+            .test_sentences
+            .as_ref()
+            .map_or(f32::NAN, |(set, pieces)| {
+                let review_probs = pieces.mean_per_review(&set.probabilities(model), self.test.len);
+                accuracy(&review_probs, &self.test_labels)
+            });
+        let dev_probs = self.yelp_dev.probabilities(model);
+        let dev_errors =
+            YelpDevErrors::measure(&dev_probs, &self.yelp_dev_labels, &self.yelp_dev_lengths);
+        Scores {
+            imdb_test,
+            imdb_test_sentences,
+            yelp_dev: accuracy(&dev_probs, &self.yelp_dev_labels),
+            dev_errors,
+            predictions: self
+                .yelp_reviews
+                .probabilities(model)
+                .iter()
+                .map(|&p| usize::from(p > 0.5))
+                .collect(),
+        }
     }
 }
