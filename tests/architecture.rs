@@ -16,6 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["data"],
     &["nn"],
     &["train"],
+    &["saved"],
     &["study"],
     &["report"],
     &["cli"],
@@ -289,6 +290,20 @@ fn top_level_modules_depend_only_downwards() {
         violations.is_empty(),
         "upward dependencies:\n{}",
         violations.join("\n")
+    );
+}
+
+#[test]
+fn every_top_level_module_has_a_layer() {
+    let unplaced: BTreeSet<String> = load_sources()
+        .keys()
+        .filter_map(|module| module.first())
+        .filter(|top| layer_of(&vec![top.to_string()]).is_none())
+        .cloned()
+        .collect();
+    assert!(
+        unplaced.is_empty(),
+        "add these modules to LAYERS: {unplaced:?}"
     );
 }
 

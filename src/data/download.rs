@@ -10,6 +10,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use super::error::DataError;
+pub use super::error::DownloadError;
 use super::root::DataRoot;
 
 /// The environment variable overriding [`COURSE_BASE_URL`].
@@ -66,34 +67,6 @@ pub fn course_sources() -> Vec<Source> {
     .into_iter()
     .map(|(p, h)| Source::new(p, h))
     .collect()
-}
-
-/// A download that failed; nothing is left at the destination.
-#[derive(Debug, thiserror::Error)]
-pub enum DownloadError {
-    /// The server answered with an HTTP error status.
-    #[error("downloading {url}: HTTP status {status} (expected 200); nothing was written")]
-    Status { url: String, status: u16 },
-    /// The connection failed or broke off.
-    #[error("downloading {url}: {message}; nothing was written")]
-    Transport { url: String, message: String },
-    /// The bytes did not have the pinned checksum.
-    #[error(
-        "downloading {url}: SHA-256 mismatch (expected {expected}, got {actual}); \
-         the file was not written"
-    )]
-    Checksum {
-        url: String,
-        expected: String,
-        actual: String,
-    },
-    /// Writing the file failed.
-    #[error("writing {path}: {source}", path = path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 /// The base URL: env `SENTIMENT_RNN_DATA_URL` when set and non-empty, else [`COURSE_BASE_URL`].

@@ -64,7 +64,7 @@ pub enum DataError {
         what: String,
         path: PathBuf,
         root: DataRoot,
-        source: Box<super::download::DownloadError>,
+        source: Box<DownloadError>,
     },
     /// An I/O error other than "not found".
     #[error("{path}: {source}", path = path.display())]
@@ -75,5 +75,46 @@ pub enum DataError {
     },
     /// A download failed (network, HTTP status or checksum).
     #[error(transparent)]
-    Download(#[from] super::download::DownloadError),
+    Download(#[from] DownloadError),
+}
+
+/// A download that failed; nothing is left at the destination.
+#[derive(Debug, thiserror::Error)]
+pub enum DownloadError {
+    /// The server answered with an HTTP error status.
+    #[error("downloading {url}: HTTP status {status} (expected 200); nothing was written")]
+    Status { url: String, status: u16 },
+    /// The connection failed or broke off.
+    #[error("downloading {url}: {message}; nothing was written")]
+    Transport { url: String, message: String },
+    /// The bytes did not have the pinned checksum.
+    #[error(
+        "downloading {url}: SHA-256 mismatch (expected {expected}, got {actual}); \
+         the file was not written"
+    )]
+    Checksum {
+        url: String,
+        expected: String,
+        actual: String,
+    },
+    /// Writing the file failed.
+    #[error("writing {path}: {source}", path = path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+// Beside the error it returns, so that `root` needs nothing from this file.
+impl DataRoot {
+    /// Fails with [`DataError::RootMissing`] unless the root folder exists (so a mistyped
+    /// `--data-dir` is reported as such, and never filled by a download).
+    pub fn require_exists(&self) -> Result<(), DataError> {
+        if self.path.is_dir() {
+            Ok(())
+        } else {
+            Err(DataError::RootMissing { root: self.clone() })
+        }
+    }
 }

@@ -69,16 +69,6 @@ impl DataRoot {
         }
     }
 
-    /// Fails with [`DataError::RootMissing`] unless the root folder exists (so a mistyped
-    /// `--data-dir` is reported as such, and never filled by a download).
-    pub fn require_exists(&self) -> Result<(), super::DataError> {
-        if self.path.is_dir() {
-            Ok(())
-        } else {
-            Err(super::DataError::RootMissing { root: self.clone() })
-        }
-    }
-
     /// `self.path.join(rel)`.
     pub fn join(&self, rel: impl AsRef<Path>) -> PathBuf {
         self.path.join(rel)

@@ -203,3 +203,51 @@ impl Tokenizer {
 pub fn snap_score(score: f64) -> f64 {
     format!("{score:.11e}").parse().unwrap_or(score)
 }
+
+/// The special tokens' texts and ids.
+impl Tokenizer {
+    /// The special tokens' texts.
+    pub fn special_tokens(&self) -> &SpecialTokens {
+        &self.specials
+    }
+
+    /// Id of `<pad>`.
+    pub fn pad_id(&self) -> u32 {
+        self.special_ids[0]
+    }
+
+    /// Id of `<unk>`.
+    pub fn unk_id(&self) -> u32 {
+        self.special_ids[1]
+    }
+
+    /// Id of `<s>`.
+    pub fn bos_id(&self) -> u32 {
+        self.special_ids[2]
+    }
+
+    /// Id of `</s>`.
+    pub fn eos_id(&self) -> u32 {
+        self.special_ids[3]
+    }
+
+    /// Whether `id` is a special token.
+    pub fn is_special(&self, id: u32) -> bool {
+        self.special_ids.contains(&id)
+    }
+
+    /// Id and text of the token for padding.
+    pub(super) fn pad(&self) -> (u32, &str) {
+        (self.pad_id(), &self.specials.pad)
+    }
+
+    /// Id and text of the token for the start of a sequence.
+    pub(super) fn bos(&self) -> (u32, &str) {
+        (self.bos_id(), &self.specials.bos)
+    }
+
+    /// Id and text of the token for the end of a sequence.
+    pub(super) fn eos(&self) -> (u32, &str) {
+        (self.eos_id(), &self.specials.eos)
+    }
+}
