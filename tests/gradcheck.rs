@@ -136,6 +136,7 @@ fn batch(lengths: &[usize], seq_len: usize, vocab: u32, rng: &mut StdRng) -> Bat
         labels: (0..b).map(|r| r % 2).collect(),
         indices: (0..b).collect(),
         batch_size: b,
+        valence: Vec::new(),
         seq_len,
     }
 }
@@ -331,6 +332,32 @@ fn ngram_branch_gradients_reach_both_halves() {
         let table: Vec<f64> = (0..14).map(|_| rng.gen_range(-1.0..1.0)).collect();
         model.ngrams.items[0].weight = dev.tensor_from_vec(table, (7, 2));
         gradcheck(&format!("{kind:?} + n-gram bag"), &model, |m, tape| {
+            classifier_loss(m, &b, tape)
+        });
+    }
+}
+
+#[test]
+fn valence_channel_and_lexicon_head_gradients() {
+    let dev = Dev::seed_from_u64(10);
+    let mut rng = StdRng::seed_from_u64(10);
+    let mut b = batch(&[5, 2, 4], 5, 4, &mut rng);
+    b.valence = (0..b.ids.len())
+        .map(|_| rng.gen_range(-4.0f32..4.0))
+        .collect();
+    for kind in [ModelKind::Cnn, ModelKind::Lstm] {
+        let mut cfg = ModelConfig::new(kind);
+        cfg.embedding_dim = 2;
+        cfg.hidden_size = 2;
+        cfg.kernel_widths = vec![2];
+        cfg.channels = 2;
+        cfg.valence_channel = true;
+        cfg.lexicon_head = true;
+        let mut model = Classifier::<f64, Dev>::new(&cfg, 4, &dev).unwrap();
+        // A non-zero head, so the gradient reaching its input side is checked too.
+        let head: Vec<f64> = (0..6).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        model.lexicon_head.items[0].weight = dev.tensor_from_vec(head, (3, 2));
+        gradcheck(&format!("{kind:?} + valence"), &model, |m, tape| {
             classifier_loss(m, &b, tape)
         });
     }

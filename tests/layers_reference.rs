@@ -174,6 +174,7 @@ fn batch(lengths: &[usize], seq_len: usize, vocab: u32, rng: &mut StdRng) -> Bat
         labels: (0..b).map(|r| r % 2).collect(),
         indices: (0..b).collect(),
         batch_size: b,
+        valence: Vec::new(),
         seq_len,
     }
 }

@@ -148,3 +148,41 @@ fn a_missing_root_is_not_filled() {
     assert!(err.to_string().contains("data root not found"), "{err}");
     assert!(!root.path.exists());
 }
+
+#[test]
+fn pieces_of_a_real_tokenizer_inherit_their_words_valence() {
+    use sentiment_rnn::data::valence::{NEGATION_SCALAR, PieceWords, ValenceTagger};
+    use sentiment_rnn::tokenizer::{Tokenizer, TokenizerTrainConfig};
+    use std::sync::Arc;
+
+    let texts: Vec<String> = ["the film was good", "a bad plot", "it is not good at all"]
+        .iter()
+        .cycle()
+        .take(60)
+        .map(|t| t.to_string())
+        .collect();
+    let config = TokenizerTrainConfig {
+        vocab_size: 280,
+        ..TokenizerTrainConfig::default()
+    };
+    let tok = Tokenizer::train(&texts, &config, &|_| {}).unwrap();
+    let lexicon = Arc::new(load_vader(&root()).unwrap());
+    let tagger = ValenceTagger::new(lexicon.clone(), true);
+    let pieces = PieceWords::new(&tok);
+    // "yummy" and "terrible" never occur in training: they fall into several pieces (or
+    // bytes), each carrying the word's valence.
+    let ids = tok.encode_ids("yummy food , not terrible").unwrap();
+    let valences = pieces.valences(&tagger, &ids);
+    let (word_of, words) = pieces.words(&ids);
+    let words: Vec<&str> = words.iter().map(|w| w.as_deref().unwrap()).collect();
+    assert_eq!(words, ["yummy", "food", ",", "not", "terrible"]);
+    assert!(word_of.iter().filter(|&&w| w == 0).count() > 1, "{ids:?}");
+    for (piece, &word) in word_of.iter().enumerate() {
+        let want = match words[word] {
+            "yummy" => lexicon.valence("yummy").unwrap(),
+            "terrible" => lexicon.valence("terrible").unwrap() * NEGATION_SCALAR,
+            other => lexicon.valence(other).unwrap_or(0.0),
+        };
+        assert_eq!(valences[piece], want, "piece {piece} of {}", words[word]);
+    }
+}

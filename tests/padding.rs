@@ -37,6 +37,7 @@ fn batch(rows: &[Vec<u32>], seq_len: usize, pad_ids: &[u32]) -> Batch {
         labels: vec![0; b],
         indices: (0..b).collect(),
         batch_size: b,
+        valence: Vec::new(),
         seq_len,
     }
 }

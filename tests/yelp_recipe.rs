@@ -9,7 +9,8 @@ use common::root;
 use sentiment_rnn::data::YelpStyleNormalizer;
 use sentiment_rnn::data::augment::sentence_pieces;
 use sentiment_rnn::study::yelp::{
-    YelpBudget, YelpData, YelpRecipe, ablation_markdown, fit_recipe, write_predictions,
+    LexiconSwitches, YelpBudget, YelpData, YelpRecipe, ablation_markdown, ablation_recipes,
+    fit_recipe, write_predictions,
 };
 
 #[test]
@@ -100,6 +101,54 @@ fn a_tiny_recipe_beats_chance_on_yelp_dev() {
     assert!(r.yelp_dev >= 0.6, "Yelp/dev accuracy {}", r.yelp_dev);
     let md = ablation_markdown(std::slice::from_ref(r));
     assert!(md.contains("| tiny |"), "{md}");
+}
+
+#[test]
+fn a_tiny_recipe_with_the_lexicon_runs_end_to_end() {
+    let recipe = YelpRecipe {
+        ngram_bag: true,
+        lexicon: LexiconSwitches::all(),
+        ..YelpRecipe::full()
+    };
+    let data = YelpData::load(&root()).expect("datasets");
+    let err = fit_recipe(&recipe, &YelpBudget::tiny(), &data, 0, "no lexicon")
+        .err()
+        .expect("the lexicon must be loaded first")
+        .to_string();
+    assert!(err.contains("with_lexicon"), "{err}");
+    let data = data.with_lexicon(&root()).expect("the VADER lexicon");
+    let fitted = fit_recipe(&recipe, &YelpBudget::tiny(), &data, 0, "tiny + lexicon").unwrap();
+    let r = &fitted.run;
+    eprintln!(
+        "tiny + lexicon: Yelp/dev {:.3}, IMDb test {:.3}",
+        r.yelp_dev, r.imdb_test
+    );
+    assert!(
+        r.switches.ends_with(" lex[chan head prior neg]"),
+        "{}",
+        r.switches
+    );
+    assert_eq!(fitted.predictions.len(), 4000);
+    assert!(r.yelp_dev >= 0.6, "Yelp/dev accuracy {}", r.yelp_dev);
+}
+
+#[test]
+fn the_ablation_turns_the_lexicon_off_whole_and_part_by_part() {
+    let full = YelpRecipe {
+        ngram_bag: true,
+        lexicon: LexiconSwitches::all(),
+        ..YelpRecipe::full()
+    };
+    let rows = ablation_recipes(&full, &YelpBudget::ablation());
+    let find = |label: &str| &rows.iter().find(|(l, _)| l == label).expect(label).1;
+    assert_eq!(find("− lexicon").lexicon, LexiconSwitches::default());
+    assert!(!find("− valence channel").lexicon.valence_channel);
+    assert!(!find("− lexicon head").lexicon.head);
+    assert!(!find("− lexicon prior in the bag").lexicon.bag_prior);
+    assert!(!find("− negation scope").lexicon.negation_scope);
+    // Without the lexicon there are no lexicon rows.
+    let plain = ablation_recipes(&YelpRecipe::full(), &YelpBudget::ablation());
+    assert!(plain.iter().all(|(l, _)| !l.contains("lexicon")));
 }
 
 #[test]

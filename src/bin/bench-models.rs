@@ -359,6 +359,7 @@ fn time_model(args: &Args, name: &str) -> Result<ModelResult> {
         indices: (0..b).collect(),
         batch_size: b,
         seq_len: t,
+        valence: Vec::new(),
     };
     let mut model = ClassifierModel::new(name, args, &dev, batch)?;
     let mut times = Vec::with_capacity(args.steps);

@@ -24,6 +24,9 @@ pub struct Batch {
     pub indices: Vec<usize>,
     pub batch_size: usize,
     pub seq_len: usize,
+    /// Prior valence of each token, row-major like `ids` (0 on padding); empty unless the
+    /// model reads a valence channel ([`crate::data::valence`]).
+    pub valence: Vec<f32>,
 }
 
 impl Batch {
@@ -54,6 +57,7 @@ impl Batch {
             indices,
             batch_size: rows.len(),
             seq_len,
+            valence: Vec::new(),
         }
     }
 

@@ -10,6 +10,7 @@ pub mod loader;
 pub mod normalize;
 pub mod root;
 pub mod split;
+pub mod valence;
 
 pub use download::{Source, ensure_course_data};
 pub use error::DataError;

@@ -60,10 +60,22 @@ pub struct ModelConfig {
     /// see [`super::ngram`]); 0 = no branch. Must exceed the vocabulary size.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub ngram_buckets: usize,
+    /// Append each token's prior valence (the batch's `valence`) to its embedding (see
+    /// [`super::valence::ValenceChannel`]).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub valence_channel: bool,
+    /// Add a linear map of text-level valence features to the logits (see
+    /// [`super::valence::LexiconHead`]).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub lexicon_head: bool,
 }
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 mod defaults {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 const ROWS: [&[&str]; 10] = [
     &["params", "gates"],
     &["sequence", "directions", "embedding", "linear"],
-    &["conv1d", "pooling", "reference"],
+    &["conv1d", "pooling", "reference", "valence"],
     &["config", "fused"],
     &["backend"],
     &["sequence_layer"],

@@ -49,6 +49,8 @@ pub fn text_features(tokens: &[usize], vocab: usize, buckets: usize) -> Vec<usiz
 pub struct NaiveBayes {
     pub vocab: usize,
     pub ratios: Vec<f64>,
+    /// How many texts hold each feature (both classes).
+    pub documents: Vec<f64>,
 }
 
 impl NaiveBayes {
@@ -73,7 +75,25 @@ impl NaiveBayes {
                 }
             })
             .collect();
-        Self { vocab, ratios }
+        let documents = counts.iter().map(|n| n[0] + n[1]).collect();
+        Self {
+            vocab,
+            ratios,
+            documents,
+        }
+    }
+
+    /// Pulls the ratios of the given rows toward a prior ratio, weighted as if the prior had
+    /// been seen in `pseudo_count` texts: `r ← (n·r + k·prior) / (n + k)` for a row held by `n`
+    /// texts. A row no text holds takes the prior; a frequent one keeps about its own ratio.
+    pub fn blend_prior(&mut self, priors: &[(usize, f64)], pseudo_count: f64) {
+        for &(row, prior) in priors {
+            let n = self.documents[row];
+            if n + pseudo_count > 0.0 {
+                self.ratios[row] =
+                    (n * self.ratios[row] + pseudo_count * prior) / (n + pseudo_count);
+            }
+        }
     }
 
     /// The text's evidence for "positive": its features' ratios summed, divided by √(count)
@@ -248,5 +268,18 @@ mod tests {
         // Plain sums: the positive-only token 1 counts for, the negative-only 5 against.
         assert!(nb.score(&[1]) > 0.0 && nb.score(&[5]) < 0.0);
         assert_eq!(nb.score(&[]), 0.0);
+    }
+
+    #[test]
+    fn a_prior_decides_unseen_rows_and_yields_to_counts() {
+        let texts = vec![vec![1, 2], vec![1], vec![3], vec![3]];
+        let mut nb = NaiveBayes::fit(&texts, &[1, 1, 0, 0], 5, 30);
+        assert_eq!(nb.documents[1..5], [2.0, 1.0, 2.0, 0.0]);
+        let (r1, r2) = (nb.ratios[1], nb.ratios[2]);
+        nb.blend_prior(&[(1, -1.0), (2, -1.0), (4, 0.7)], 2.0);
+        assert!((nb.ratios[1] - (2.0 * r1 - 2.0) / 4.0).abs() < 1e-12);
+        assert!((nb.ratios[2] - (r2 - 2.0) / 3.0).abs() < 1e-12);
+        assert_eq!(nb.ratios[4], 0.7, "token 4 is in no text: the prior alone");
+        assert!(nb.ratios[1] > nb.ratios[2], "more counts, less pull");
     }
 }

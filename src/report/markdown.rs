@@ -216,7 +216,7 @@ mod tests {
         });
         let text = render(&r, &ReportInputs::default(), Path::new("."));
         assert!(
-            text.contains("validation accuracy): LSTM (seed 2), against the IMDb→Yelp recipe (x): 82.00%. It has 4000 lines, 52.0% predicted positive")
+            text.contains("mean over seeds): LSTM (seed 2), against the IMDb→Yelp recipe (x): 82.00%. It has 4000 lines, 52.0% predicted positive")
                 && text.contains("It reaches 83.00% on Yelp/dev, 6.00 points below its IMDb test accuracy of 89.00%: short, lowercased"),
             "{text}"
         );

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::data::YelpStyleNormalizer;
+use crate::data::valence::ValenceTagger;
+use crate::nn::valence::text_features;
 
 /// Features and regularization of the baseline.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -234,6 +236,9 @@ fn gram_keys(ids: &[u32], max_ngram: usize) -> Vec<GramKey> {
 #[derive(Clone, Debug)]
 pub struct TfidfLogReg {
     vectorizer: TfidfVectorizer,
+    /// Appends the text's lexicon features ([`text_features`] of its words' valences) to
+    /// its TF-IDF row, when set.
+    lexicon: Option<ValenceTagger>,
     weights: Vec<f64>,
     bias: f64,
     /// L-BFGS iterations used by the fit.
@@ -246,6 +251,17 @@ impl TfidfLogReg {
         texts: &[String],
         labels: &[usize],
         config: &BaselineConfig,
+    ) -> Result<Self, BaselineError> {
+        Self::fit_with_lexicon(texts, labels, config, None)
+    }
+
+    /// [`Self::fit`] with each text's three lexicon features (from `lexicon`'s valences of its
+    /// words) appended to its TF-IDF features.
+    pub fn fit_with_lexicon(
+        texts: &[String],
+        labels: &[usize],
+        config: &BaselineConfig,
+        lexicon: Option<ValenceTagger>,
     ) -> Result<Self, BaselineError> {
         if texts.len() != labels.len() {
             return Err(BaselineError::LabelCount {
@@ -281,17 +297,23 @@ impl TfidfLogReg {
                 config.min_df
             )));
         }
-        let rows: Vec<SparseRow> = keys
+        let mut rows: Vec<SparseRow> = keys
             .par_iter()
             .map(|k| vectorizer.transform_keys(k))
             .collect();
         drop(keys);
+        if let Some(tagger) = &lexicon {
+            rows.par_iter_mut().zip(texts).for_each(|(row, text)| {
+                append_lexicon(row, tagger, &vectorizer, text);
+            });
+        }
         let targets: Vec<f64> = labels.iter().map(|&l| l as f64).collect();
+        let extra = if lexicon.is_some() { 3 } else { 0 };
         let objective = Objective {
             rows: &rows,
             targets: &targets,
             c: config.c,
-            dim: vectorizer.num_features(),
+            dim: vectorizer.num_features() + extra,
         };
         let (params, iterations) = lbfgs(&objective, config.max_iter);
         let bias = params[objective.dim];
@@ -299,6 +321,7 @@ impl TfidfLogReg {
         weights.truncate(objective.dim);
         Ok(Self {
             vectorizer,
+            lexicon,
             weights,
             bias,
             iterations,
@@ -312,7 +335,10 @@ impl TfidfLogReg {
 
     /// P(positive | text).
     pub fn predict_proba(&self, text: &str) -> f64 {
-        let row = self.vectorizer.transform(text);
+        let mut row = self.vectorizer.transform(text);
+        if let Some(tagger) = &self.lexicon {
+            append_lexicon(&mut row, tagger, &self.vectorizer, text);
+        }
         sigmoid(self.bias + dot(&self.weights, &row))
     }
 
@@ -339,6 +365,18 @@ impl TfidfLogReg {
             .count();
         correct as f64 / texts.len() as f64
     }
+}
+
+/// Appends the text's lexicon features after the TF-IDF features.
+fn append_lexicon(
+    row: &mut SparseRow,
+    tagger: &ValenceTagger,
+    vectorizer: &TfidfVectorizer,
+    text: &str,
+) {
+    let features = text_features(&tagger.word_valences(&vectorizer.tokens(text)));
+    let first = vectorizer.num_features() as u32;
+    row.extend((first..).zip(features));
 }
 
 fn sigmoid(z: f64) -> f64 {

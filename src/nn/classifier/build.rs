@@ -18,6 +18,7 @@ use crate::nn::params::DynList;
 use crate::nn::pooling::Pooling;
 use crate::nn::rnn::Rnn;
 use crate::nn::stack::RecurrentStack;
+use crate::nn::valence::{LexiconHead, ValenceChannel};
 
 /// The one encoder of a config, in the list of its kind (the other two stay empty).
 struct Encoders<E: Dtype, D: Device<E>> {
@@ -118,8 +119,12 @@ impl<E: Dtype, D: SequenceDevice<E>> Classifier<E, D> {
         }
         let mut rng = StdRng::seed_from_u64(dev.random_u64());
         let embedding = Embedding::new(dev, vocab_size, cfg.embedding_dim, &mut rng);
-        let encoders = Encoders::build(cfg, cfg.embedding_dim, dev, &mut rng);
+        // The valence channel is one more feature per token.
+        let token_width = cfg.embedding_dim + usize::from(cfg.valence_channel);
+        let encoders = Encoders::build(cfg, token_width, dev, &mut rng);
         let ngrams = ngram_branch(cfg, vocab_size, dev)?;
+        let valence = cfg.valence_channel.then(|| ValenceChannel::new(dev));
+        let lexicon_head = cfg.lexicon_head.then(|| LexiconHead::new(dev));
         Ok(Self {
             embedding,
             cnn: DynList::new(encoders.cnn),
@@ -127,6 +132,8 @@ impl<E: Dtype, D: SequenceDevice<E>> Classifier<E, D> {
             lstm: DynList::new(encoders.lstm),
             head: Head::new(dev, encoders.features, &mut rng),
             ngrams: DynList::new(ngrams),
+            valence: DynList::new(valence.into_iter().collect()),
+            lexicon_head: DynList::new(lexicon_head.into_iter().collect()),
             dropout: cfg.dropout,
             embedding_dropout: cfg.embedding_dropout,
             path: Path::Fastest,
@@ -147,6 +154,14 @@ impl<E: Dtype, D: SequenceDevice<E>> Classifier<E, D> {
     pub fn init_ngrams_from(&mut self, nb: &NaiveBayes) {
         if let Some(bag) = self.ngrams.items.first_mut() {
             bag.set_naive_bayes(nb);
+        }
+    }
+
+    /// Starts the lexicon head, if any, with the logit margin `coefficients · features` (see
+    /// [`LexiconHead::set_margin`]); a no-op without one.
+    pub fn init_lexicon_head(&mut self, coefficients: [f64; crate::nn::valence::LEXICON_FEATURES]) {
+        if let Some(head) = self.lexicon_head.items.first_mut() {
+            head.set_margin(coefficients);
         }
     }
 

@@ -39,10 +39,22 @@ impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Classifier<E, D> {
                     Self::module("rnn", |s| s.rnn.announce(), |s| s.rnn.announce_mut()),
                     Self::module("lstm", |s| s.lstm.announce(), |s| s.lstm.announce_mut()),
                     Self::module("head", |s| &s.head, |s| &mut s.head),
-                    Self::module(
-                        "ngrams",
-                        |s| s.ngrams.announce(),
-                        |s| s.ngrams.announce_mut(),
+                    (
+                        Self::module(
+                            "ngrams",
+                            |s| s.ngrams.announce(),
+                            |s| s.ngrams.announce_mut(),
+                        ),
+                        Self::module(
+                            "valence",
+                            |s| s.valence.announce(),
+                            |s| s.valence.announce_mut(),
+                        ),
+                        Self::module(
+                            "lexicon_head",
+                            |s| s.lexicon_head.announce(),
+                            |s| s.lexicon_head.announce_mut(),
+                        ),
                     ),
                 ),
                 (
@@ -60,7 +72,10 @@ impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Classifier<E, D> {
                     ),
                 ),
             ),
-            |((embedding, cnn, rnn, lstm, head, ngrams), (dropout, embedding_dropout))| {
+            |(
+                (embedding, cnn, rnn, lstm, head, (ngrams, valence, lexicon_head)),
+                (dropout, embedding_dropout),
+            )| {
                 Classifier {
                     embedding,
                     cnn,
@@ -68,6 +83,8 @@ impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Classifier<E, D> {
                     lstm,
                     head,
                     ngrams,
+                    valence,
+                    lexicon_head,
                     dropout,
                     embedding_dropout,
                     path: Path::Fastest,

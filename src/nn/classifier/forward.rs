@@ -98,7 +98,7 @@ impl<E: Dtype, D: SequenceDevice<E>> Classifier<E, D> {
             features
         };
         let logits = self.head.forward(features);
-        match self.ngrams.items.first() {
+        let logits = match self.ngrams.items.first() {
             None => logits,
             Some(bag) => {
                 // Both halves need gradients: the bag records on the tape, the encoder's
@@ -107,6 +107,14 @@ impl<E: Dtype, D: SequenceDevice<E>> Classifier<E, D> {
                 let vocab = self.embedding.vocab();
                 let wide = bag.forward(&ids, &batch.lengths, batch.seq_len, vocab, tape);
                 wide + deep.retaped::<T>()
+            }
+        };
+        match self.lexicon_head.items.first() {
+            None => logits,
+            Some(head) => {
+                let (rest, tape) = logits.split_tape();
+                let lexicon = head.forward(&batch.valence, &batch.lengths, batch.seq_len, tape);
+                lexicon + rest.retaped::<T>()
             }
         }
     }
@@ -124,17 +132,22 @@ impl<E: Dtype, D: SequenceDevice<E>> Classifier<E, D> {
         let lengths = &batch.lengths;
         let emb_dropout = train && self.embedding_dropout > 0.0;
         let path = self.path;
+        let valence = self.valence.items.first();
         let embed = |tape: T| {
             let weight = self.embedding.weight.clone().put_tape(tape);
             let x = D::embed(weight, ids, b, t, path);
-            if emb_dropout {
+            let x = if emb_dropout {
                 x.dropout(self.embedding_dropout)
             } else {
                 x
+            };
+            match valence {
+                Some(channel) => channel.append(x, &batch.valence),
+                None => x,
             }
         };
         if let Some(cnn) = self.cnn.items.first() {
-            if emb_dropout || D::is_fused(path) {
+            if emb_dropout || valence.is_some() || D::is_fused(path) {
                 cnn.forward_path(embed(tape), lengths, path)
             } else {
                 // Op-by-op: gather each window from the table (no embedded copy).

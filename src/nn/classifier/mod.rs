@@ -1,5 +1,6 @@
 //! A sentiment classifier: embedding → encoder (CNN, RNN or LSTM stack) → dropout → linear,
-//! plus, optionally, the scores of a bag of n-grams ([`super::ngram`]) added to the logits.
+//! plus, optionally, the scores of a bag of n-grams ([`super::ngram`]) added to the logits, and
+//! prior valence from a lexicon ([`super::valence`]) beside the embeddings and into the logits.
 //!
 //! - [`build`](self::build): construction from a [`ModelConfig`](super::config::ModelConfig).
 //! - [`forward`](self::forward): the forward passes (training, inference, traced states).
@@ -25,6 +26,7 @@ use super::pooling::Pooling;
 use super::rnn::Rnn;
 use super::sequence_layer::SequenceLayer;
 use super::stack::RecurrentStack;
+use super::valence::{LexiconHead, ValenceChannel};
 
 pub use forward::{Traced, state_grad_norms};
 pub use settings::ClassifierError;
@@ -50,8 +52,8 @@ impl<E: Dtype, D: SequenceDevice<E>, L: SequenceLayer<E, D>> RecurrentEncoder<E,
     }
 }
 
-/// Embedding, exactly one encoder (the other lists are empty), dropout, the output layer and
-/// at most one n-gram bag.
+/// Embedding, exactly one encoder (the other lists are empty), dropout, the output layer, at
+/// most one n-gram bag, and at most one valence channel and one lexicon head.
 ///
 /// A dfdx `TensorCollection`: `alloc_grads`, `zero_grads`, `num_trainable_params`, the
 /// optimizers and safetensors save/load work on the whole model.
@@ -64,6 +66,10 @@ pub struct Classifier<E: Dtype, D: Device<E>> {
     pub head: Head<E, D>,
     /// The optional bag-of-n-grams branch (empty list: none).
     pub ngrams: DynList<NgramBag<E, D>>,
+    /// The optional valence channel beside the embeddings (empty list: none).
+    pub valence: DynList<ValenceChannel<E, D>>,
+    /// The optional head over text-level valence features (empty list: none).
+    pub lexicon_head: DynList<LexiconHead<E, D>>,
     /// Dropout on the encoder's features (training only).
     pub dropout: f64,
     /// Dropout on the embedded tokens (training only).

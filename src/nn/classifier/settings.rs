@@ -37,6 +37,12 @@ pub enum ClassifierError {
     /// A token id outside the embedding table.
     #[error("token id {id} ≥ vocabulary size {vocab}")]
     TokenOutOfVocab { id: u32, vocab: usize },
+    /// The model reads a valence per token, and the batch has another number of them.
+    #[error(
+        "the model reads each token's valence: expected {expected} valences (one per id), \
+         got {got} (tag the batch with data::valence)"
+    )]
+    ValenceShape { expected: usize, got: usize },
 }
 
 impl<E: Dtype, D: SequenceDevice<E>> Classifier<E, D> {
@@ -97,6 +103,13 @@ impl<E: Dtype, D: SequenceDevice<E>> Classifier<E, D> {
         let vocab = self.embedding.vocab();
         if let Some(&id) = batch.ids.iter().find(|&&id| id as usize >= vocab) {
             return Err(ClassifierError::TokenOutOfVocab { id, vocab });
+        }
+        let reads_valence = !self.valence.items.is_empty() || !self.lexicon_head.items.is_empty();
+        if reads_valence && batch.valence.len() != batch.ids.len() {
+            return Err(ClassifierError::ValenceShape {
+                expected: batch.ids.len(),
+                got: batch.valence.len(),
+            });
         }
         Ok(())
     }

@@ -46,8 +46,8 @@ fn handed_in_paragraph(out: &mut String, yelp: &YelpResult) {
          `Yelp/reviews.txt` and was scored on the {} labeled Yelp/dev sentences (column \"Yelp/dev accuracy\"), and \
          this question also trains the IMDb→Yelp recipe (`study::yelp`, ablated below). The handed-in \
          `yelp_predictions.txt` comes from the candidate with the best Yelp/dev accuracy (a leaderboard pick among \
-         finished models; for the study's models, the one with the best mean over seeds, at its seed with the best IMDb \
-         validation accuracy): {} (seed {}){}. It has {} lines, {:.1}% predicted positive (the file is half positive). \
+         finished models; each at its seed with the best IMDb validation accuracy, for the study's models the one with \
+         the best mean over seeds): {} (seed {}){}. It has {} lines, {:.1}% predicted positive (the file is half positive). \
          It reaches {}% on Yelp/dev, {} {} its IMDb test accuracy of {}%: {}\n",
         yelp.dev_count,
         yelp.model,
@@ -86,7 +86,8 @@ fn seeds_paragraph(out: &mut String, yelp: &YelpResult) {
     let _ = writeln!(
         out,
         "Over its {} seeds ({}) the handed-in model's recipe reaches {}% on Yelp/dev and {}% on IMDb test; \
-         handing in its best seed is the leaderboard pick, so the mean is the number to expect from a rerun.\n",
+         the seed handed in is the one with the best IMDb validation accuracy (never picked on Yelp), so the mean \
+         is the number to expect from a rerun.\n",
         yelp.seed_runs.len(),
         seeds.join(", "),
         column(|run| run.1).percent(),

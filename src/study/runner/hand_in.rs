@@ -61,7 +61,8 @@ pub fn study_yelp_candidate(
 }
 
 /// The IMDb → Yelp recipe ([`crate::study::yelp`]), trained on IMDb only with each of the
-/// study's seeds (a run takes ~2.5 min); the seed with the best Yelp/dev accuracy labels Yelp.
+/// study's seeds (a run takes ~2.5 min); the seed with the best IMDb validation accuracy labels
+/// Yelp.
 /// Also returns each seed's time.
 pub fn recipe_yelp_candidate(
     options: &StudyOptions,

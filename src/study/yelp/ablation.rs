@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -11,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use super::budget::YelpBudget;
 use super::data::{RecipeSplits, YelpData};
 use super::recipe::{YelpModel, YelpRecipe};
+use crate::data::lexicon::Lexicon;
+use crate::data::valence::ValenceTagger;
 use crate::study::baseline::{BaselineConfig, TfidfLogReg};
 use crate::study::format;
 use crate::train::metrics::{read_csv, write_csv};
@@ -48,15 +51,31 @@ pub struct YelpRun {
     pub total_seconds: f64,
 }
 
-/// The TF-IDF + logistic regression anchor, trained on the same IMDb reviews.
-pub fn fit_anchor(budget: &YelpBudget, data: &YelpData) -> Result<YelpRun> {
+/// The TF-IDF + logistic regression anchor, trained on the same IMDb reviews; with
+/// `lexicon`, each text's three lexicon features (with VADER's negation scope) join its
+/// TF-IDF features.
+pub fn fit_anchor(
+    budget: &YelpBudget,
+    data: &YelpData,
+    lexicon: Option<&Arc<Lexicon>>,
+) -> Result<YelpRun> {
     let start = Instant::now();
     let RecipeSplits { train, test, .. } = data.recipe_splits(budget, false)?;
-    let lr = TfidfLogReg::fit(&train.texts, &train.labels, &BaselineConfig::default())?;
+    let tagger = lexicon.map(|lex| ValenceTagger::new(lex.clone(), true));
+    let config = BaselineConfig::default();
+    let lr = TfidfLogReg::fit_with_lexicon(&train.texts, &train.labels, &config, tagger)?;
     let train_seconds = start.elapsed().as_secs_f64();
+    let with = if lexicon.is_some() {
+        " + lexicon features"
+    } else {
+        ""
+    };
     Ok(YelpRun {
-        label: format!("TF-IDF LR anchor [{}]", budget.describe_reviews()),
-        switches: "norm+ uni+bigrams".into(),
+        label: format!("TF-IDF LR anchor{with} [{}]", budget.describe_reviews()),
+        switches: format!(
+            "norm+ uni+bigrams{}",
+            if with.is_empty() { "" } else { " lex[neg]" }
+        ),
         seed: 0,
         yelp_dev: lr.accuracy(&data.yelp_dev.texts, &data.yelp_dev.labels) as f32,
         imdb_test: lr.accuracy(&test.texts, &test.labels) as f32,
@@ -94,6 +113,33 @@ pub fn ablation_recipes(full: &YelpRecipe, budget: &YelpBudget) -> Vec<(String, 
             off("cross-fitting (in-sample filter ratios)", &|r| {
                 r.cross_fit_filter = false
             });
+        }
+    }
+    let lexicon = &full.lexicon;
+    if lexicon.any() {
+        off("lexicon", &|r| r.lexicon = Default::default());
+        // Each part alone, where more than one acts (else "− lexicon" is that row).
+        let with_bag_prior = lexicon.bag_prior && full.ngram_bag;
+        let with_negation = lexicon.negation_scope && lexicon.reads_valence();
+        let acting = [
+            lexicon.valence_channel,
+            lexicon.head,
+            with_bag_prior,
+            with_negation,
+        ];
+        if acting.iter().filter(|&&on| on).count() > 1 {
+            if lexicon.valence_channel {
+                off("valence channel", &|r| r.lexicon.valence_channel = false);
+            }
+            if lexicon.head {
+                off("lexicon head", &|r| r.lexicon.head = false);
+            }
+            if with_bag_prior {
+                off("lexicon prior in the bag", &|r| r.lexicon.bag_prior = false);
+            }
+            if with_negation {
+                off("negation scope", &|r| r.lexicon.negation_scope = false);
+            }
         }
     }
     if full.more_imdb && budget.train_reviews == 0 {

@@ -1,9 +1,12 @@
 //! The texts a recipe reads (IMDb for training and testing, Yelp only for scoring and
 //! labeling) and the subsets a budget takes of them.
 
+use std::sync::Arc;
+
 use anyhow::{Context, Result};
 
 use super::budget::YelpBudget;
+use crate::data::lexicon::{Lexicon, load_vader};
 use crate::data::{Corpus, DataRoot, LabeledSplit, stratified_split};
 
 /// The texts a run reads, loaded once.
@@ -18,6 +21,9 @@ pub struct YelpData {
     /// `aclImdb/{train,test}` together, for recipes with [`YelpRecipe::more_imdb`] (loaded by
     /// [`Self::with_acl_imdb`]).
     pub acl_imdb: Option<LabeledSplit>,
+    /// The VADER sentiment lexicon, for recipes that use it (loaded by
+    /// [`Self::with_lexicon`]).
+    pub lexicon: Option<Arc<Lexicon>>,
 }
 
 impl YelpData {
@@ -29,7 +35,22 @@ impl YelpData {
             yelp_dev: root.labeled(Corpus::YelpDev)?,
             yelp_reviews: root.yelp_reviews()?.texts,
             acl_imdb: None,
+            lexicon: None,
         })
+    }
+
+    /// Also reads the VADER lexicon for `root` (downloading it when missing).
+    pub fn with_lexicon(mut self, root: &DataRoot) -> Result<Self> {
+        self.lexicon = Some(Arc::new(load_vader(root)?));
+        Ok(self)
+    }
+
+    /// The lexicon, or an error saying it was not loaded.
+    pub fn lexicon(&self) -> Result<&Arc<Lexicon>> {
+        self.lexicon.as_ref().context(
+            "the recipe uses the sentiment lexicon, but it was not loaded \
+             (YelpData::with_lexicon; expected lexicons/vader/vader_lexicon.txt)",
+        )
     }
 
     /// Also reads `aclImdb/train` and `aclImdb/test` (one pool) under `root`.
@@ -152,6 +173,7 @@ mod tests {
                 ],
                 &[1, 1, 1, 0, 0, 1],
             )),
+            lexicon: None,
         };
         let val = data.imdb_train.subset(&[1]);
         let extra = data.extra_imdb(&[&data.imdb_test, &val]).unwrap();

@@ -10,9 +10,10 @@ use dfdx::prelude::*;
 use super::ablation::YelpRun;
 use super::budget::YelpBudget;
 use super::data::{RecipeSplits, YelpData};
+use super::lexicon::{BatchTagger, tag_all, with_bag_prior};
 use super::piece_filter::{agreeing_pieces, cross_fit_scorers, piece_scores, retain_kept};
 use super::recipe::{YelpModel, YelpRecipe};
-use super::score::{ScoringSets, eval_batches, normalize_all};
+use super::score::{ScoringSets, SetEncoder, eval_batches, normalize_all};
 use crate::data::augment::{epoch_sequences, sentence_pieces};
 use crate::data::{
     Batch, DataLoader, LabeledSplit, LoaderConfig, LoaderError, Truncation, YelpStyleNormalizer,
@@ -61,6 +62,8 @@ fn model_config(recipe: &YelpRecipe, budget: &YelpBudget) -> ModelConfig {
     if recipe.ngram_bag {
         c.ngram_buckets = ngram_buckets(budget);
     }
+    c.valence_channel = recipe.lexicon.valence_channel;
+    c.lexicon_head = recipe.lexicon.head;
     c
 }
 
@@ -146,6 +149,10 @@ struct Fit<'a> {
     tok: &'a Tokenizer,
     seed: u64,
     label: &'a str,
+    /// The bag's starting ratios when they differ from the training set's (lexicon prior).
+    bag_start: Option<&'a NaiveBayes>,
+    /// Tags batches with valence when the model reads it.
+    tagger: Option<&'a BatchTagger>,
 }
 
 impl Fit<'_> {
@@ -156,8 +163,11 @@ impl Fit<'_> {
         let dev = Cpu::seed_from_u64(seed);
         let cfg = model_config(self.recipe, budget);
         let mut model = Classifier::<f32, Cpu>::new(&cfg, tok.vocab_size(), &dev)?;
-        if let Some(nb) = &set.naive_bayes {
+        if let Some(nb) = self.bag_start.or(set.naive_bayes.as_ref()) {
             model.init_ngrams_from(nb);
+        }
+        if let (true, Some(tagger)) = (self.recipe.lexicon.head, self.tagger) {
+            model.init_lexicon_head(tagger.head_start(&set.ids, &set.labels));
         }
         let mut trainer = Trainer::new(TrainConfig {
             lr: budget.lr,
@@ -194,7 +204,10 @@ impl Fit<'_> {
                 seed,
                 e,
             );
-            DataLoader::new(&seqs, Some(&set.labels), loader_config.clone()).map(|l| l.epoch(e))
+            let mut batches =
+                DataLoader::new(&seqs, Some(&set.labels), loader_config.clone())?.epoch(e);
+            tag_all(self.tagger, &mut batches);
+            Ok(batches)
         };
         let t_train = Instant::now();
         let outcome = trainer.fit(&mut model, epoch_batches, val)?;
@@ -221,6 +234,10 @@ pub struct PreparedRecipe<'a> {
     budget: &'a YelpBudget,
     tok: Tokenizer,
     set: TrainingSet,
+    /// Tags batches with valence when the model reads it.
+    tagger: Option<BatchTagger>,
+    /// The bag's starting ratios when the lexicon prior changes them.
+    bag_start: Option<NaiveBayes>,
     val_batches: Vec<Batch>,
     scoring: ScoringSets,
     /// Seconds the preparation took (part of every seed's total).
@@ -248,13 +265,33 @@ impl<'a> PreparedRecipe<'a> {
         let tok = train_tokenizer(&train_reviews, budget.vocab_size)
             .context("training the IMDb tokenizer")?;
         let set = TrainingSet::build(recipe, budget, &tok, &train, train_reviews)?;
-        let val_batches = validation_batches(&tok, &norm, &val, budget)?;
-        let scoring = ScoringSets::new(&tok, &norm, budget, &test, data, sentence_scores)?;
+        let lexicon = if recipe.lexicon.any() {
+            Some(data.lexicon()?)
+        } else {
+            None
+        };
+        let tagger = lexicon.and_then(|lex| BatchTagger::new(lex, &tok, &recipe.lexicon));
+        let bag_start = match (lexicon, &set.naive_bayes) {
+            (Some(lex), Some(nb)) if recipe.lexicon.bag_prior && recipe.ngram_bag => {
+                Some(with_bag_prior(nb, &tok, lex).0)
+            }
+            _ => None,
+        };
+        let mut val_batches = validation_batches(&tok, &norm, &val, budget)?;
+        tag_all(tagger.as_ref(), &mut val_batches);
+        let encoder = SetEncoder {
+            tok: &tok,
+            budget,
+            tagger: tagger.as_ref(),
+        };
+        let scoring = ScoringSets::new(&encoder, &norm, &test, data, sentence_scores)?;
         Ok(Self {
             recipe,
             budget,
             tok,
             set,
+            tagger,
+            bag_start,
             val_batches,
             scoring,
             seconds: start.elapsed().as_secs_f64(),
@@ -276,6 +313,8 @@ impl<'a> PreparedRecipe<'a> {
             tok: &self.tok,
             seed,
             label,
+            bag_start: self.bag_start.as_ref(),
+            tagger: self.tagger.as_ref(),
         };
         let trained = fit.train(&self.set, &self.val_batches, &scratch)?;
         let scores = self.scoring.score(&trained.model);

@@ -13,6 +13,8 @@ mod ablation;
 mod budget;
 mod data;
 mod fit;
+mod head_start;
+mod lexicon;
 mod piece_filter;
 mod recipe;
 mod run;
@@ -24,5 +26,6 @@ pub use ablation::{
 pub use budget::YelpBudget;
 pub use data::YelpData;
 pub use fit::{FittedRecipe, PreparedRecipe, fit_recipe};
+pub use lexicon::{BAG_PRIOR_PSEUDO_COUNT, LexiconSwitches};
 pub use recipe::{YelpModel, YelpRecipe};
 pub use run::{YelpOutcome, YelpStudyOptions, run_yelp_study, write_predictions};

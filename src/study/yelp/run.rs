@@ -1,5 +1,5 @@
-//! Runs a recipe over seeds (and optionally its ablation) and writes the labels of its best
-//! seed.
+//! Runs a recipe over seeds (and optionally its ablation) and writes the labels of the seed
+//! with the best IMDb validation accuracy (never chosen on Yelp).
 
 use std::path::{Path, PathBuf};
 
@@ -70,7 +70,8 @@ impl YelpStudyOptions {
 /// The outcome of [`run_yelp_study`].
 #[derive(Clone, Debug)]
 pub struct YelpOutcome {
-    /// The run whose predictions were written (best Yelp/dev among the chosen recipe's seeds).
+    /// The run whose predictions were written: the recipe's seed with the best IMDb
+    /// validation accuracy (the first on a tie).
     pub chosen: YelpRun,
     /// The chosen run's errors on Yelp/dev.
     pub chosen_errors: YelpDevErrors,
@@ -89,12 +90,16 @@ fn log_run(r: &YelpRun) {
 }
 
 /// Trains the recipe (each seed), optionally the ablation, and writes either
-/// `out_dir/yelp_predictions.txt` from the best seed or, with the ablation,
+/// `out_dir/yelp_predictions.txt` from the seed with the best IMDb validation accuracy or,
+/// with the ablation,
 /// `out_dir/yelp_ablation.csv` (its reduced-budget labels go to the temporary folder).
 pub fn run_yelp_study(opts: &YelpStudyOptions) -> Result<YelpOutcome> {
     let mut data = YelpData::load(&opts.data_root)?;
     if opts.recipe.more_imdb {
         data = data.with_acl_imdb(&opts.data_root)?;
+    }
+    if opts.recipe.lexicon.any() {
+        data = data.with_lexicon(&opts.data_root)?;
     }
     let mut runs = Vec::new();
     let mut best: Option<FittedRecipe> = None;
@@ -104,9 +109,10 @@ pub fn run_yelp_study(opts: &YelpStudyOptions) -> Result<YelpOutcome> {
         let f = prepared.fit(seed, &label)?;
         log_run(&f.run);
         runs.push(f.run.clone());
+        // Seeds are chosen on IMDb validation, never on Yelp.
         if best
             .as_ref()
-            .is_none_or(|b| f.run.yelp_dev > b.run.yelp_dev)
+            .is_none_or(|b| f.run.imdb_val > b.run.imdb_val)
         {
             best = Some(f);
         }
@@ -129,9 +135,13 @@ pub fn run_yelp_study(opts: &YelpStudyOptions) -> Result<YelpOutcome> {
                 runs.push(run);
             }
         }
-        let anchor = fit_anchor(&opts.budget, &data)?;
-        log_run(&anchor);
-        runs.push(anchor);
+        // The anchor without, and (when the recipe reads it) with, the lexicon features.
+        let lexicons = std::iter::once(None).chain(data.lexicon.as_ref().map(Some));
+        for lexicon in lexicons {
+            let anchor = fit_anchor(&opts.budget, &data, lexicon)?;
+            log_run(&anchor);
+            runs.push(anchor);
+        }
     }
     // An ablation's model has the smaller budget: its labels must not replace the handed-in
     // file, so they go to the temporary folder.

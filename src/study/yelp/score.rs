@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use super::budget::YelpBudget;
 use super::data::YelpData;
+use super::lexicon::{BatchTagger, tag_all};
 use crate::data::augment::{Pieces, sentence_pieces};
 use crate::data::{Batch, DataLoader, LabeledSplit, LoaderConfig, Truncation, YelpStyleNormalizer};
 use crate::nn::classifier::Classifier;
@@ -67,16 +68,15 @@ struct Scored {
 }
 
 impl Scored {
-    /// `normalized` texts encoded and cut to `max_len` tokens.
-    fn new(
-        tok: &Tokenizer,
-        normalized: &[String],
-        max_len: usize,
-        budget: &YelpBudget,
-    ) -> Result<Self> {
+    /// `normalized` texts encoded and cut to `max_len` tokens (tagged with valence when the
+    /// model reads it).
+    fn new(encoder: &SetEncoder, normalized: &[String], max_len: usize) -> Result<Self> {
+        let tok = encoder.tok;
         let ids = tok.encode_batch_for_model(normalized, Some(max_len))?;
+        let mut batches = eval_batches(&ids, None, encoder.budget, max_len, tok.pad_id())?;
+        tag_all(encoder.tagger, &mut batches);
         Ok(Self {
-            batches: eval_batches(&ids, None, budget, max_len, tok.pad_id())?,
+            batches,
             len: ids.len(),
         })
     }
@@ -85,6 +85,14 @@ impl Scored {
     fn probabilities(&self, model: &Classifier<f32, Cpu>) -> Vec<f32> {
         probabilities(model, &self.batches, self.len)
     }
+}
+
+/// How a recipe turns texts into scoring batches.
+pub(super) struct SetEncoder<'a> {
+    pub tok: &'a Tokenizer,
+    pub budget: &'a YelpBudget,
+    /// Tags batches with valence when the model reads it.
+    pub tagger: Option<&'a BatchTagger>,
 }
 
 /// What a trained recipe is scored on: IMDb test reviews whole (and, when asked for, as the
@@ -116,27 +124,24 @@ pub(super) struct Scores {
 impl ScoringSets {
     /// Encodes every set once; the test reviews' sentences only with `sentences`.
     pub fn new(
-        tok: &Tokenizer,
+        encoder: &SetEncoder,
         norm: &YelpStyleNormalizer,
-        budget: &YelpBudget,
         test: &LabeledSplit,
         data: &YelpData,
         sentences: bool,
     ) -> Result<Self> {
+        let budget = encoder.budget;
         let (review_len, sentence_len) = (budget.review_max_len, budget.sentence_max_len);
         let test_sentences = if sentences {
             let pieces = sentence_pieces(&test.texts, &test.labels, norm);
-            Some((
-                Scored::new(tok, &pieces.texts, sentence_len, budget)?,
-                pieces,
-            ))
+            Some((Scored::new(encoder, &pieces.texts, sentence_len)?, pieces))
         } else {
             None
         };
         let yelp =
-            |texts: &[String]| Scored::new(tok, &normalize_all(norm, texts), sentence_len, budget);
+            |texts: &[String]| Scored::new(encoder, &normalize_all(norm, texts), sentence_len);
         Ok(Self {
-            test: Scored::new(tok, &normalize_all(norm, &test.texts), review_len, budget)?,
+            test: Scored::new(encoder, &normalize_all(norm, &test.texts), review_len)?,
             test_labels: test.labels.clone(),
             test_sentences,
             yelp_dev: yelp(&data.yelp_dev.texts)?,
