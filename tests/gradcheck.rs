@@ -314,6 +314,16 @@ fn recurrent_classifier_gradients_for_every_pooling() {
     }
 }
 
+/// A CNN or LSTM classifier small enough for finite differences: width 2 everywhere.
+fn tiny_config(kind: ModelKind) -> ModelConfig {
+    let mut cfg = ModelConfig::new(kind);
+    cfg.embedding_dim = 2;
+    cfg.hidden_size = 2;
+    cfg.kernel_widths = vec![2];
+    cfg.channels = 2;
+    cfg
+}
+
 #[test]
 fn ngram_branch_gradients_reach_both_halves() {
     let dev = Dev::seed_from_u64(9);
@@ -322,11 +332,7 @@ fn ngram_branch_gradients_reach_both_halves() {
     let mut b = batch(&[5, 2, 4], 5, 3, &mut rng);
     b.ids[..4].copy_from_slice(&[1, 2, 1, 2]);
     for kind in [ModelKind::Cnn, ModelKind::Lstm] {
-        let mut cfg = ModelConfig::new(kind);
-        cfg.embedding_dim = 2;
-        cfg.hidden_size = 2;
-        cfg.kernel_widths = vec![2];
-        cfg.channels = 2;
+        let mut cfg = tiny_config(kind);
         cfg.ngram_buckets = 7;
         let mut model = Classifier::<f64, Dev>::new(&cfg, 3, &dev).unwrap();
         let table: Vec<f64> = (0..14).map(|_| rng.gen_range(-1.0..1.0)).collect();
@@ -346,11 +352,7 @@ fn valence_channel_and_lexicon_head_gradients() {
         .map(|_| rng.gen_range(-4.0f32..4.0))
         .collect();
     for kind in [ModelKind::Cnn, ModelKind::Lstm] {
-        let mut cfg = ModelConfig::new(kind);
-        cfg.embedding_dim = 2;
-        cfg.hidden_size = 2;
-        cfg.kernel_widths = vec![2];
-        cfg.channels = 2;
+        let mut cfg = tiny_config(kind);
         cfg.valence_channel = true;
         cfg.lexicon_head = true;
         let mut model = Classifier::<f64, Dev>::new(&cfg, 4, &dev).unwrap();

@@ -22,6 +22,7 @@ use crate::nn::classifier::Classifier;
 use crate::nn::config::{ModelConfig, ModelKind};
 use crate::nn::ngram::NaiveBayes;
 use crate::nn::pooling::Aggregation;
+use crate::nn::valence::LEXICON_FEATURES;
 use crate::study::prepare::train_tokenizer;
 use crate::study::yelp_errors::YelpDevErrors;
 use crate::tokenizer::Tokenizer;
@@ -153,6 +154,8 @@ struct Fit<'a> {
     bag_start: Option<&'a NaiveBayes>,
     /// Tags batches with valence when the model reads it.
     tagger: Option<&'a BatchTagger>,
+    /// The lexicon head's starting coefficients (with the head on).
+    head_start: Option<[f64; LEXICON_FEATURES]>,
 }
 
 impl Fit<'_> {
@@ -166,8 +169,8 @@ impl Fit<'_> {
         if let Some(nb) = self.bag_start.or(set.naive_bayes.as_ref()) {
             model.init_ngrams_from(nb);
         }
-        if let (true, Some(tagger)) = (self.recipe.lexicon.head, self.tagger) {
-            model.init_lexicon_head(tagger.head_start(&set.ids, &set.labels));
+        if let Some(coefficients) = self.head_start {
+            model.init_lexicon_head(coefficients);
         }
         let mut trainer = Trainer::new(TrainConfig {
             lr: budget.lr,
@@ -238,6 +241,8 @@ pub struct PreparedRecipe<'a> {
     tagger: Option<BatchTagger>,
     /// The bag's starting ratios when the lexicon prior changes them.
     bag_start: Option<NaiveBayes>,
+    /// The lexicon head's starting coefficients, fit once on the training examples.
+    head_start: Option<[f64; LEXICON_FEATURES]>,
     val_batches: Vec<Batch>,
     scoring: ScoringSets,
     /// Seconds the preparation took (part of every seed's total).
@@ -277,6 +282,10 @@ impl<'a> PreparedRecipe<'a> {
             }
             _ => None,
         };
+        let head_start = match &tagger {
+            Some(tagger) if recipe.lexicon.head => Some(tagger.head_start(&set.ids, &set.labels)),
+            _ => None,
+        };
         let mut val_batches = validation_batches(&tok, &norm, &val, budget)?;
         tag_all(tagger.as_ref(), &mut val_batches);
         let encoder = SetEncoder {
@@ -292,6 +301,7 @@ impl<'a> PreparedRecipe<'a> {
             set,
             tagger,
             bag_start,
+            head_start,
             val_batches,
             scoring,
             seconds: start.elapsed().as_secs_f64(),
@@ -314,6 +324,7 @@ impl<'a> PreparedRecipe<'a> {
             seed,
             label,
             bag_start: self.bag_start.as_ref(),
+            head_start: self.head_start,
             tagger: self.tagger.as_ref(),
         };
         let trained = fit.train(&self.set, &self.val_batches, &scratch)?;
