@@ -52,12 +52,18 @@ struct Args {
     /// Data root (default: env SENTIMENT_RNN_DATA, else ./datasets).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Seeds trained at once (default: 2 where there are 2 cores or more).
+    #[arg(long)]
+    jobs: Option<usize>,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let mut opts = YelpStudyOptions::new(data_root(args.data_dir.as_deref()), &args.out_dir);
     opts.seeds = args.seeds;
+    if let Some(jobs) = args.jobs {
+        opts.jobs = jobs;
+    }
     opts.ablation = !args.recipe_only;
     if opts.ablation {
         // Each ingredient off from the handed-in recipe, at the smaller budget.

@@ -9,6 +9,7 @@ use clap::Parser;
 use sentiment_rnn::report::figures::{FigurePlan, write_figures};
 use sentiment_rnn::report::markdown::{ReportInputs, write_report};
 use sentiment_rnn::study::experiments::{self, Question, names};
+use sentiment_rnn::study::jobs::default_jobs;
 use sentiment_rnn::study::results::StudyResults;
 use sentiment_rnn::study::runner::{StudyOptions, run_study};
 
@@ -50,6 +51,10 @@ struct Args {
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
+    /// Training runs at once (default: 2 where there are 2 cores or more). One run keeps about
+    /// 1.5 cores busy; results do not depend on this.
+    #[arg(long)]
+    jobs: Option<usize>,
     /// Train nothing: redraw the figures and REPORT.md from the `results.json` of an earlier
     /// run in the output folder (picking up newer benchmark files); the run's numbers, command
     /// and wall time are kept.
@@ -121,6 +126,7 @@ fn main() -> anyhow::Result<()> {
         runs_dir: args.runs_dir,
         data_dir: args.data_dir,
         quiet: args.quiet,
+        jobs: args.jobs.unwrap_or_else(default_jobs),
         settings: args.settings,
         command,
     };

@@ -4,6 +4,7 @@ pub mod analysis;
 pub mod baseline;
 pub mod experiments;
 pub mod format;
+pub mod jobs;
 pub mod prepare;
 pub mod results;
 pub mod runner;

@@ -85,9 +85,12 @@ pub struct YelpResult {
     pub positive_fraction: f32,
     /// The same model's IMDb test accuracy, for contrast.
     pub imdb_test_accuracy: f32,
-    /// The candidates not handed in, with their Yelp/dev accuracy.
+    /// The parts of the VADER lexicon the handed-in model reads, in words (empty: none).
     #[serde(default)]
-    pub other_candidates: Vec<(String, f32)>,
+    pub lexicon_parts: Vec<String>,
+    /// Models shown beside the hand-in (never handed in), with their Yelp/dev accuracy.
+    #[serde(default, alias = "other_candidates")]
+    pub compared: Vec<(String, f32)>,
     /// Every seed the handed-in model was trained with: `(seed, Yelp/dev, IMDb test)`
     /// accuracies (the handed-in seed is one of them; empty for older results).
     #[serde(default)]

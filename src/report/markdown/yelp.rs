@@ -35,8 +35,8 @@ pub(super) fn yelp_section(out: &mut String, results: &StudyResults, all: &[Mode
 /// Which model was handed in and why, its predictions, and its Yelp/dev against IMDb test.
 fn handed_in_paragraph(out: &mut String, yelp: &YelpResult) {
     let gap = yelp.dev_accuracy as f64 - yelp.imdb_test_accuracy as f64;
-    let others: Vec<String> = yelp
-        .other_candidates
+    let compared: Vec<String> = yelp
+        .compared
         .iter()
         .map(|(model, accuracy)| format!("{model}: {}%", pct(*accuracy as f64, 2)))
         .collect();
@@ -45,17 +45,19 @@ fn handed_in_paragraph(out: &mut String, yelp: &YelpResult) {
         "No Yelp text enters any training, tokenizer or vocabulary. Every study model above labeled \
          `Yelp/reviews.txt` and was scored on the {} labeled Yelp/dev sentences (column \"Yelp/dev accuracy\"), and \
          this question also trains the IMDb→Yelp recipe (`study::yelp`, ablated below). The handed-in \
-         `yelp_predictions.txt` comes from the candidate with the best Yelp/dev accuracy (a leaderboard pick among \
-         finished models; each at its seed with the best IMDb validation accuracy, for the study's models the one with \
-         the best mean over seeds): {} (seed {}){}. It has {} lines, {:.1}% predicted positive (the file is half positive). \
-         It reaches {}% on Yelp/dev, {} {} its IMDb test accuracy of {}%: {}\n",
+         `yelp_predictions.txt` comes from that recipe, one model at its seed with the best IMDb validation \
+         accuracy (nothing is picked on Yelp): {} (seed {}){}. It has {} lines, {:.1}% predicted positive (the file is \
+         half positive). It reaches {}% on Yelp/dev, {} {} its IMDb test accuracy of {}%: {}\n",
         yelp.dev_count,
         yelp.model,
         yelp.seed,
-        if others.is_empty() {
+        if compared.is_empty() {
             String::new()
         } else {
-            format!(", against {}", others.join("; "))
+            format!(
+                "; for comparison, the study's best model on Yelp/dev, {}",
+                compared.join("; ")
+            )
         },
         yelp.predicted_lines,
         yelp.positive_fraction * 100.0,
@@ -69,6 +71,15 @@ fn handed_in_paragraph(out: &mut String, yelp: &YelpResult) {
             "the sentiment cues transfer well across the domains."
         }
     );
+    if !yelp.lexicon_parts.is_empty() {
+        let _ = writeln!(
+            out,
+            "**Outside knowledge.** The handed-in model reads the VADER sentiment lexicon (Hutto & Gilbert 2014, \
+             MIT license; words rated by humans, built from neither IMDb nor Yelp, used unedited): {}. \
+             The recipe without it is the \"− lexicon\" row of the ablation tables below.\n",
+            yelp.lexicon_parts.join(", ")
+        );
+    }
 }
 
 /// The handed-in recipe's mean over its seeds: what a rerun should expect.

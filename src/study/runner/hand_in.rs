@@ -1,17 +1,15 @@
-//! Question 8: which model's labels for `Yelp/reviews.txt` are handed in. The candidates are
-//! the study's best model on Yelp/dev and the IMDb → Yelp recipe; neither saw Yelp text.
+//! Question 8: the labels for `Yelp/reviews.txt` handed in come from the IMDb → Yelp recipe
+//! at its seed with the best IMDb validation accuracy; nothing is picked on Yelp. The study's
+//! best model on Yelp/dev is shown beside it.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 
 use super::StudyOptions;
-use super::model_run::{YELP_PREDICTIONS, run_dir};
+use super::model_run::YELP_PREDICTIONS;
 use crate::data::{Corpus, DataRoot};
-use crate::study::experiments::model_config;
-use crate::study::prepare::Prepared;
 use crate::study::results::{RunResult, YelpResult, summaries_of};
-use crate::study::settings::StudySettings;
 use crate::study::timing::RecipeRunTime;
 use crate::study::yelp::{YelpBudget, YelpStudyOptions, run_yelp_study, write_predictions};
 
@@ -22,42 +20,21 @@ pub struct YelpCandidate {
 }
 
 /// The study's model with the best mean Yelp/dev accuracy over its seeds (every run labeled
-/// `Yelp/reviews.txt`; none saw Yelp text), at its seed with the best IMDb validation accuracy.
-pub fn study_yelp_candidate(
-    runs: &[RunResult],
-    settings: &StudySettings,
-    data: &Prepared,
-    options: &StudyOptions,
-) -> anyhow::Result<Option<YelpCandidate>> {
-    let Some(best) = summaries_of(runs)
+/// `Yelp/reviews.txt`; none saw Yelp text), as `(name, Yelp/dev accuracy)` at its seed with the
+/// best IMDb validation accuracy: shown beside the hand-in, never handed in itself.
+pub fn study_yelp_comparison(runs: &[RunResult]) -> Option<(String, f32)> {
+    let best = summaries_of(runs)
         .into_iter()
         .filter(|m| m.yelp_dev.mean.is_finite())
-        .max_by(|a, b| a.yelp_dev.mean.total_cmp(&b.yelp_dev.mean))
-    else {
-        return Ok(None);
-    };
-    let model = best.model.as_str();
+        .max_by(|a, b| a.yelp_dev.mean.total_cmp(&b.yelp_dev.mean))?;
     let run = best
         .runs
         .iter()
-        .max_by(|a, b| a.val_accuracy.total_cmp(&b.val_accuracy))
-        .expect("a summary has runs");
-    let cfg = model_config(model, settings).context("no configuration for the chosen model")?;
-    Ok(Some(YelpCandidate {
-        result: YelpResult {
-            model: format!("the study's {model}"),
-            seed: run.seed,
-            dev_accuracy: run.yelp_dev_accuracy,
-            dev_count: data.yelp_dev.ids.len(),
-            predicted_lines: data.yelp_reviews.ids.len(),
-            positive_fraction: f32::NAN,
-            imdb_test_accuracy: run.test_accuracy,
-            other_candidates: Vec::new(),
-            seed_runs: Vec::new(),
-            dev_errors: None,
-        },
-        labels: run_dir(&options.runs_dir, model, &cfg, run.seed, settings).join(YELP_PREDICTIONS),
-    }))
+        .max_by(|a, b| a.val_accuracy.total_cmp(&b.val_accuracy))?;
+    Some((
+        format!("the study's {} (seed {})", best.model, run.seed),
+        run.yelp_dev_accuracy,
+    ))
 }
 
 /// The IMDb → Yelp recipe ([`crate::study::yelp`]), trained on IMDb only with each of the
@@ -74,6 +51,7 @@ pub fn recipe_yelp_candidate(
         opts.budget = YelpBudget::tiny();
     }
     opts.seeds = options.seeds.clone();
+    opts.jobs = options.jobs;
     // The report shows whole-review IMDb accuracy only.
     opts.sentence_scores = false;
     let out = run_yelp_study(&opts)?;
@@ -100,7 +78,14 @@ pub fn recipe_yelp_candidate(
             predicted_lines: out.predicted_lines,
             positive_fraction: out.positive_fraction,
             imdb_test_accuracy: out.chosen.imdb_test,
-            other_candidates: Vec::new(),
+            lexicon_parts: opts
+                .recipe
+                .lexicon
+                .parts()
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+            compared: Vec::new(),
             seed_runs,
             dev_errors: Some(out.chosen_errors),
         },
@@ -109,43 +94,33 @@ pub fn recipe_yelp_candidate(
     Ok((candidate, times))
 }
 
-/// Of the candidates, the one with the best Yelp/dev accuracy (a leaderboard pick among
-/// finished models, which the task allows) has its labels copied to
-/// `out_dir/yelp_predictions.txt`.
+/// Hands in the recipe's labels: copies them to `out_dir/yelp_predictions.txt`. The recipe
+/// was fixed before, and its seed picked on IMDb validation; `compared` (models shown beside it)
+/// only enters the report.
 pub fn hand_in_yelp(
-    candidates: Vec<YelpCandidate>,
+    recipe: YelpCandidate,
+    compared: Vec<(String, f32)>,
     options: &StudyOptions,
 ) -> anyhow::Result<YelpResult> {
-    let others: Vec<(String, f32)> = candidates
-        .iter()
-        .map(|c| (c.result.model.clone(), c.result.dev_accuracy))
-        .collect();
-    let best = candidates
-        .into_iter()
-        .max_by(|a, b| a.result.dev_accuracy.total_cmp(&b.result.dev_accuracy))
-        .context("question 8 needs a model that labeled Yelp/reviews.txt")?;
-    let text = std::fs::read_to_string(&best.labels).with_context(|| {
+    let text = std::fs::read_to_string(&recipe.labels).with_context(|| {
         format!(
             "{}: the Yelp labels are missing (delete the run's folder to retrain it)",
-            best.labels.display()
+            recipe.labels.display()
         )
     })?;
     let labels: Vec<usize> = text.lines().map(|l| usize::from(l == "1")).collect();
     anyhow::ensure!(
-        labels.len() == best.result.predicted_lines,
+        labels.len() == recipe.result.predicted_lines,
         "{}: {} lines, expected one per line of Yelp/reviews.txt ({})",
-        best.labels.display(),
+        recipe.labels.display(),
         labels.len(),
-        best.result.predicted_lines
+        recipe.result.predicted_lines
     );
     write_predictions(&options.out_dir.join(YELP_PREDICTIONS), &labels)?;
     let positives = labels.iter().filter(|&&l| l == 1).count();
     Ok(YelpResult {
         positive_fraction: positives as f32 / labels.len().max(1) as f32,
-        other_candidates: others
-            .into_iter()
-            .filter(|(m, _)| *m != best.result.model)
-            .collect(),
-        ..best.result
+        compared,
+        ..recipe.result
     })
 }

@@ -11,13 +11,15 @@ use std::time::Instant;
 use anyhow::Context;
 
 use super::experiments::{self, Question, model_config, names};
+use super::jobs::run_jobs;
 use super::prepare::{Prepared, prepare};
 use super::results::{RunMeta, RunResult, StudyResults};
 use super::settings::StudySettings;
 use super::timing::{ModelTime, TimeBreakdown};
 use crate::data::data_root;
+use crate::nn::config::ModelConfig;
 use baseline_run::run_baseline;
-use hand_in::{hand_in_yelp, recipe_yelp_candidate, study_yelp_candidate};
+use hand_in::{hand_in_yelp, recipe_yelp_candidate, study_yelp_comparison};
 use model_run::ModelRun;
 pub use model_run::slug;
 
@@ -38,6 +40,8 @@ pub struct StudyOptions {
     pub runs_dir: PathBuf,
     pub data_dir: Option<PathBuf>,
     pub quiet: bool,
+    /// How many training runs go at once (see [`crate::study::jobs`]).
+    pub jobs: usize,
     /// A JSON file whose fields override the profile's [`StudySettings`].
     pub settings: Option<PathBuf>,
     /// The command line, for the report.
@@ -112,26 +116,32 @@ fn train_models(
     } else {
         Vec::new()
     };
-    let mut runs = Vec::new();
-    let mut times = Vec::new();
-    for &name in models {
-        let cfg = model_config(name, settings)
-            .with_context(|| format!("no configuration for model {name}"))?;
-        for &seed in &options.seeds {
-            let run = ModelRun {
-                name,
-                cfg: &cfg,
-                seed,
-                settings,
-                data,
-                options,
-                analyse: analysed.contains(&name),
-            };
-            let (result, time) = run.run()?;
-            runs.push(result);
-            times.push(time);
+    let configs = models
+        .iter()
+        .map(|&name| {
+            model_config(name, settings)
+                .with_context(|| format!("no configuration for model {name}"))
+                .map(|cfg| (name, cfg))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let plan: Vec<(&str, &ModelConfig, u64)> = configs
+        .iter()
+        .flat_map(|(name, cfg)| options.seeds.iter().map(move |&seed| (*name, cfg, seed)))
+        .collect();
+    let finished = run_jobs(options.jobs, plan.len(), |i| {
+        let (name, cfg, seed) = plan[i];
+        ModelRun {
+            name,
+            cfg,
+            seed,
+            settings,
+            data,
+            options,
+            analyse: analysed.contains(&name),
         }
-    }
+        .run()
+    })?;
+    let (runs, times) = finished.into_iter().unzip();
     Ok((runs, times))
 }
 
@@ -199,7 +209,10 @@ pub fn run_study(options: &StudyOptions) -> anyhow::Result<StudyResults> {
         data.test.ids.len(),
         data.tokenizer.vocab_size()
     ));
+    let models_start = Instant::now();
     let (runs, model_times) = train_models(&selected, &models, &settings, &data, options)?;
+    timing.models_wall_seconds = models_start.elapsed().as_secs_f64();
+    timing.jobs = options.jobs;
     let cached_runs = model_times.iter().filter(|t| t.cached).count();
     timing.models = model_times;
     let baseline_start = Instant::now();
@@ -213,9 +226,8 @@ pub fn run_study(options: &StudyOptions) -> anyhow::Result<StudyResults> {
     let yelp = if selected.contains(&Question::Yelp) {
         let (recipe, recipe_runs) = recipe_yelp_candidate(options, &root)?;
         timing.yelp_recipe_runs = recipe_runs;
-        let mut candidates = vec![recipe];
-        candidates.extend(study_yelp_candidate(&runs, &settings, &data, options)?);
-        let handed_in = hand_in_yelp(candidates, options)?;
+        let compared = study_yelp_comparison(&runs).into_iter().collect();
+        let handed_in = hand_in_yelp(recipe, compared, options)?;
         log(&format!(
             "Yelp: {} on dev {:.2}%",
             handed_in.model,

@@ -182,7 +182,8 @@ impl ModelRun<'_> {
                 seed,
                 ..s.train.clone()
             },
-            quiet: self.options.quiet,
+            // Progress bars of runs side by side would overwrite each other's line.
+            quiet: self.options.quiet || self.options.jobs > 1,
             label: format!("{} s{seed}", self.name),
             log_dir: Some(dir.to_path_buf()),
             checkpoint: Some(Checkpoint::new(dir.join("ckpt"))),

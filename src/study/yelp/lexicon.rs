@@ -62,6 +62,25 @@ impl LexiconSwitches {
         self.valence_channel || self.head
     }
 
+    /// The parts in use, in words (for the report).
+    pub fn parts(&self) -> Vec<&'static str> {
+        [
+            (
+                self.valence_channel,
+                "a valence channel beside the embeddings",
+            ),
+            (self.head, "a lexicon head over text-level valence features"),
+            (self.bag_prior, "a lexicon prior in the n-gram bag"),
+            (
+                self.negation_scope && self.reads_valence(),
+                "VADER's negation scope",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
+    }
+
     /// The switches for a recipe's one-line description: empty when off, else e.g.
     /// ` lex[chan head prior neg]`.
     pub fn describe(&self) -> String {

@@ -11,6 +11,7 @@ use super::data::YelpData;
 use super::fit::{FittedRecipe, PreparedRecipe};
 use super::recipe::YelpRecipe;
 use crate::data::DataRoot;
+use crate::study::jobs::{default_jobs, run_jobs};
 use crate::study::yelp_errors::YelpDevErrors;
 
 /// Writes one `0`/`1` per line (1 = positive), `\n`-terminated, for all `Yelp/reviews.txt`
@@ -48,6 +49,8 @@ pub struct YelpStudyOptions {
     /// Also score IMDb test as the mean over each review's sentences (a diagnostic of the
     /// ablation table; off, the runs report it as NaN and skip that scoring).
     pub sentence_scores: bool,
+    /// How many seeds train at once (see [`crate::study::jobs`]).
+    pub jobs: usize,
 }
 
 impl YelpStudyOptions {
@@ -63,6 +66,7 @@ impl YelpStudyOptions {
             only_rows: Vec::new(),
             csv_name: "yelp_ablation.csv".into(),
             sentence_scores: true,
+            jobs: default_jobs(),
         }
     }
 }
@@ -89,6 +93,20 @@ fn log_run(r: &YelpRun) {
     );
 }
 
+/// Fits a prepared recipe once per seed, `jobs` seeds at a time, in seed order.
+fn fit_seeds(
+    prepared: &PreparedRecipe,
+    seeds: &[u64],
+    label: &str,
+    jobs: usize,
+) -> Result<Vec<FittedRecipe>> {
+    run_jobs(jobs, seeds.len(), |i| {
+        let fitted = prepared.fit(seeds[i], label)?;
+        log_run(&fitted.run);
+        Ok(fitted)
+    })
+}
+
 /// Trains the recipe (each seed), optionally the ablation, and writes either
 /// `out_dir/yelp_predictions.txt` from the seed with the best IMDb validation accuracy or,
 /// with the ablation,
@@ -104,10 +122,8 @@ pub fn run_yelp_study(opts: &YelpStudyOptions) -> Result<YelpOutcome> {
     let mut runs = Vec::new();
     let mut best: Option<FittedRecipe> = None;
     let prepared = PreparedRecipe::new(&opts.recipe, &opts.budget, &data, opts.sentence_scores)?;
-    for &seed in &opts.seeds {
-        let label = format!("full recipe [{}]", opts.budget.describe());
-        let f = prepared.fit(seed, &label)?;
-        log_run(&f.run);
+    let label = format!("full recipe [{}]", opts.budget.describe());
+    for f in fit_seeds(&prepared, &opts.seeds, &label, opts.jobs)? {
         runs.push(f.run.clone());
         // Seeds are chosen on IMDb validation, never on Yelp.
         if best
@@ -129,11 +145,8 @@ pub fn run_yelp_study(opts: &YelpStudyOptions) -> Result<YelpOutcome> {
         for (label, r) in rows.filter(|(l, _)| wanted(l)) {
             let label = format!("{label} [{}]", opts.budget.describe());
             let prepared = PreparedRecipe::new(&r, &opts.budget, &data, opts.sentence_scores)?;
-            for &seed in &opts.seeds {
-                let run = prepared.fit(seed, &label)?.run;
-                log_run(&run);
-                runs.push(run);
-            }
+            let fitted = fit_seeds(&prepared, &opts.seeds, &label, opts.jobs)?;
+            runs.extend(fitted.into_iter().map(|f| f.run));
         }
         // The anchor without, and (when the recipe reads it) with, the lexicon features.
         let lexicons = std::iter::once(None).chain(data.lexicon.as_ref().map(Some));
