@@ -38,9 +38,9 @@ pub(super) fn ablation_sections(out: &mut String, inputs: &ReportInputs) {
         yelp_ablation_section(out, csv, how);
     }
     if let Some(csv) = &inputs.yelp_final_ablation {
-        let how = "The same comparison at the handed-in recipe's final budget for the ingredients whose small-budget effect \
-                   was unclear (`yelp_final_ablation.csv`, from `cargo run --release --example yelp_ablation -- --seeds 0,1,2 \
-                   --only \"piece filter\" --budget '{}' --csv yelp_final_ablation.csv`";
+        let how = "The same comparison at the handed-in recipe's final budget for the VADER lexicon and each of its parts \
+                   (`yelp_final_ablation.csv`, from `cargo run --release --example yelp_ablation -- --seeds 0,1,2 \
+                   --only \"lexicon,valence channel,negation scope\" --budget '{}' --csv yelp_final_ablation.csv`";
         yelp_ablation_section(out, csv, how);
     }
 }
