@@ -1,14 +1,17 @@
 //! One walk over a model's trainable tensors and their gradients, shared by Adam, gradient
 //! clipping and the tests that read or perturb parameters.
 //!
-//! dfdx 0.13 reaches a model's tensors only through a `TensorVisitor`; the two visitors here
-//! (model read-only, model updated in place) take a closure, so callers need none of their own.
+//! dfdx 0.13 reaches a model's tensors only through a `TensorVisitor`; the one visitor here
+//! (model read-only, or updated in place) takes a closure, so callers need none of their own.
 //! Tensors are numbered in the model's visiting order, which its structure fixes.
 
 use dfdx::nn::tensor_collection::{
-    RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut, ViewTensorRef,
+    RecursiveWalker, TensorCollection, TensorOptions, TensorViewer, TensorVisitor, ViewTensorMut,
+    ViewTensorRef,
 };
 use dfdx::prelude::*;
+use std::marker::PhantomData;
+use std::ops::DerefMut;
 
 /// One trainable tensor's gradient, as the walk hands it to the closure.
 pub struct TensorGradient<'a, E> {
@@ -22,26 +25,19 @@ pub struct TensorGradient<'a, E> {
 }
 
 /// Calls `visit` with the gradient of every trainable tensor of `model`.
-pub fn for_each_gradient<E, M>(
+pub fn for_each_gradient<E: Dtype, M: TensorCollection<E, Cpu>>(
     model: &M,
     grads: &mut Gradients<E, Cpu>,
-    visit: impl FnMut(TensorGradient<'_, E>),
+    mut visit: impl FnMut(TensorGradient<'_, E>),
 ) -> Result<(), CpuError>
 where
-    E: Dtype,
     Cpu: Device<E>,
-    <Cpu as Storage<E>>::Vec: std::ops::DerefMut<Target = Vec<E>>,
-    M: TensorCollection<E, Cpu>,
+    <Cpu as Storage<E>>::Vec: DerefMut<Target = Vec<E>>,
 {
-    let mut walk = ReadWalk {
-        grads,
-        index: 0,
-        visit,
-    };
-    M::iter_tensors(&mut RecursiveWalker {
-        m: model,
-        f: &mut walk,
-    })?;
+    let mut no_values = Vec::new();
+    let walk =
+        &mut Walk::<_, ViewTensorRef, _>::new(grads, &mut no_values, |gradient, _| visit(gradient));
+    M::iter_tensors(&mut RecursiveWalker { m: model, f: walk })?;
     Ok(())
 }
 
@@ -49,83 +45,97 @@ where
 /// values the closure leaves are written back. `scratch` holds one tensor's values at a time
 /// (dfdx lends no mutable view of a tensor's data); reusing it avoids faulting in fresh pages
 /// on every step.
-pub fn update_each<E, M>(
+pub fn update_each<E: Dtype, M: TensorCollection<E, Cpu>>(
     model: &mut M,
     grads: &mut Gradients<E, Cpu>,
     scratch: &mut Vec<E>,
     update: impl FnMut(TensorGradient<'_, E>, &mut [E]),
 ) -> Result<(), CpuError>
 where
-    E: Dtype,
     Cpu: Device<E>,
-    <Cpu as Storage<E>>::Vec: std::ops::DerefMut<Target = Vec<E>>,
-    M: TensorCollection<E, Cpu>,
+    <Cpu as Storage<E>>::Vec: DerefMut<Target = Vec<E>>,
 {
-    let mut walk = UpdateWalk {
-        grads,
-        scratch,
-        index: 0,
-        update,
-    };
-    M::iter_tensors(&mut RecursiveWalker {
-        m: model,
-        f: &mut walk,
-    })?;
+    let walk = &mut Walk::<_, ViewTensorMut, _>::new(grads, scratch, update);
+    M::iter_tensors(&mut RecursiveWalker { m: model, f: walk })?;
     Ok(())
 }
 
-/// The visitor of [`for_each_gradient`].
-struct ReadWalk<'g, E: Dtype, F> {
-    grads: &'g mut Gradients<E, Cpu>,
-    index: usize,
-    visit: F,
-}
+/// What a walk does with one tensor's values, given how it reaches the tensor.
+type WithValues<'w, S, E> = dyn FnMut(&Tensor<S, E, Cpu>, &mut [E]) -> Result<(), CpuError> + 'w;
 
-impl<E: Dtype, F: FnMut(TensorGradient<'_, E>)> TensorVisitor<E, Cpu> for ReadWalk<'_, E, F>
+/// How a walk reaches the tensors: read-only (no values lent), or with the values copied
+/// out and written back.
+trait Access<E: Dtype>: TensorViewer
 where
     Cpu: Device<E>,
-    <Cpu as Storage<E>>::Vec: std::ops::DerefMut<Target = Vec<E>>,
 {
-    type Viewer = ViewTensorRef;
-    type Err = CpuError;
-    type E2 = E;
-    type D2 = Cpu;
+    /// Calls `with` on the tensor and its values (in `scratch`, where this access lends them).
+    fn lend<S: Shape>(
+        tensor: Self::View<'_, Tensor<S, E, Cpu>>,
+        scratch: &mut Vec<E>,
+        with: &mut WithValues<'_, S, E>,
+    ) -> Result<(), CpuError>;
+}
 
-    fn visit<S: Shape>(
-        &mut self,
-        opts: TensorOptions<S, E, Cpu>,
+impl<E: Dtype> Access<E> for ViewTensorRef
+where
+    Cpu: Device<E>,
+{
+    fn lend<S: Shape>(
         tensor: &Tensor<S, E, Cpu>,
-    ) -> Result<Option<Tensor<S, E, Cpu>>, CpuError> {
-        if !opts.do_gradient_update {
-            return Ok(None);
-        }
-        let shape = tensor.shape().concrete();
-        let gradient = self.grads.get_or_alloc_mut(tensor)?;
-        (self.visit)(TensorGradient {
-            index: self.index,
-            shape: shape.as_ref(),
-            gradient: gradient.as_mut_slice(),
-        });
-        self.index += 1;
-        Ok(None)
+        _: &mut Vec<E>,
+        with: &mut WithValues<'_, S, E>,
+    ) -> Result<(), CpuError> {
+        with(tensor, &mut [])
     }
 }
 
-/// The visitor of [`update_each`].
-struct UpdateWalk<'g, E: Dtype, F> {
+impl<E: Dtype> Access<E> for ViewTensorMut
+where
+    Cpu: Device<E>,
+{
+    fn lend<S: Shape>(
+        tensor: &mut Tensor<S, E, Cpu>,
+        scratch: &mut Vec<E>,
+        with: &mut WithValues<'_, S, E>,
+    ) -> Result<(), CpuError> {
+        // A memcpy out and back (`as_vec` would walk an index iterator element by element).
+        scratch.resize(tensor.shape().num_elements(), E::default());
+        tensor.copy_into(scratch);
+        with(tensor, scratch)?;
+        tensor.copy_from(scratch);
+        Ok(())
+    }
+}
+
+/// The visitor behind both walks: skips frozen tensors and numbers the others.
+struct Walk<'g, E: Dtype, V, F> {
     grads: &'g mut Gradients<E, Cpu>,
     scratch: &'g mut Vec<E>,
     index: usize,
     update: F,
+    access: PhantomData<V>,
 }
 
-impl<E: Dtype, F: FnMut(TensorGradient<'_, E>, &mut [E])> TensorVisitor<E, Cpu>
-    for UpdateWalk<'_, E, F>
+impl<'g, E: Dtype, V, F: FnMut(TensorGradient<'_, E>, &mut [E])> Walk<'g, E, V, F> {
+    fn new(grads: &'g mut Gradients<E, Cpu>, scratch: &'g mut Vec<E>, update: F) -> Self {
+        Self {
+            grads,
+            scratch,
+            index: 0,
+            update,
+            access: PhantomData,
+        }
+    }
+}
+
+impl<E: Dtype, V: Access<E>, F: FnMut(TensorGradient<'_, E>, &mut [E])> TensorVisitor<E, Cpu>
+    for Walk<'_, E, V, F>
 where
     Cpu: Device<E>,
-    <Cpu as Storage<E>>::Vec: std::ops::DerefMut<Target = Vec<E>>,
+    <Cpu as Storage<E>>::Vec: DerefMut<Target = Vec<E>>,
 {
-    type Viewer = ViewTensorMut;
+    type Viewer = V;
     type Err = CpuError;
     type E2 = E;
     type D2 = Cpu;
@@ -133,26 +143,26 @@ where
     fn visit<S: Shape>(
         &mut self,
         opts: TensorOptions<S, E, Cpu>,
-        tensor: &mut Tensor<S, E, Cpu>,
+        tensor: V::View<'_, Tensor<S, E, Cpu>>,
     ) -> Result<Option<Tensor<S, E, Cpu>>, CpuError> {
         if !opts.do_gradient_update {
             return Ok(None);
         }
-        let shape = tensor.shape().concrete();
-        // A memcpy out and back (`as_vec` would walk an index iterator element by element).
-        self.scratch
-            .resize(shape.as_ref().iter().product(), E::default());
-        tensor.copy_into(self.scratch);
-        let gradient = self.grads.get_or_alloc_mut(tensor)?;
-        (self.update)(
-            TensorGradient {
-                index: self.index,
-                shape: shape.as_ref(),
-                gradient: gradient.as_mut_slice(),
-            },
-            self.scratch,
-        );
-        tensor.copy_from(self.scratch);
+        let (grads, index, update) = (&mut *self.grads, self.index, &mut self.update);
+        V::lend(tensor, self.scratch, &mut |tensor, values| {
+            let shape = tensor.shape().concrete();
+            let gradient = grads.get_or_alloc_mut(tensor)?.as_mut_slice();
+            let shape = shape.as_ref();
+            update(
+                TensorGradient {
+                    index,
+                    shape,
+                    gradient,
+                },
+                values,
+            );
+            Ok(())
+        })?;
         self.index += 1;
         Ok(None)
     }
