@@ -31,16 +31,22 @@ pub(crate) trait Cell: Sync {
     /// One token forward. `act` holds the pre-activations `x_t·W_x + h_{t−1}·W_h + b` and is
     /// activated in place; `h` and `carry` go from step `t − 1` to `t`; `saved` is filled.
     fn forward_row(&self, act: &mut [f32], h: &mut [f32], carry: &mut [f32], saved: &mut [f32]);
-    /// One token backward. `dh` is `∂L/∂h_t`; `dcarry` holds `∂L/∂carry_t` on entry and
-    /// `∂L/∂carry_{t−1}` on exit; `dpre` receives `∂L/∂` pre-activations.
-    fn backward_row(
-        &self,
-        act: &[f32],
-        saved: &[f32],
-        dh: &[f32],
-        dcarry: &mut [f32],
-        dpre: &mut [f32],
-    );
+    /// One token backward.
+    fn backward_row(&self, row: RowBackward<'_>);
+}
+
+/// One token's buffers for [`Cell::backward_row`].
+pub(crate) struct RowBackward<'a> {
+    /// The token's activated pre-activations.
+    pub act: &'a [f32],
+    /// The token's saved values (see [`Cell::saved_width`]).
+    pub saved: &'a [f32],
+    /// `∂L/∂h_t`.
+    pub dh: &'a [f32],
+    /// `∂L/∂carry_t` on entry, `∂L/∂carry_{t−1}` on exit.
+    pub dcarry: &'a mut [f32],
+    /// Receives `∂L/∂` pre-activations.
+    pub dpre: &'a mut [f32],
 }
 
 /// Number of threads the recurrences split rows and matmuls over (rayon's current pool).
@@ -266,13 +272,13 @@ simd_fn! {
                     *d = g + c;
                 }
                 let d = &mut dps[i * gh..(i + 1) * gh];
-                cell.backward_row(
-                    &fwd.act[row * gh..(row + 1) * gh],
-                    &fwd.saved[row * sw..(row + 1) * sw],
-                    &dh,
-                    &mut dcarry[i * cw..(i + 1) * cw],
-                    d,
-                );
+                cell.backward_row(RowBackward {
+                    act: &fwd.act[row * gh..(row + 1) * gh],
+                    saved: &fwd.saved[row * sw..(row + 1) * sw],
+                    dh: &dh,
+                    dcarry: &mut dcarry[i * cw..(i + 1) * cw],
+                    dpre: d,
+                });
                 for (b, v) in db.iter_mut().zip(d.iter()) {
                     *b += v;
                 }

@@ -24,6 +24,18 @@ pub(crate) struct ConvDims {
 }
 
 impl ConvDims {
+    /// `[B, T, E, C, k, p]`: the sizes both passes index with.
+    fn sizes(&self) -> [usize; 6] {
+        [
+            self.batch,
+            self.seq_len,
+            self.embed,
+            self.channels,
+            self.kernel,
+            self.padding,
+        ]
+    }
+
     /// Valid output positions of a row with `len` real tokens: `max(len + 2p − k + 1, 0)`.
     fn out_len(&self, len: usize) -> usize {
         (len + 2 * self.padding + 1).saturating_sub(self.kernel)
@@ -52,15 +64,7 @@ pub(crate) fn forward(
     bias: &[f32],
     lengths: &[usize],
 ) -> ConvForward {
-    let ConvDims {
-        batch,
-        seq_len,
-        embed: e,
-        channels: c,
-        kernel: k,
-        padding: p,
-        isa,
-    } = dims;
+    let [batch, seq_len, e, c, k, p] = dims.sizes();
     assert_eq!(x.len(), batch * seq_len * e);
     assert_eq!((weight.len(), bias.len()), (k * e * c, c));
     assert_eq!(lengths.len(), batch, "one length per batch row");
@@ -70,7 +74,7 @@ pub(crate) fn forward(
             "lengths[{b}] = {len} exceeds the sequence length {seq_len}"
         );
     }
-    let w_rhs = Rhs::new(weight, k * e, c, isa);
+    let w_rhs = Rhs::new(weight, k * e, c, dims.isa);
     let mut argmax = vec![usize::MAX; batch * c];
     let mut pre = vec![0.0_f32; batch * c];
     argmax
@@ -134,15 +138,7 @@ pub(crate) fn backward(
     grad_b: &mut [f32],
     grad_x: &mut [f32],
 ) {
-    let ConvDims {
-        batch,
-        seq_len,
-        embed: e,
-        channels: c,
-        kernel: k,
-        padding: p,
-        ..
-    } = fwd.dims;
+    let [batch, seq_len, e, c, k, p] = fwd.dims.sizes();
     assert_eq!(grad_out.len(), batch * c);
     // The gradient reaching each (row, channel)'s max: ReLU passes it where the max is > 0.
     let g: Vec<f32> = (0..batch * c)

@@ -7,38 +7,44 @@ use gemm::Parallelism;
 
 /// A strided matrix view: element `(r, c)` lives at `ptr + r * rs + c * cs`.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct MatRef {
-    pub ptr: *const f32,
+pub(crate) struct MatView<P> {
+    pub ptr: P,
     pub rows: usize,
     pub cols: usize,
     pub rs: isize,
     pub cs: isize,
 }
 
-/// A mutable strided matrix view, see [`MatRef`].
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct MatMut {
-    pub ptr: *mut f32,
-    pub rows: usize,
-    pub cols: usize,
-    pub rs: isize,
-    pub cs: isize,
-}
+/// A read-only strided matrix view.
+pub(crate) type MatRef = MatView<*const f32>;
+/// A mutable strided matrix view.
+pub(crate) type MatMut = MatView<*mut f32>;
 
-impl MatRef {
-    /// A contiguous row-major `rows × cols` matrix starting at `data[offset]`.
-    pub fn rows_of(data: &[f32], offset: usize, rows: usize, cols: usize) -> Self {
-        assert!(
-            offset + rows * cols <= data.len(),
-            "matrix view out of bounds"
-        );
+impl<P> MatView<P> {
+    /// A contiguous row-major `rows × cols` matrix starting at element `offset` of a buffer
+    /// of `len` elements; `ptr` gives the address of element `offset` once it is in bounds.
+    fn row_major(
+        len: usize,
+        offset: usize,
+        rows: usize,
+        cols: usize,
+        ptr: impl FnOnce() -> P,
+    ) -> Self {
+        assert!(offset + rows * cols <= len, "matrix view out of bounds");
         Self {
-            ptr: data[offset..].as_ptr(),
+            ptr: ptr(),
             rows,
             cols,
             rs: cols as isize,
             cs: 1,
         }
+    }
+}
+
+impl MatRef {
+    /// A contiguous row-major `rows × cols` matrix starting at `data[offset]`.
+    pub fn rows_of(data: &[f32], offset: usize, rows: usize, cols: usize) -> Self {
+        Self::row_major(data.len(), offset, rows, cols, || data[offset..].as_ptr())
     }
 
     /// The transpose of this view (no data moves).
@@ -56,17 +62,8 @@ impl MatRef {
 impl MatMut {
     /// A contiguous row-major `rows × cols` matrix starting at `data[offset]`.
     pub fn rows_of(data: &mut [f32], offset: usize, rows: usize, cols: usize) -> Self {
-        assert!(
-            offset + rows * cols <= data.len(),
-            "matrix view out of bounds"
-        );
-        Self {
-            ptr: data[offset..].as_mut_ptr(),
-            rows,
-            cols,
-            rs: cols as isize,
-            cs: 1,
-        }
+        let len = data.len();
+        Self::row_major(len, offset, rows, cols, || data[offset..].as_mut_ptr())
     }
 }
 

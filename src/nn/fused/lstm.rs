@@ -4,7 +4,7 @@
 //! gate is the constant 1 and has no columns.
 
 use super::activation::{sigmoid_slice, tanh, tanh_slice};
-use super::bptt::Cell;
+use super::bptt::{Cell, RowBackward};
 
 /// Which of the gates [input, forget, candidate, output] are computed, and their column block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,14 +131,14 @@ impl Cell for LstmCell {
     }
 
     #[inline(always)]
-    fn backward_row(
-        &self,
-        act: &[f32],
-        saved: &[f32],
-        dh: &[f32],
-        dcarry: &mut [f32],
-        dpre: &mut [f32],
-    ) {
+    fn backward_row(&self, row: RowBackward<'_>) {
+        let RowBackward {
+            act,
+            saved,
+            dh,
+            dcarry,
+            dpre,
+        } = row;
         let n = self.ones.len();
         let (cprev, tc) = (&saved[..n], &saved[n..2 * n]);
         let [ig, fg, gg, og] = self.gates(act);

@@ -1,7 +1,7 @@
 //! The tanh RNN cell of the fused recurrence: `h_t = tanh(x_t W_x + h_{t−1} W_h + b)`.
 
 use super::activation::tanh_slice;
-use super::bptt::Cell;
+use super::bptt::{Cell, RowBackward};
 
 /// The RNN's per-token math: no carry besides `h`, nothing saved besides `h_t` itself (the
 /// activated pre-activations).
@@ -37,15 +37,8 @@ impl Cell for RnnCell {
     }
 
     #[inline(always)]
-    fn backward_row(
-        &self,
-        act: &[f32],
-        _saved: &[f32],
-        dh: &[f32],
-        _dcarry: &mut [f32],
-        dpre: &mut [f32],
-    ) {
-        for ((d, g), a) in dpre.iter_mut().zip(dh).zip(act) {
+    fn backward_row(&self, row: RowBackward<'_>) {
+        for ((d, g), a) in row.dpre.iter_mut().zip(row.dh).zip(row.act) {
             *d = g * (1.0 - a * a);
         }
     }
