@@ -120,12 +120,25 @@ impl Tokenizer {
     /// Encodes `text` with special tokens and truncation from `opts` (padding only if
     /// `opts.padding` is a fixed length).
     pub fn encode_with(&self, text: &str, opts: &EncodeOptions) -> Result<Encoding> {
-        let mut enc = self.encode(text)?;
-        opts.finish(&mut enc, self.bos(), self.eos());
+        let mut enc = self.encode_finished(text, opts)?;
         if let Some(len) = opts.padded_len(std::iter::once(enc.len())) {
             enc.pad_to(len, self.pad());
         }
         Ok(enc)
+    }
+
+    /// Encodes `text` with special tokens and truncation from `opts` (no padding).
+    fn encode_finished(&self, text: &str, opts: &EncodeOptions) -> Result<Encoding> {
+        let mut enc = self.encode(text)?;
+        opts.finish(&mut enc, self.bos(), self.eos());
+        Ok(enc)
+    }
+
+    /// The ids of `text` with special tokens and truncation from `opts` (no padding).
+    fn encode_ids_finished(&self, text: &str, opts: &EncodeOptions) -> Result<Vec<u32>> {
+        let mut ids = self.encode_ids(text)?;
+        opts.finish_ids(&mut ids, self.bos_id(), self.eos_id());
+        Ok(ids)
     }
 
     /// Encodes many texts in parallel (rayon), then pads the batch.
@@ -137,11 +150,7 @@ impl Tokenizer {
         self.encode_padded(
             texts,
             opts,
-            |text| {
-                let mut enc = self.encode(text)?;
-                opts.finish(&mut enc, self.bos(), self.eos());
-                Ok(enc)
-            },
+            |text| self.encode_finished(text, opts),
             Encoding::len,
             |enc, len| enc.pad_to(len, self.pad()),
         )
@@ -158,11 +167,7 @@ impl Tokenizer {
         self.encode_padded(
             texts,
             opts,
-            |text| {
-                let mut ids = self.encode_ids(text)?;
-                opts.finish_ids(&mut ids, self.bos_id(), self.eos_id());
-                Ok(ids)
-            },
+            |text| self.encode_ids_finished(text, opts),
             Vec::len,
             |ids, len| {
                 if ids.len() < len {

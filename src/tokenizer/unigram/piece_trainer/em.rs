@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use super::corpus::Corpus;
 use super::digamma::digamma;
-use super::lattice::{Scratch, add_expected};
+use super::lattice::{Scratch, Word, add_expected};
 
 /// Expected count of every piece, and the objective: the negative log-likelihood per word
 /// token (SentencePiece's `obj`).
@@ -19,15 +19,12 @@ pub fn e_step(corpus: &Corpus, logp: &[f64]) -> (Vec<f64>, f64) {
             let mut scratch = Scratch::default();
             let mut loglik = 0.0;
             for w in &corpus.words[range] {
-                let log_z = add_expected(
-                    corpus.word_nodes(w),
-                    w.chars,
-                    &probs,
-                    logp,
-                    w.freq,
-                    &mut expected,
-                    &mut scratch,
-                );
+                let word = Word {
+                    nodes: corpus.word_nodes(w),
+                    chars: w.chars,
+                    freq: w.freq,
+                };
+                let log_z = add_expected(word, &probs, logp, &mut expected, &mut scratch);
                 loglik += w.freq * log_z;
             }
             (expected, loglik)

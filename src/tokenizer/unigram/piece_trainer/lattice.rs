@@ -14,30 +14,34 @@ pub struct Scratch {
 /// words are redone in log space.
 const TINY: f64 = 1e-250;
 
+/// One distinct word of the corpus: its lattice nodes, its length in characters and how
+/// often it occurs.
+#[derive(Clone, Copy)]
+pub struct Word<'a> {
+    pub nodes: &'a [Node],
+    pub chars: usize,
+    pub freq: f64,
+}
+
 /// Adds `freq` × the posterior probability of every node to `expected[piece]` and returns
 /// ln Z, the log marginal likelihood of the word.
 ///
 /// Works with probabilities (not logs) because words are short: one multiply–add per node
 /// instead of an `exp` and a `ln`.
 pub fn add_expected(
-    nodes: &[Node],
-    chars: usize,
+    word: Word<'_>,
     probs: &[f64],
     logp: &[f64],
-    freq: f64,
     expected: &mut [f64],
-    s: &mut Scratch,
+    scratch: &mut Scratch,
 ) -> f64 {
-    let alpha = &mut s.alpha;
-    forward::<Probability>(nodes, chars, probs, alpha);
-    let z = alpha[chars];
+    let z = forward_backward::<Probability>(word, probs, scratch);
     if !(z > TINY && z.is_finite()) {
-        return add_expected_log(nodes, chars, logp, freq, expected, s);
+        return add_expected_log(word, logp, expected, scratch);
     }
-    let beta = &mut s.beta;
-    backward::<Probability>(nodes, chars, probs, beta);
-    let scale = freq / z;
-    for n in nodes {
+    let Scratch { alpha, beta, .. } = scratch;
+    let scale = word.freq / z;
+    for n in word.nodes {
         let p = n.piece as usize;
         expected[p] += alpha[n.start as usize] * probs[p] * beta[n.end()] * scale;
     }
@@ -46,21 +50,17 @@ pub fn add_expected(
 
 /// The same computation in log space (slow, exact for any word length).
 fn add_expected_log(
-    nodes: &[Node],
-    chars: usize,
+    word: Word<'_>,
     logp: &[f64],
-    freq: f64,
     expected: &mut [f64],
-    s: &mut Scratch,
+    scratch: &mut Scratch,
 ) -> f64 {
-    let alpha = &mut s.alpha;
-    forward::<LogProbability>(nodes, chars, logp, alpha);
-    let beta = &mut s.beta;
-    backward::<LogProbability>(nodes, chars, logp, beta);
-    let log_z = alpha[chars];
-    for n in nodes {
+    let log_z = forward_backward::<LogProbability>(word, logp, scratch);
+    let Scratch { alpha, beta, .. } = scratch;
+    for n in word.nodes {
         let p = n.piece as usize;
-        expected[p] += freq * (alpha[n.start as usize] + logp[p] + beta[n.end()] - log_z).exp();
+        expected[p] +=
+            word.freq * (alpha[n.start as usize] + logp[p] + beta[n.end()] - log_z).exp();
     }
     log_z
 }
@@ -107,6 +107,14 @@ impl PathWeight for LogProbability {
     fn plus(a: f64, b: f64) -> f64 {
         log_add(a, b)
     }
+}
+
+/// Fills `scratch.alpha` and `scratch.beta` for `word` under `weight`; returns the total
+/// weight of all its paths.
+fn forward_backward<W: PathWeight>(word: Word<'_>, weight: &[f64], scratch: &mut Scratch) -> f64 {
+    forward::<W>(word.nodes, word.chars, weight, &mut scratch.alpha);
+    backward::<W>(word.nodes, word.chars, weight, &mut scratch.beta);
+    scratch.alpha[word.chars]
 }
 
 /// `alpha[i]`: the total weight of the paths over the first `i` characters.
@@ -264,10 +272,15 @@ mod tests {
         }
         let mut got = vec![0.0; nodes.len()];
         let mut s = Scratch::default();
-        let log_z = add_expected(&nodes, 5, &probs, &logp, 3.0, &mut got, &mut s);
+        let word = Word {
+            nodes: &nodes,
+            chars: 5,
+            freq: 3.0,
+        };
+        let log_z = add_expected(word, &probs, &logp, &mut got, &mut s);
         assert!((log_z - z.ln()).abs() < 1e-12);
         let mut got_log = vec![0.0; nodes.len()];
-        let log_z2 = add_expected_log(&nodes, 5, &logp, 3.0, &mut got_log, &mut s);
+        let log_z2 = add_expected_log(word, &logp, &mut got_log, &mut s);
         assert!((log_z2 - z.ln()).abs() < 1e-12);
         for i in 0..nodes.len() {
             assert!(
