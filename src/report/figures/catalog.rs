@@ -13,7 +13,7 @@ use super::series::{
     epoch_series, grad_flow_curve, length_bucket_curve, run_series, test_accuracies,
 };
 use super::{FigureFile, FigurePlan, models_in};
-use crate::study::results::{ModelSummary, StudyResults};
+use crate::study::results::{ModelSummary, RunResult, StudyResults};
 
 /// Draws the declared figures that the results support, in the report's order.
 pub(super) fn draw_figures(
@@ -94,34 +94,32 @@ fn gate_ablation(selection: &Selection) -> Option<Planned> {
 }
 
 fn length_buckets(selection: &Selection) -> Option<Planned> {
-    let models = selection.present(&selection.plan.length);
-    let series = run_series(selection.results, &models, length_bucket_curve);
-    (!series.is_empty()).then_some(Planned {
+    let lines = Lines {
+        title: "Test accuracy by review length",
+        x_desc: "review length (tokens, bucket midpoint)",
+        y_desc: "accuracy (%)",
+        series: Vec::new(),
+        log_y: false,
+    };
+    Some(Planned {
         name: "length_buckets",
         caption: "Test accuracy by review-length quartile",
-        chart: Chart::Lines(Lines {
-            title: "Test accuracy by review length",
-            x_desc: "review length (tokens, bucket midpoint)",
-            y_desc: "accuracy (%)",
-            series,
-            log_y: false,
-        }),
+        chart: selection.run_lines(&selection.plan.length, length_bucket_curve, lines)?,
     })
 }
 
 fn grad_flow(selection: &Selection) -> Option<Planned> {
-    let models = selection.present(&selection.plan.grad_flow);
-    let series = run_series(selection.results, &models, grad_flow_curve);
-    (!series.is_empty()).then_some(Planned {
+    let lines = Lines {
+        title: "Gradient flow: ‖∂L/∂h_t‖ by distance from the last token",
+        x_desc: "distance from the last token (tokens)",
+        y_desc: "mean ‖∂L/∂h_t‖ (log scale)",
+        series: Vec::new(),
+        log_y: true,
+    };
+    Some(Planned {
         name: "grad_flow",
         caption: "Norm of the loss gradient with respect to the hidden state by distance from the last token",
-        chart: Chart::Lines(Lines {
-            title: "Gradient flow: ‖∂L/∂h_t‖ by distance from the last token",
-            x_desc: "distance from the last token (tokens)",
-            y_desc: "mean ‖∂L/∂h_t‖ (log scale)",
-            series,
-            log_y: true,
-        }),
+        chart: selection.run_lines(&selection.plan.grad_flow, grad_flow_curve, lines)?,
     })
 }
 
@@ -148,6 +146,18 @@ impl<'a> Selection<'a> {
             selection.present(&plan.main)
         };
         selection
+    }
+
+    /// The line chart `lines` with `curve` of each of `models` that has results, or `None`
+    /// when none has.
+    fn run_lines(
+        &self,
+        models: &[String],
+        curve: impl Fn(&RunResult) -> Vec<(f64, f64)>,
+        lines: Lines,
+    ) -> Option<Chart> {
+        let series = run_series(self.results, &self.present(models), curve);
+        (!series.is_empty()).then_some(Chart::Lines(Lines { series, ..lines }))
     }
 
     /// The named models that have results, in the given order.

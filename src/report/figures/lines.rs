@@ -1,6 +1,9 @@
 //! Line charts: learning curves (two panels) and one-panel lines on a linear or log axis.
 
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::canvas::{FONT, Figure, SIZE, color, draw_legend, err, span};
@@ -94,6 +97,23 @@ struct Axes<'a> {
     y_desc: &'a str,
 }
 
+impl Axes<'_> {
+    /// Draws `mesh` with these descriptions in the shared label fonts.
+    fn draw_mesh<X, Y, DB>(&self, mesh: &mut MeshStyle<'_, '_, X, Y, DB>) -> anyhow::Result<()>
+    where
+        X: Ranged + ValueFormatter<X::ValueType>,
+        Y: Ranged + ValueFormatter<Y::ValueType>,
+        DB: DrawingBackend,
+    {
+        mesh.x_desc(self.x_desc)
+            .y_desc(self.y_desc)
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 16))
+            .draw()
+            .map_err(err)
+    }
+}
+
 /// Lines with point markers on linear axes, x ticks as whole numbers.
 fn line_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -117,23 +137,12 @@ fn line_panel<DB: DrawingBackend>(
         .max()
         .unwrap_or(2)
         .clamp(2, 12);
-    chart
-        .configure_mesh()
-        .x_labels(x_ticks)
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .x_desc(axes.x_desc)
-        .y_desc(axes.y_desc)
-        .label_style((FONT, 14))
-        .axis_desc_style((FONT, 16))
-        .draw()
-        .map_err(err)?;
+    let mut mesh = chart.configure_mesh();
+    mesh.x_labels(x_ticks)
+        .x_label_formatter(&|v| format!("{v:.0}"));
+    axes.draw_mesh(&mut mesh)?;
     for (i, line) in series.iter().enumerate() {
-        let c = color(i);
-        chart
-            .draw_series(LineSeries::new(line.points.clone(), c.stroke_width(2)))
-            .map_err(err)?
-            .label(line.name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+        let c = draw_line(&mut chart, line.points.clone(), &line.name, i)?;
         chart
             .draw_series(line.points.iter().map(|&p| Circle::new(p, 3, c.filled())))
             .map_err(err)?;
@@ -164,28 +173,33 @@ fn log_panel<DB: DrawingBackend>(
         .y_label_area_size(80)
         .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc(axes.x_desc)
-        .y_desc(axes.y_desc)
-        .y_label_formatter(&|v| format!("{v:.0e}"))
-        .label_style((FONT, 14))
-        .axis_desc_style((FONT, 16))
-        .draw()
-        .map_err(err)?;
+    let mut mesh = chart.configure_mesh();
+    mesh.y_label_formatter(&|v| format!("{v:.0e}"));
+    axes.draw_mesh(&mut mesh)?;
     for (i, line) in series.iter().enumerate() {
-        let c = color(i);
         let points: Vec<_> = line
             .points
             .iter()
             .copied()
             .filter(|p| positive(p.1))
             .collect();
-        chart
-            .draw_series(LineSeries::new(points, c.stroke_width(2)))
-            .map_err(err)?
-            .label(line.name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+        draw_line(&mut chart, points, &line.name, i)?;
     }
     draw_legend(&mut chart, 14, None)
+}
+
+/// Draws `points` as line `index` (its colour) with a legend entry; returns the colour.
+fn draw_line<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, Y>>,
+    points: Vec<(f64, f64)>,
+    name: &str,
+    index: usize,
+) -> anyhow::Result<RGBColor> {
+    let c = color(index);
+    chart
+        .draw_series(LineSeries::new(points, c.stroke_width(2)))
+        .map_err(err)?
+        .label(name)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+    Ok(c)
 }
