@@ -18,15 +18,12 @@
 # which is why only same-run ratios are compared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-common.sh
 
 VENV=${VENV:-/tmp/torch}
 REPEATS=${REPEATS:-2}
 OUT=figures/bench_models.json
-if [ -z "${ANCHOR:-}" ]; then
-    for a in ../shared/bench/torch_models.py ../../shared/bench/torch_models.py; do
-        [ -f "$a" ] && ANCHOR=$a && break
-    done
-fi
+ANCHOR=${ANCHOR:-$(find_anchor torch_models.py)}
 ANCHOR=${ANCHOR:-none}
 
 # Our model name -> the anchor's case (training step) at the same shape (as in the merge).
@@ -56,10 +53,7 @@ done
 
 if [ "$ANCHOR" != none ]; then
     [ -f "$ANCHOR" ] || { echo "torch_models.py not found: set ANCHOR (or ANCHOR=none)" >&2; exit 1; }
-    if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import torch, numpy' 2>/dev/null; then
-        python3 -m venv "$VENV"
-        "$VENV/bin/pip" install -q torch numpy
-    fi
+    ensure_venv "$VENV" torch,numpy torch numpy
 fi
 cargo build --release --bin bench-models
 
@@ -68,15 +62,15 @@ trap 'rm -rf "$runs"' EXIT
 for i in $(seq 1 "$REPEATS"); do
     if [ "$ANCHOR" != none ]; then
         echo "== run $i/$REPEATS: PyTorch anchor" >&2
-        cut -d' ' -f1-3 /proc/loadavg > "$runs/load_anchor_$i"
+        record_load "$runs/load_anchor_$i"
         "$VENV/bin/python" "$ANCHOR" --only "$CASES" --skip-compile --passes 1 \
             --json "$runs/anchor_$i.json" > "$runs/anchor_$i.log" 2>&1 \
             || { cat "$runs/anchor_$i.log" >&2; exit 1; }
     fi
     echo "== run $i/$REPEATS: ours" >&2
-    cut -d' ' -f1-3 /proc/loadavg > "$runs/load_ours_$i"
+    record_load "$runs/load_ours_$i"
     "${CARGO_TARGET_DIR:-target}/release/bench-models" --out "$runs/ours_$i.json" "$@" > /dev/null
-    cut -d' ' -f1-3 /proc/loadavg > "$runs/load_end_$i"
+    record_load "$runs/load_end_$i"
 done
 
 mkdir -p figures

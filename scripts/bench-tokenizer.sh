@@ -7,37 +7,30 @@
 #   scripts/bench-tokenizer.sh   # env: VENV, DATA, REPEATS, THREADS, ANCHOR_THREADS, ANCHORS
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-common.sh
 
 VENV=${VENV:-/tmp/anchors}
 DATA=${DATA:-${SENTIMENT_RNN_DATA:-datasets}}
 REPEATS=${REPEATS:-3}
 THREADS=${THREADS:-$(nproc)}
 ANCHOR_THREADS=${ANCHOR_THREADS:-1}
-# The anchors live in ../shared/bench/ next to the repository (two levels up from a worktree).
-if [ -z "${ANCHORS:-}" ]; then
-    for a in ../shared/bench/tokenizer_anchors.py ../../shared/bench/tokenizer_anchors.py; do
-        [ -f "$a" ] && ANCHORS=$a && break
-    done
-fi
+ANCHORS=${ANCHORS:-$(find_anchor tokenizer_anchors.py)}
 [ -f "${ANCHORS:-}" ] || { echo "tokenizer_anchors.py not found: set ANCHORS" >&2; exit 1; }
 OUT=figures/bench_tokenizer.json
 
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sentencepiece, tokenizers' 2>/dev/null; then
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q sentencepiece tokenizers
-fi
+ensure_venv "$VENV" sentencepiece,tokenizers sentencepiece tokenizers
 cargo build --release --bin bench-tokenizer
 
 runs=$(mktemp -d)
 trap 'rm -rf "$runs"' EXIT
 for i in $(seq 1 "$REPEATS"); do
     echo "== run $i/$REPEATS: anchors ($ANCHOR_THREADS thread), then ours ($THREADS threads)" >&2
-    cut -d' ' -f1-3 /proc/loadavg > "$runs/load_anchor_$i"
+    record_load "$runs/load_anchor_$i"
     "$VENV/bin/python" "$ANCHORS" "$DATA" --threads "$ANCHOR_THREADS" | tail -n 1 > "$runs/anchor_$i.json"
-    cut -d' ' -f1-3 /proc/loadavg > "$runs/load_ours_$i"
+    record_load "$runs/load_ours_$i"
     target/release/bench-tokenizer --json --data-dir "$DATA" --threads "$THREADS" \
         --out "$runs/ours_$i.json" 2>/dev/null | tail -n 1 > /dev/null
-    cut -d' ' -f1-3 /proc/loadavg > "$runs/load_end_$i"
+    record_load "$runs/load_end_$i"
 done
 
 mkdir -p figures

@@ -245,15 +245,17 @@ fn summarize(args: &Args, models: Vec<ModelResult>, load_avg: [f64; 2]) -> Summa
 
 /// The CPU's model name from `/proc/cpuinfo` ("unknown" where it is unavailable).
 fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, name)| name.trim().to_string())
-        })
+    proc_line("/proc/cpuinfo", "model name")
+        .and_then(|line| Some(line.split_once(':')?.1.trim().to_string()))
         .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// The first line of the /proc file `path` that starts with `prefix`.
+fn proc_line(path: &str, prefix: &str) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines()
+        .find(|line| line.starts_with(prefix))
+        .map(str::to_string)
 }
 
 /// Runs one model in a child process of this binary and parses its result line.
@@ -261,30 +263,20 @@ fn run_child(args: &Args, name: &str) -> Result<ModelResult> {
     let exe = std::env::current_exe().context("locating this binary")?;
     let out = std::process::Command::new(exe)
         .args(["--child", name])
-        .args([
-            "--steps",
-            &args.steps.to_string(),
-            "--warmup",
-            &args.warmup.to_string(),
-        ])
-        .args([
-            "--threads",
-            &args.threads.to_string(),
-            "--batch",
-            &args.batch.to_string(),
-        ])
-        .args([
-            "--seq-len",
-            &args.seq_len.to_string(),
-            "--vocab",
-            &args.vocab.to_string(),
-        ])
-        .args([
-            "--embed",
-            &args.embed.to_string(),
-            "--hidden",
-            &args.hidden.to_string(),
-        ])
+        .args(
+            [
+                ("--steps", args.steps),
+                ("--warmup", args.warmup),
+                ("--threads", args.threads),
+                ("--batch", args.batch),
+                ("--seq-len", args.seq_len),
+                ("--vocab", args.vocab),
+                ("--embed", args.embed),
+                ("--hidden", args.hidden),
+            ]
+            .into_iter()
+            .flat_map(|(flag, value)| [flag.to_string(), value.to_string()]),
+        )
         .args(args.isa.iter().flat_map(|isa| ["--isa", isa.name()]))
         .stderr(std::process::Stdio::inherit())
         .output()
@@ -307,13 +299,8 @@ fn load_avg() -> f64 {
 
 /// Peak resident set size of this process in MB (`VmHWM`), 0 where /proc is unavailable.
 fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
+    proc_line("/proc/self/status", "VmHWM:")
+        .and_then(|line| line.split_whitespace().nth(1)?.parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
