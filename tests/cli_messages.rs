@@ -5,7 +5,7 @@ mod model_support;
 
 use std::process::Command;
 
-use model_support::{Workspace, config_json, text};
+use model_support::{Workspace, assert_contains, config_json, text};
 
 #[test]
 fn a_vocabulary_too_large_is_reported_with_the_size_typed() {
@@ -14,8 +14,8 @@ fn a_vocabulary_too_large_is_reported_with_the_size_typed() {
     let out = ws.run(&["train", "--config", cfg.to_str().unwrap(), "--out", "m"]);
     let err = text(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("data.vocab_size = 10000000"), "{err}");
-    assert!(err.contains("vocab_size 10000000 is too large"), "{err}");
+    assert_contains(&err, "data.vocab_size = 10000000");
+    assert_contains(&err, "vocab_size 10000000 is too large");
 }
 
 #[test]
@@ -37,41 +37,30 @@ fn tokenizer_input_errors_name_the_line_and_the_field() {
         &["tokenizer", "encode", "-t", "tok.json"],
         Some(b"good\n\nb\xffad\n"),
     );
-    assert!(
-        text(&out.stderr).contains("stdin:3: invalid UTF-8"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_contains(&text(&out.stderr), "stdin:3: invalid UTF-8");
     assert_eq!(
         text(&out.stdout).lines().count(),
         2,
         "lines before the bad one are answered"
     );
 
-    let out = ws.run_with_stdin(
-        &["tokenizer", "decode", "-t", "tok.json"],
-        Some(b"5 6\n7 99999\n"),
-    );
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("stdin line 2") && err.contains("99999"),
-        "{err}"
-    );
+    // The stderr of `tokenizer <command> -t <tokenizer>` on `input`.
+    let tokenizer_stderr = |command: &str, tokenizer: &str, input: &[u8]| {
+        let out = ws.run_with_stdin(&["tokenizer", command, "-t", tokenizer], Some(input));
+        text(&out.stderr)
+    };
+    let err = tokenizer_stderr("decode", "tok.json", b"5 6\n7 99999\n");
+    assert_contains(&err, "stdin line 2");
+    assert_contains(&err, "99999");
 
     let json = std::fs::read_to_string(ws.path("tok.json")).unwrap();
     ws.write(
         "nobytes.json",
         &json.replace("\"byte_fallback\": true", "\"byte_fallback\": false"),
     );
-    let out = ws.run_with_stdin(
-        &["tokenizer", "encode", "-t", "nobytes.json"],
-        Some(b"good\n"),
-    );
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("nobytes.json") && err.contains("model.byte_fallback is false"),
-        "{err}"
-    );
+    let err = tokenizer_stderr("encode", "nobytes.json", b"good\n");
+    assert_contains(&err, "nobytes.json");
+    assert_contains(&err, "model.byte_fallback is false");
 }
 
 #[test]

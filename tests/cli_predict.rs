@@ -4,14 +4,26 @@
 mod model_support;
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Output;
 
-use model_support::{BIN, Workspace, config_json, text};
+use model_support::{Workspace, assert_contains, config_json, text};
 
 fn trained() -> Workspace {
     let ws = Workspace::new();
     ws.train(&config_json("", ""), "mv");
     ws
+}
+
+/// `predict` with the model `mv` on the lines of `input`.
+fn predict_file(ws: &Workspace, input: &Path) -> Output {
+    ws.run(&[
+        "predict",
+        "--model",
+        "mv",
+        "--input",
+        input.to_str().unwrap(),
+    ])
 }
 
 #[test]
@@ -34,13 +46,7 @@ fn every_input_line_gets_an_output_line_and_empty_lines_score_as_the_empty_revie
 
     // The same from a file, labels this time.
     let file = ws.write("reviews.txt", std::str::from_utf8(input).unwrap());
-    let out = ws.run(&[
-        "predict",
-        "--model",
-        "mv",
-        "--input",
-        file.to_str().unwrap(),
-    ]);
+    let out = predict_file(&ws, &file);
     assert_eq!(text(&out.stdout).lines().count(), 7);
     // An empty input gives an empty output.
     let out = ws.run_with_stdin(&["predict", "--model", "mv"], Some(b""));
@@ -55,25 +61,11 @@ fn non_utf8_input_is_reported_with_its_line() {
         Some(b"good\nbad\nfi\xffne\n"),
     );
     assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("stdin:3: invalid UTF-8"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_contains(&text(&out.stderr), "stdin:3: invalid UTF-8");
     let file = ws.path("latin1.txt");
     std::fs::write(&file, b"caf\xe9\n").unwrap();
-    let out = ws.run(&[
-        "predict",
-        "--model",
-        "mv",
-        "--input",
-        file.to_str().unwrap(),
-    ]);
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("latin1.txt:1: invalid UTF-8 at byte 4"),
-        "{err}"
-    );
+    let out = predict_file(&ws, &file);
+    assert_contains(&text(&out.stderr), "latin1.txt:1: invalid UTF-8 at byte 4");
 }
 
 #[test]
@@ -102,11 +94,7 @@ fn damaged_folders_are_errors_naming_the_file_never_panics() {
         r#"{"model": {"kind": "cnn"}, "max_len": 32}"#,
     );
     let out = ws.run_with_stdin(&["predict", "--model", "mv"], Some(b"good\n"));
-    assert!(
-        text(&out.stderr).contains("not a model folder of this version"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_contains(&text(&out.stderr), "not a model folder of this version");
 }
 
 #[test]
@@ -114,25 +102,15 @@ fn eval_scores_the_test_split() {
     let ws = trained();
     let out = ws.run(&["eval", "--model", "mv", "--data-dir", "data"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).starts_with("Test: 80 texts, accuracy "),
-        "{}",
-        text(&out.stdout)
-    );
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("Test: 80 texts, accuracy "), "{stdout}");
 }
 
 #[test]
 fn a_closed_pipe_ends_quietly() {
     let ws = trained();
     let input: Vec<u8> = "good great film\n".repeat(200_000).into_bytes();
-    let mut child = Command::new(BIN)
-        .args(["predict", "--model", "mv"])
-        .current_dir(ws.dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = ws.spawn(&["predict", "--model", "mv"]);
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || {
         let _ = stdin.write_all(&input);

@@ -4,7 +4,7 @@
 
 mod model_support;
 
-use model_support::{Workspace, config_json, snapshot, text};
+use model_support::{Workspace, assert_contains, config_json, snapshot, text};
 
 #[test]
 fn a_changed_config_is_refused_naming_the_difference_and_overwrite_replaces() {
@@ -14,21 +14,11 @@ fn a_changed_config_is_refused_naming_the_difference_and_overwrite_replaces() {
 
     // Only the data section differs: no resume, an error naming the field.
     let cfg = ws.write("seed5.json", &config_json("", r#""split_seed": 5"#));
-    let out = ws.run(&[
-        "train",
-        "--quiet",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--out",
-        "mv",
-    ]);
+    let out = ws.run_train(&[], &cfg, "mv");
     let err = text(&out.stderr);
     assert!(!out.status.success(), "{err}");
-    assert!(
-        err.contains("data.split_seed: 0 in the folder, 5 now"),
-        "{err}"
-    );
-    assert!(err.contains("--overwrite"), "{err}");
+    assert_contains(&err, "data.split_seed: 0 in the folder, 5 now");
+    assert_contains(&err, "--overwrite");
     assert_eq!(snapshot(&ws.path("mv")), before, "the folder is untouched");
 
     // Another tokenizer of the same size (given by path) is a difference too.
@@ -48,23 +38,12 @@ fn a_changed_config_is_refused_naming_the_difference_and_overwrite_replaces() {
         "tok.json",
         &config_json("", r#""tokenizer": "other-tokenizer.json""#),
     );
-    let out = ws.run(&[
-        "train",
-        "--quiet",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--out",
-        "mv",
-    ]);
-    assert!(
-        text(&out.stderr).contains("data.tokenizer"),
-        "{}",
-        text(&out.stderr)
-    );
+    let out = ws.run_train(&[], &cfg, "mv");
+    assert_contains(&text(&out.stderr), "data.tokenizer");
 
     // The same run again: nothing to do, nothing rewritten.
     let out = ws.train(&config_json("", ""), "mv");
-    assert!(text(&out.stdout).contains("already holds this run"));
+    assert_contains(&text(&out.stdout), "already holds this run");
     assert_eq!(snapshot(&ws.path("mv")), before);
 
     // More epochs continue the run from its checkpoint.
@@ -73,18 +52,10 @@ fn a_changed_config_is_refused_naming_the_difference_and_overwrite_replaces() {
     assert_eq!(epochs.lines().count(), 4, "{epochs}");
 
     // --overwrite trains the new config from scratch.
-    let out = ws.run(&[
-        "train",
-        "--quiet",
-        "--overwrite",
-        "--config",
-        ws.path("seed5.json").to_str().unwrap(),
-        "--out",
-        "mv",
-    ]);
+    let out = ws.run_train(&["--overwrite"], &ws.path("seed5.json"), "mv");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let manifest = std::fs::read_to_string(ws.path("mv/model.json")).unwrap();
-    assert!(manifest.contains("\"split_seed\": 5"), "{manifest}");
+    assert_contains(&manifest, "\"split_seed\": 5");
     assert!(!ws.path("mv.partial").exists());
 }
 
@@ -109,18 +80,9 @@ fn a_failed_run_never_costs_the_previous_folder() {
 
     // A different vocab_size, even with --overwrite, fails in tokenizer training.
     let cfg = ws.write("tiny-vocab.json", &config_json("", r#""vocab_size": 3"#));
-    let out = ws.run(&[
-        "train",
-        "--quiet",
-        "--overwrite",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--out",
-        "mv",
-    ]);
-    let err = text(&out.stderr);
+    let out = ws.run_train(&["--overwrite"], &cfg, "mv");
     assert!(!out.status.success());
-    assert!(err.contains("data.vocab_size = 3"), "{err}");
+    assert_contains(&text(&out.stderr), "data.vocab_size = 3");
     assert_eq!(snapshot(&ws.path("mv")), before);
 
     // A run that breaks during training (the loss overflows) leaves the old folder as it was.
@@ -128,21 +90,9 @@ fn a_failed_run_never_costs_the_previous_folder() {
         "nan.json",
         &config_json(r#""lr": 1e38, "clip_norm": null"#, ""),
     );
-    let out = ws.run(&[
-        "train",
-        "--quiet",
-        "--overwrite",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--out",
-        "mv",
-    ]);
+    let out = ws.run_train(&["--overwrite"], &cfg, "mv");
     assert!(!out.status.success(), "{}", text(&out.stdout));
-    assert!(
-        text(&out.stderr).contains("non-finite"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_contains(&text(&out.stderr), "non-finite");
     assert_eq!(snapshot(&ws.path("mv")), before);
     assert_eq!(predict(&ws), predictions);
 }
@@ -151,36 +101,20 @@ fn a_failed_run_never_costs_the_previous_folder() {
 fn bad_targets_and_configs_are_refused_before_any_work() {
     let ws = Workspace::new();
     let cfg = ws.write("cfg.json", &config_json("", ""));
-    let cfg = cfg.to_str().unwrap();
 
     // --out is an existing file: named, and refused before the tokenizer is trained.
     ws.write("taken", "not a folder");
-    let out = ws.run(&["train", "--quiet", "--config", cfg, "--out", "taken"]);
+    let out = ws.run_train(&[], &cfg, "taken");
     let err = text(&out.stderr);
     assert!(!out.status.success());
-    assert!(
-        err.contains("--out taken: exists and is not a folder"),
-        "{err}"
-    );
+    assert_contains(&err, "--out taken: exists and is not a folder");
     assert!(!err.contains("training a"), "{err}");
 
     // A folder of something else is never replaced, even with --overwrite.
     std::fs::create_dir(ws.path("photos")).unwrap();
     ws.write("photos/cat.jpg", "meow");
-    let out = ws.run(&[
-        "train",
-        "--quiet",
-        "--overwrite",
-        "--config",
-        cfg,
-        "--out",
-        "photos",
-    ]);
-    assert!(
-        text(&out.stderr).contains("is not a model folder"),
-        "{}",
-        text(&out.stderr)
-    );
+    let out = ws.run_train(&["--overwrite"], &cfg, "photos");
+    assert_contains(&text(&out.stderr), "is not a model folder");
     assert!(ws.path("photos/cat.jpg").is_file());
 
     // Type errors name the file, the field and the value typed.
@@ -208,12 +142,12 @@ fn a_diverging_run_is_reported_in_the_output_and_the_metrics() {
     let ws = Workspace::new();
     let out = ws.train(&config_json(r#""lr": 1e9"#, ""), "diverged");
     let err = text(&out.stderr);
-    assert!(err.contains("warning: epoch 1: training loss"), "{err}");
-    assert!(err.contains("diverging"), "{err}");
+    assert_contains(&err, "warning: epoch 1: training loss");
+    assert_contains(&err, "diverging");
     let warnings = std::fs::read_to_string(ws.path("diverged/warnings.csv")).unwrap();
-    assert!(warnings.contains("loss_diverged"), "{warnings}");
+    assert_contains(&warnings, "loss_diverged");
     let manifest = std::fs::read_to_string(ws.path("diverged/model.json")).unwrap();
-    assert!(manifest.contains("\"loss_diverged\""), "{manifest}");
+    assert_contains(&manifest, "\"loss_diverged\"");
 
     // A run that learns has no warnings.
     let out = ws.train(&config_json(r#""epochs": 3, "lr": 0.02"#, ""), "learned");

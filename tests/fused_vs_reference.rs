@@ -440,9 +440,33 @@ struct ConvCase<'a> {
     r: &'a [f32],
 }
 
+impl<'a> ConvCase<'a> {
+    /// A case of `shape` and `(kernel, padding)`; `[x, weight, bias, r]` are the values.
+    fn new(
+        shape: (usize, usize, usize),
+        lengths: &'a [usize],
+        (kernel, padding): (usize, usize),
+        [x, weight, bias, r]: [&'a [f32]; 4],
+    ) -> Self {
+        Self {
+            x,
+            shape,
+            weight,
+            bias,
+            lengths,
+            kernel,
+            padding,
+            r,
+        }
+    }
+}
+
+/// One CNN branch's outputs and its gradients of x, weight and bias.
+type ConvResult = (Vec<f32>, [Vec<f32>; 3]);
+
 /// Runs one CNN branch: fused, or op-by-op (`nn::conv1d::Conv1d` + masked max + ReLU) when
 /// `op_by_op`. Returns (outputs, grads of x, weight, bias) for loss = Σ out ⊙ r.
-fn conv_branch(case: &ConvCase, op_by_op: bool) -> (Vec<f32>, [Vec<f32>; 3]) {
+fn conv_branch(case: &ConvCase, op_by_op: bool) -> ConvResult {
     let ConvCase {
         x,
         shape,
@@ -485,45 +509,57 @@ fn conv_branch(case: &ConvCase, op_by_op: bool) -> (Vec<f32>, [Vec<f32>; 3]) {
     )
 }
 
+/// Values uniform in [-1, 1), drawn in order from one seeded generator.
+struct Uniform(StdRng);
+
+impl Uniform {
+    fn new(seed: u64) -> Self {
+        Self(StdRng::seed_from_u64(seed))
+    }
+
+    /// The next `n` values.
+    fn take(&mut self, n: usize) -> Vec<f32> {
+        (0..n).map(|_| self.0.gen_range(-1.0_f32..1.0)).collect()
+    }
+}
+
+fn to64(values: &[f32]) -> Vec<f64> {
+    values.iter().map(|&a| f64::from(a)).collect()
+}
+
+/// The fused branch's outputs and gradients `got` match the op-by-op ones `want` to 1e-5.
+fn assert_conv_close(what: &str, got: &ConvResult, want: &ConvResult) {
+    assert_close(
+        &format!("{what}: output"),
+        &to64(&got.0),
+        &to64(&want.0),
+        1e-5,
+    );
+    for (name, (g, w)) in ["x", "weight", "bias"]
+        .iter()
+        .zip(got.1.iter().zip(&want.1))
+    {
+        assert_close(&format!("{what}: d{name}"), &to64(g), &to64(w), 1e-5);
+    }
+}
+
 #[test]
 fn conv_branch_matches_the_op_by_op_cnn() {
     let (batch, seq, embed, channels) = (6, 11, 5, 16);
     let lengths = [11, 1, 4, 7, 11, 2];
-    let mut rng = StdRng::seed_from_u64(80);
-    let mut u = |n: usize| {
-        (0..n)
-            .map(|_| rng.gen_range(-1.0_f32..1.0))
-            .collect::<Vec<f32>>()
-    };
-    let x = u(batch * seq * embed);
-    let r = u(batch * channels);
+    let mut u = Uniform::new(80);
+    let x = u.take(batch * seq * embed);
+    let r = u.take(batch * channels);
     for (kernel, padding) in [(3, 0), (5, 0), (3, 1), (4, 2), (1, 0)] {
-        let weight = u(kernel * embed * channels);
-        let bias = u(channels);
-        let run = |op_by_op| {
-            let case = ConvCase {
-                x: &x,
-                shape: (batch, seq, embed),
-                weight: &weight,
-                bias: &bias,
-                lengths: &lengths,
-                kernel,
-                padding,
-                r: &r,
-            };
-            conv_branch(&case, op_by_op)
-        };
-        let (out, grads) = run(false);
-        let (want, want_grads) = run(true);
-        let to64 = |v: &[f32]| v.iter().map(|&a| f64::from(a)).collect::<Vec<f64>>();
-        let what = format!("kernel {kernel} padding {padding}");
-        assert_close(&format!("{what}: output"), &to64(&out), &to64(&want), 1e-5);
-        for (name, (g, w)) in ["x", "weight", "bias"]
-            .iter()
-            .zip(grads.iter().zip(&want_grads))
-        {
-            assert_close(&format!("{what}: d{name}"), &to64(g), &to64(w), 1e-5);
-        }
+        let weight = u.take(kernel * embed * channels);
+        let bias = u.take(channels);
+        let values = [&x[..], &weight, &bias, &r];
+        let case = ConvCase::new((batch, seq, embed), &lengths, (kernel, padding), values);
+        assert_conv_close(
+            &format!("kernel {kernel} padding {padding}"),
+            &conv_branch(&case, false),
+            &conv_branch(&case, true),
+        );
     }
 }
 
@@ -531,19 +567,15 @@ fn conv_branch_matches_the_op_by_op_cnn() {
 fn conv_branch_backward_matches_directional_finite_difference() {
     let (batch, seq, embed, channels, kernel, padding) = (4, 9, 4, 16, 3, 1);
     let lengths = [9, 3, 1, 6];
-    let mut rng = StdRng::seed_from_u64(81);
-    let mut u = |n: usize| {
-        (0..n)
-            .map(|_| rng.gen_range(-1.0_f32..1.0))
-            .collect::<Vec<f32>>()
-    };
+    let mut u = Uniform::new(81);
     let (x, weight, bias, r) = (
-        u(batch * seq * embed),
-        u(kernel * embed * channels),
-        u(channels),
-        u(batch * channels),
+        u.take(batch * seq * embed),
+        u.take(kernel * embed * channels),
+        u.take(channels),
+        u.take(batch * channels),
     );
-    let dir = [u(x.len()), u(weight.len()), u(bias.len())];
+    let dir = [u.take(x.len()), u.take(weight.len()), u.take(bias.len())];
+    let geometry = ((batch, seq, embed), (kernel, padding));
     let loss = |s: f32| {
         let shift = |v: &[f32], d: &[f32]| {
             v.iter()
@@ -556,33 +588,19 @@ fn conv_branch_backward_matches_directional_finite_difference() {
             shift(&weight, &dir[1]),
             shift(&bias, &dir[2]),
         );
-        let case = ConvCase {
-            x: &x,
-            shape: (batch, seq, embed),
-            weight: &weight,
-            bias: &bias,
-            lengths: &lengths,
-            kernel,
-            padding,
-            r: &r,
-        };
+        let values = [&x[..], &weight, &bias, &r];
+        let case = ConvCase::new(geometry.0, &lengths, geometry.1, values);
         let (out, _) = conv_branch(&case, false);
         out.iter()
             .zip(&r)
             .map(|(o, r)| f64::from(o * r))
             .sum::<f64>()
     };
-    let case = ConvCase {
-        x: &x,
-        shape: (batch, seq, embed),
-        weight: &weight,
-        bias: &bias,
-        lengths: &lengths,
-        kernel,
-        padding,
-        r: &r,
-    };
-    let (_, grads) = conv_branch(&case, false);
+    let values = [&x[..], &weight, &bias, &r];
+    let (_, grads) = conv_branch(
+        &ConvCase::new(geometry.0, &lengths, geometry.1, values),
+        false,
+    );
     let analytic: f64 = (0..3)
         .map(|p| {
             grads[p]
@@ -630,18 +648,13 @@ fn embedding_lookup_matches_dfdx_gather() {
 fn strided_inputs_are_read_in_logical_order() {
     let dev = Cpu::default();
     let (b, t, e, h) = (3, 4, 2, 16);
-    let mut rng = StdRng::seed_from_u64(90);
-    let mut u = |n: usize| {
-        (0..n)
-            .map(|_| rng.gen_range(-1.0_f32..1.0))
-            .collect::<Vec<f32>>()
-    };
-    let x_bet = dev.tensor_from_vec(u(b * e * t), (b, e, t));
+    let mut u = Uniform::new(90);
+    let x_bet = dev.tensor_from_vec(u.take(b * e * t), (b, e, t));
     let x_perm = x_bet.clone().permute::<_, Axes3<0, 2, 1>>();
     let x_copy = dev.tensor_from_vec(x_perm.as_vec(), (b, t, e));
-    let w_x = dev.tensor_from_vec(u(e * 4 * h), (e, 4 * h));
-    let w_h = dev.tensor_from_vec(u(h * 4 * h), (h, 4 * h));
-    let bias = dev.tensor_from_vec(u(4 * h), (4 * h,));
+    let w_x = dev.tensor_from_vec(u.take(e * 4 * h), (e, 4 * h));
+    let w_h = dev.tensor_from_vec(u.take(h * 4 * h), (h, 4 * h));
+    let bias = dev.tensor_from_vec(u.take(4 * h), (4 * h,));
     let lengths = [4, 2, 3];
     let run = |x: Tensor<(usize, usize, usize), f32, Cpu>| {
         lstm_sequence(x, &w_x, &w_h, &bias, &lengths, GateSet::ALL, false).as_vec()
@@ -712,39 +725,17 @@ fn every_isa_matches_the_reference() {
 fn conv_branch_matches_on_every_isa() {
     let (batch, seq, embed, channels) = (5, 9, 6, 32);
     let lengths = [9, 2, 5, 1, 7];
-    let mut rng = StdRng::seed_from_u64(81);
-    let mut u = |n: usize| {
-        (0..n)
-            .map(|_| rng.gen_range(-1.0_f32..1.0))
-            .collect::<Vec<f32>>()
-    };
-    let (x, r) = (u(batch * seq * embed), u(batch * channels));
-    let (weight, bias) = (u(3 * embed * channels), u(channels));
-    let case = ConvCase {
-        x: &x,
-        shape: (batch, seq, embed),
-        weight: &weight,
-        bias: &bias,
-        lengths: &lengths,
-        kernel: 3,
-        padding: 1,
-        r: &r,
-    };
-    let to64 = |v: &[f32]| v.iter().map(|&a| f64::from(a)).collect::<Vec<f64>>();
-    let (want, want_grads) = conv_branch(&case, true);
+    let mut u = Uniform::new(81);
+    let (x, r) = (u.take(batch * seq * embed), u.take(batch * channels));
+    let (weight, bias) = (u.take(3 * embed * channels), u.take(channels));
+    let values = [&x[..], &weight, &bias, &r];
+    let case = ConvCase::new((batch, seq, embed), &lengths, (3, 1), values);
+    let want = conv_branch(&case, true);
     let mut vector = None;
     for isa in Isa::supported() {
         let got = isa.with(|| conv_branch(&case, false));
         let what = isa.name();
-        assert_close(
-            &format!("{what}: output"),
-            &to64(&got.0),
-            &to64(&want),
-            1e-5,
-        );
-        for (g, w) in got.1.iter().zip(&want_grads) {
-            assert_close(&format!("{what}: gradient"), &to64(g), &to64(w), 1e-5);
-        }
+        assert_conv_close(what, &got, &want);
         if isa >= Isa::Avx2 {
             match &vector {
                 Some(first) => assert!(&got == first, "{what} differs from the other kernel"),

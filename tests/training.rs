@@ -247,8 +247,11 @@ fn training_is_deterministic_and_resumes_from_a_checkpoint() {
 #[test]
 fn a_non_finite_loss_stops_with_a_clear_error() {
     let dev = Cpu::seed_from_u64(0);
-    let mut model = Classifier::<f32, Cpu>::new(&small(ModelKind::Cnn), 10, &dev).unwrap();
-    model.head.bias = dev.tensor([f32::NAN, 0.0]);
+    let new_model = || Classifier::<f32, Cpu>::new(&small(ModelKind::Cnn), 10, &dev).unwrap();
+    let with_nan_embedding = |mut model: Classifier<f32, Cpu>| {
+        model.embedding.weight = dev.tensor_from_vec(vec![f32::NAN; 10 * 48], (10, 48));
+        model
+    };
     let ids: Vec<Vec<u32>> = (0..8).map(|i| vec![2 + i % 5; 6]).collect();
     let labels: Vec<usize> = (0..8).map(|i| i % 2).collect();
     let l = DataLoader::new(
@@ -263,13 +266,18 @@ fn a_non_finite_loss_stops_with_a_clear_error() {
     .unwrap();
     let mut t = Trainer::new(config(1));
     t.quiet = true;
-    let err = t
-        .fit(
+    let fit_error = |mut model: Classifier<f32, Cpu>| {
+        t.fit(
             &mut model,
             |e| Ok::<_, Infallible>(l.epoch(e as u64)),
             &l.epoch(0),
         )
-        .unwrap_err();
+        .unwrap_err()
+    };
+
+    let mut model = new_model();
+    model.head.bias = dev.tensor([f32::NAN, 0.0]);
+    let err = fit_error(model);
     assert!(
         matches!(
             err,
@@ -288,15 +296,7 @@ fn a_non_finite_loss_stops_with_a_clear_error() {
 
     // NaN weights stop the run too: as a NaN loss (the fused CPU CNN propagates NaN through its
     // max) or, where a max pooling hides the NaN in the forward pass, as NaN gradients.
-    let mut model = Classifier::<f32, Cpu>::new(&small(ModelKind::Cnn), 10, &dev).unwrap();
-    model.embedding.weight = dev.tensor_from_vec(vec![f32::NAN; 10 * 48], (10, 48));
-    let err = t
-        .fit(
-            &mut model,
-            |e| Ok::<_, Infallible>(l.epoch(e as u64)),
-            &l.epoch(0),
-        )
-        .unwrap_err();
+    let err = fit_error(with_nan_embedding(new_model()));
     assert!(
         matches!(
             err,
@@ -312,16 +312,9 @@ fn a_non_finite_loss_stops_with_a_clear_error() {
 
     // The op-by-op CNN's max pooling drops the NaN in the forward pass: the gradient check
     // must catch it.
-    let mut model = Classifier::<f32, Cpu>::new(&small(ModelKind::Cnn), 10, &dev).unwrap();
+    let mut model = new_model();
     model.path = sentiment_rnn::nn::backend::Path::Reference;
-    model.embedding.weight = dev.tensor_from_vec(vec![f32::NAN; 10 * 48], (10, 48));
-    let err = t
-        .fit(
-            &mut model,
-            |e| Ok::<_, Infallible>(l.epoch(e as u64)),
-            &l.epoch(0),
-        )
-        .unwrap_err();
+    let err = fit_error(with_nan_embedding(model));
     assert!(
         matches!(err, TrainError::NonFiniteGradient { epoch: 1, step: 0 }),
         "{err}"

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 /// The built binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_sentiment-rnn");
@@ -90,19 +90,7 @@ impl Workspace {
     }
 
     pub fn run_with_stdin(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
-        let mut child = Command::new(BIN)
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("SENTIMENT_RNN_DATA", self.path("data"))
-            // A closed local port: any download attempt fails at once.
-            .env("SENTIMENT_RNN_DATA_URL", "http://127.0.0.1:9")
-            .env("RUST_BACKTRACE", "0")
-            .env_remove("RUST_LIB_BACKTRACE")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = self.spawn(args);
         {
             use std::io::Write;
             let mut input = child.stdin.take().unwrap();
@@ -120,17 +108,36 @@ impl Workspace {
         output
     }
 
+    /// Starts the binary in the workspace with the data root set, no download possible and
+    /// stdin, stdout and stderr piped.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        Command::new(BIN)
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("SENTIMENT_RNN_DATA", self.path("data"))
+            // A closed local port: any download attempt fails at once.
+            .env("SENTIMENT_RNN_DATA_URL", "http://127.0.0.1:9")
+            .env("RUST_BACKTRACE", "0")
+            .env_remove("RUST_LIB_BACKTRACE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Runs `train --quiet <flags> --config <config> --out <out>`, successful or not.
+    pub fn run_train(&self, flags: &[&str], config: &Path, out: &str) -> Output {
+        let mut args = vec!["train", "--quiet"];
+        args.extend_from_slice(flags);
+        args.extend(["--config", config.to_str().unwrap(), "--out", out]);
+        self.run(&args)
+    }
+
     /// Trains `config` into `out`; panics unless it succeeds.
     pub fn train(&self, config: &str, out: &str) -> Output {
         let cfg = self.write(&format!("{out}.config.json"), config);
-        let output = self.run(&[
-            "train",
-            "--quiet",
-            "--config",
-            cfg.to_str().unwrap(),
-            "--out",
-            out,
-        ]);
+        let output = self.run_train(&[], &cfg, out);
         assert!(
             output.status.success(),
             "train failed: {}",
@@ -143,6 +150,11 @@ impl Workspace {
 /// Lossy UTF-8 of captured output.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Fails unless `haystack` contains `needle`, showing `haystack`.
+pub fn assert_contains(haystack: &str, needle: &str) {
+    assert!(haystack.contains(needle), "{haystack}");
 }
 
 /// Every file under `dir` with its bytes, sorted by path (to show a folder did not change).
