@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use sentiment_rnn::report::figures::FIGURE_NAMES;
+
 fn run(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_figures"))
         .args(args)
@@ -16,24 +18,25 @@ fn run(args: &[&str]) -> String {
     stderr
 }
 
+const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
 /// Width and height from a PNG's IHDR, after checking the signature and the closing IEND.
 fn png_size(path: &Path) -> (u32, u32) {
-    let b = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(
-        &b[..8],
-        b"\x89PNG\r\n\x1a\n",
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let word = |at: usize| -> [u8; 4] { bytes[at..at + 4].try_into().unwrap() };
+    assert!(
+        bytes.starts_with(PNG_SIGNATURE),
         "{} is not a PNG",
         path.display()
     );
-    assert_eq!(&b[12..16], b"IHDR");
+    assert_eq!(&word(12), b"IHDR");
     assert_eq!(
-        &b[b.len() - 8..b.len() - 4],
+        &word(bytes.len() - 8),
         b"IEND",
         "{} is truncated",
         path.display()
     );
-    let be = |i: usize| u32::from_be_bytes(b[i..i + 4].try_into().unwrap());
-    (be(16), be(20))
+    (u32::from_be_bytes(word(16)), u32::from_be_bytes(word(20)))
 }
 
 #[test]
@@ -54,14 +57,8 @@ fn quick_study_writes_figures_tables_and_yelp_predictions() {
     ]);
     assert!(!log.contains("cached"), "{log}");
 
-    for name in [
-        "token_lengths",
-        "learning_curves",
-        "test_accuracy",
-        "gate_ablation",
-        "length_buckets",
-        "grad_flow",
-    ] {
+    // Every figure the study draws.
+    for name in FIGURE_NAMES {
         assert_eq!(
             png_size(&out.join(format!("{name}.png"))),
             (1000, 600),

@@ -467,23 +467,14 @@ type ConvResult = (Vec<f32>, [Vec<f32>; 3]);
 /// Runs one CNN branch: fused, or op-by-op (`nn::conv1d::Conv1d` + masked max + ReLU) when
 /// `op_by_op`. Returns (outputs, grads of x, weight, bias) for loss = Σ out ⊙ r.
 fn conv_branch(case: &ConvCase, op_by_op: bool) -> ConvResult {
-    let ConvCase {
-        x,
-        shape,
-        weight,
-        bias,
-        lengths,
-        kernel,
-        padding,
-        r,
-    } = *case;
+    let (shape, kernel, padding) = (case.shape, case.kernel, case.padding);
     use sentiment_rnn::nn::conv1d::Conv1d;
     use sentiment_rnn::nn::sequence::neg_mask;
     let dev = Cpu::default();
-    let channels = bias.len();
-    let x = dev.tensor_from_vec(x.to_vec(), shape);
-    let w = dev.tensor_from_vec(weight.to_vec(), (kernel * shape.2, channels));
-    let b = dev.tensor_from_vec(bias.to_vec(), (channels,));
+    let channels = case.bias.len();
+    let x = dev.tensor_from_vec(case.x.to_vec(), shape);
+    let w = dev.tensor_from_vec(case.weight.to_vec(), (kernel * shape.2, channels));
+    let b = dev.tensor_from_vec(case.bias.to_vec(), (channels,));
     let out = if op_by_op {
         let conv = Conv1d {
             weight: w.clone(),
@@ -491,17 +482,24 @@ fn conv_branch(case: &ConvCase, op_by_op: bool) -> ConvResult {
             kernel,
             padding,
         };
-        let (y, out_lengths) = conv.forward(x.clone().leaky_traced(), lengths);
+        let (y, out_lengths) = conv.forward(x.clone().leaky_traced(), case.lengths);
         let ys = *y.shape();
         let m = neg_mask::<f32, Cpu>(&dev, &out_lengths, ys.1);
         (y + m.broadcast_like::<_, Axis<2>>(&ys))
             .max::<_, Axis<1>>()
             .relu()
     } else {
-        conv1d_max_relu(x.clone().leaky_traced(), &w, &b, lengths, kernel, padding)
+        conv1d_max_relu(
+            x.clone().leaky_traced(),
+            &w,
+            &b,
+            case.lengths,
+            kernel,
+            padding,
+        )
     };
     let values = out.retaped::<NoneTape>().as_vec();
-    let rt = dev.tensor_from_vec(r.to_vec(), (shape.0, channels));
+    let rt = dev.tensor_from_vec(case.r.to_vec(), (shape.0, channels));
     let g = (out * rt).sum().backward();
     (
         values,

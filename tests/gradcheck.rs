@@ -1,6 +1,9 @@
 //! Finite-difference gradient checks in f64: every parameter entry (and layer inputs) of the
 //! layers and classifiers, against dfdx's backward through our op-by-op formulations.
 
+mod common;
+
+use common::random_batch;
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
 use dfdx::prelude::*;
 use rand::rngs::StdRng;
@@ -16,6 +19,7 @@ use sentiment_rnn::nn::lstm::Lstm;
 use sentiment_rnn::nn::params::{R3, runtime_options};
 use sentiment_rnn::nn::pooling::Aggregation;
 use sentiment_rnn::nn::rnn::Rnn;
+use sentiment_rnn::nn::sequence_layer::SequenceLayer;
 use sentiment_rnn::nn::stack::RecurrentStack;
 use sentiment_rnn::train::gradients::{for_each_gradient, update_each};
 
@@ -122,23 +126,29 @@ fn weighted_sum<S: Shape>(y: Tensor<S, f64, Dev, Tp>, seed: u64) -> Tensor<(), f
     (y * w).sum()
 }
 
-fn batch(lengths: &[usize], seq_len: usize, vocab: u32, rng: &mut StdRng) -> Batch {
-    let b = lengths.len();
-    let ids = (0..b * seq_len).map(|_| rng.gen_range(0..vocab)).collect();
-    let mask = lengths
-        .iter()
-        .flat_map(|&l| (0..seq_len).map(move |t| (t < l) as u8))
-        .collect();
-    Batch {
-        ids,
-        mask,
-        lengths: lengths.to_vec(),
-        labels: (0..b).map(|r| r % 2).collect(),
-        indices: (0..b).collect(),
-        batch_size: b,
-        valence: Vec::new(),
-        seq_len,
+/// Checks a recurrent layer's gradients, its input's included, forward and reversed, on a
+/// random input from `rng`; the loss weights come from `loss_seed`.
+fn gradcheck_both_directions<L: SequenceLayer<f64, Dev>>(
+    what: &str,
+    layer: L,
+    rng: &mut StdRng,
+    loss_seed: u64,
+) {
+    let probe = probe(layer, rng);
+    for reverse in [false, true] {
+        gradcheck(&format!("{what} reverse={reverse}"), &probe, |m, tape| {
+            let x = m.x.clone().put_tape(tape);
+            weighted_sum(
+                m.layer.run(x, &LENGTHS, reverse, Path::Reference),
+                loss_seed,
+            )
+        });
     }
+}
+
+/// Checks every gradient of `model`'s cross-entropy loss on `b`.
+fn gradcheck_classifier(what: &str, model: &Classifier<f64, Dev>, b: &Batch) {
+    gradcheck(what, model, |m, tape| classifier_loss(m, b, tape));
 }
 
 fn classifier_loss(m: &Classifier<f64, Dev>, b: &Batch, tape: Tp) -> Tensor<(), f64, Dev, Tp> {
@@ -152,6 +162,16 @@ fn classifier_loss(m: &Classifier<f64, Dev>, b: &Batch, tape: Tp) -> Tensor<(), 
         .device()
         .tensor_from_vec(targets, (b.batch_size, Const::<2>));
     cross_entropy_with_logits_loss(logits, targets)
+}
+
+/// A classifier small enough for finite differences: width 2 everywhere.
+fn tiny_config(kind: ModelKind) -> ModelConfig {
+    let mut cfg = ModelConfig::new(kind);
+    cfg.embedding_dim = 2;
+    cfg.hidden_size = 2;
+    cfg.kernel_widths = vec![2];
+    cfg.channels = 2;
+    cfg
 }
 
 // ---------------------------------------------------------------- layers
@@ -181,18 +201,7 @@ fn rnn_gradients_both_directions() {
     let dev = Dev::default();
     let mut rng = StdRng::seed_from_u64(2);
     let rnn = Rnn::<f64, Dev>::new(&dev, 2, 3, &mut rng);
-    let probe = probe(rnn, &mut rng);
-    for reverse in [false, true] {
-        gradcheck(&format!("rnn reverse={reverse}"), &probe, |m, tape| {
-            let y = m.layer.forward(
-                m.x.clone().put_tape(tape),
-                &LENGTHS,
-                reverse,
-                Path::Reference,
-            );
-            weighted_sum(y, 6)
-        });
-    }
+    gradcheck_both_directions("rnn", rnn, &mut rng, 6);
 }
 
 #[test]
@@ -206,22 +215,7 @@ fn lstm_gradients_for_every_gate_setting() {
         GateSet::without(Gate::Output),
     ] {
         let lstm = Lstm::<f64, Dev>::new(&dev, 2, 3, gates, &mut rng);
-        let probe = probe(lstm, &mut rng);
-        for reverse in [false, true] {
-            gradcheck(
-                &format!("lstm {gates:?} reverse={reverse}"),
-                &probe,
-                |m, tape| {
-                    let y = m.layer.forward(
-                        m.x.clone().put_tape(tape),
-                        &LENGTHS,
-                        reverse,
-                        Path::Reference,
-                    );
-                    weighted_sum(y, 7)
-                },
-            );
-        }
+        gradcheck_both_directions(&format!("lstm {gates:?}"), lstm, &mut rng, 7);
     }
 }
 
@@ -269,7 +263,7 @@ fn stacked_gradients() {
 fn cnn_classifier_gradients_including_embedding() {
     let dev = Dev::seed_from_u64(7);
     let mut rng = StdRng::seed_from_u64(7);
-    let b = batch(&[5, 2, 1], 5, 6, &mut rng);
+    let b = random_batch(&[5, 2, 1], 5, 6, &mut rng);
     for (widths, pad) in [
         (vec![2], 0),
         (vec![1], 0),
@@ -277,17 +271,12 @@ fn cnn_classifier_gradients_including_embedding() {
         (vec![2], 1),
         (vec![1, 2, 3], 1),
     ] {
-        let mut cfg = ModelConfig::new(ModelKind::Cnn);
-        cfg.embedding_dim = 2;
+        let mut cfg = tiny_config(ModelKind::Cnn);
         cfg.kernel_widths = widths.clone();
         cfg.channels = 3;
         cfg.conv_padding = pad;
         let model = Classifier::<f64, Dev>::new(&cfg, 6, &dev).unwrap();
-        gradcheck(
-            &format!("cnn classifier {widths:?} {pad}"),
-            &model,
-            |m, tape| classifier_loss(m, &b, tape),
-        );
+        gradcheck_classifier(&format!("cnn classifier {widths:?} {pad}"), &model, &b);
     }
 }
 
@@ -295,33 +284,17 @@ fn cnn_classifier_gradients_including_embedding() {
 fn recurrent_classifier_gradients_for_every_pooling() {
     let dev = Dev::seed_from_u64(8);
     let mut rng = StdRng::seed_from_u64(8);
-    let b = batch(&[4, 1, 3], 4, 5, &mut rng);
+    let b = random_batch(&[4, 1, 3], 4, 5, &mut rng);
     for kind in [ModelKind::Rnn, ModelKind::Lstm] {
         for agg in Aggregation::ALL {
-            let mut cfg = ModelConfig::new(kind);
-            cfg.embedding_dim = 2;
-            cfg.hidden_size = 2;
+            let mut cfg = tiny_config(kind);
             cfg.num_layers = 2;
             cfg.bidirectional = true;
             cfg.aggregation = agg;
             let model = Classifier::<f64, Dev>::new(&cfg, 5, &dev).unwrap();
-            gradcheck(
-                &format!("{kind:?} classifier {agg:?}"),
-                &model,
-                |m, tape| classifier_loss(m, &b, tape),
-            );
+            gradcheck_classifier(&format!("{kind:?} classifier {agg:?}"), &model, &b);
         }
     }
-}
-
-/// A CNN or LSTM classifier small enough for finite differences: width 2 everywhere.
-fn tiny_config(kind: ModelKind) -> ModelConfig {
-    let mut cfg = ModelConfig::new(kind);
-    cfg.embedding_dim = 2;
-    cfg.hidden_size = 2;
-    cfg.kernel_widths = vec![2];
-    cfg.channels = 2;
-    cfg
 }
 
 #[test]
@@ -329,7 +302,7 @@ fn ngram_branch_gradients_reach_both_halves() {
     let dev = Dev::seed_from_u64(9);
     let mut rng = StdRng::seed_from_u64(9);
     // Repeated tokens: duplicate unigrams and bigrams must count once.
-    let mut b = batch(&[5, 2, 4], 5, 3, &mut rng);
+    let mut b = random_batch(&[5, 2, 4], 5, 3, &mut rng);
     b.ids[..4].copy_from_slice(&[1, 2, 1, 2]);
     for kind in [ModelKind::Cnn, ModelKind::Lstm] {
         let mut cfg = tiny_config(kind);
@@ -337,9 +310,7 @@ fn ngram_branch_gradients_reach_both_halves() {
         let mut model = Classifier::<f64, Dev>::new(&cfg, 3, &dev).unwrap();
         let table: Vec<f64> = (0..14).map(|_| rng.gen_range(-1.0..1.0)).collect();
         model.ngrams.items[0].weight = dev.tensor_from_vec(table, (7, 2));
-        gradcheck(&format!("{kind:?} + n-gram bag"), &model, |m, tape| {
-            classifier_loss(m, &b, tape)
-        });
+        gradcheck_classifier(&format!("{kind:?} + n-gram bag"), &model, &b);
     }
 }
 
@@ -347,7 +318,7 @@ fn ngram_branch_gradients_reach_both_halves() {
 fn valence_channel_and_lexicon_head_gradients() {
     let dev = Dev::seed_from_u64(10);
     let mut rng = StdRng::seed_from_u64(10);
-    let mut b = batch(&[5, 2, 4], 5, 4, &mut rng);
+    let mut b = random_batch(&[5, 2, 4], 5, 4, &mut rng);
     b.valence = (0..b.ids.len())
         .map(|_| rng.gen_range(-4.0f32..4.0))
         .collect();
@@ -359,8 +330,6 @@ fn valence_channel_and_lexicon_head_gradients() {
         // A non-zero head, so the gradient reaching its input side is checked too.
         let head: Vec<f64> = (0..6).map(|_| rng.gen_range(-1.0..1.0)).collect();
         model.lexicon_head.items[0].weight = dev.tensor_from_vec(head, (3, 2));
-        gradcheck(&format!("{kind:?} + valence"), &model, |m, tape| {
-            classifier_loss(m, &b, tape)
-        });
+        gradcheck_classifier(&format!("{kind:?} + valence"), &model, &b);
     }
 }

@@ -1,6 +1,9 @@
 //! Every layer's forward against an independent plain-Rust (`Vec<f64>`, loops) implementation
 //! of its equations, in f64.
 
+mod common;
+
+use common::random_batch;
 use dfdx::optim::{Adam, AdamConfig};
 use dfdx::prelude::*;
 use rand::rngs::StdRng;
@@ -16,6 +19,7 @@ use sentiment_rnn::nn::gates::{Block, Gate, GateSet};
 use sentiment_rnn::nn::lstm::Lstm;
 use sentiment_rnn::nn::pooling::{self, Aggregation};
 use sentiment_rnn::nn::rnn::Rnn;
+use sentiment_rnn::nn::sequence_layer::SequenceLayer;
 use sentiment_rnn::nn::stack::RecurrentStack;
 use sentiment_rnn::train::gradients::for_each_gradient;
 
@@ -58,67 +62,46 @@ fn dot_col(a: &[f64], w: &M, col: usize) -> f64 {
     a.iter().enumerate().map(|(k, &ak)| ak * w.at(k, col)).sum()
 }
 
-/// x: (B, T, E) host; returns (B, T, H) with zero padding.
-fn host_recurrence(
-    x: &[f64],
-    dims: (usize, usize, usize),
-    lengths: &[usize],
-    reverse: bool,
-    hidden: usize,
-    mut step: impl FnMut(&[f64], &[f64], &mut Vec<f64>) -> Vec<f64>,
-) -> Vec<f64> {
-    let (b, t, e) = dims;
-    let mut out = vec![0.0; b * t * hidden];
-    for r in 0..b {
-        let mut h = vec![0.0; hidden];
-        let mut c = vec![0.0; hidden];
-        let order: Vec<usize> = if reverse {
-            (0..lengths[r]).rev().collect()
-        } else {
-            (0..lengths[r]).collect()
-        };
-        for p in order {
-            let xt = &x[(r * t + p) * e..(r * t + p + 1) * e];
-            h = step(xt, &h, &mut c);
-            out[(r * t + p) * hidden..(r * t + p + 1) * hidden].copy_from_slice(&h);
-        }
+/// A recurrent layer's equations on the host: its weights, and its gates (`None` for the RNN).
+struct HostCell {
+    wx: M,
+    wh: M,
+    b: Vec<f64>,
+    gates: Option<GateSet>,
+}
+
+impl HostCell {
+    fn rnn(rnn: &Rnn<f64, Dev>) -> Self {
+        Self::new(M::of(&rnn.w_x), M::of(&rnn.w_h), rnn.b.as_vec(), None)
     }
-    out
-}
 
-fn host_rnn(
-    x: &[f64],
-    dims: (usize, usize, usize),
-    lengths: &[usize],
-    rnn: &Rnn<f64, Dev>,
-    reverse: bool,
-) -> Vec<f64> {
-    let (wx, wh, b) = (M::of(&rnn.w_x), M::of(&rnn.w_h), rnn.b.as_vec());
-    let hidden = wh.rows;
-    host_recurrence(x, dims, lengths, reverse, hidden, |xt, h, _| {
-        (0..hidden)
-            .map(|j| (dot_col(xt, &wx, j) + dot_col(h, &wh, j) + b[j]).tanh())
-            .collect()
-    })
-}
+    fn lstm(lstm: &Lstm<f64, Dev>) -> Self {
+        Self::new(
+            M::of(&lstm.w_x),
+            M::of(&lstm.w_h),
+            lstm.b.as_vec(),
+            Some(lstm.gates()),
+        )
+    }
 
-fn host_lstm(
-    x: &[f64],
-    dims: (usize, usize, usize),
-    lengths: &[usize],
-    lstm: &Lstm<f64, Dev>,
-    reverse: bool,
-) -> Vec<f64> {
-    let (wx, wh, b) = (M::of(&lstm.w_x), M::of(&lstm.w_h), lstm.b.as_vec());
-    let hidden = wh.rows;
-    let gates = lstm.gates();
-    host_recurrence(x, dims, lengths, reverse, hidden, |xt, h, c| {
-        // W·[h_{t−1}, x_t] + b for one gate's block; a disabled gate is the constant 1.
+    fn new(wx: M, wh: M, b: Vec<f64>, gates: Option<GateSet>) -> Self {
+        Self { wx, wh, b, gates }
+    }
+
+    /// W·[h_{t−1}, x_t] + b at column `col`.
+    fn pre(&self, xt: &[f64], h: &[f64], col: usize) -> f64 {
+        dot_col(xt, &self.wx, col) + dot_col(h, &self.wh, col) + self.b[col]
+    }
+
+    /// The next hidden state; `c` is the LSTM's cell state.
+    fn step(&self, xt: &[f64], h: &[f64], c: &mut [f64]) -> Vec<f64> {
+        let hidden = self.wh.rows;
+        let Some(gates) = self.gates else {
+            return (0..hidden).map(|j| self.pre(xt, h, j).tanh()).collect();
+        };
+        // One gate's block; a disabled gate is the constant 1.
         let gate = |block: Block, j: usize, act: fn(f64) -> f64| match gates.block_index(block) {
-            Some(k) => {
-                let col = k * hidden + j;
-                act(dot_col(xt, &wx, col) + dot_col(h, &wh, col) + b[col])
-            }
+            Some(k) => act(self.pre(xt, h, k * hidden + j)),
             None => 1.0,
         };
         let mut h_new = vec![0.0; hidden];
@@ -131,7 +114,35 @@ fn host_lstm(
             h_new[j] = o * c[j].tanh();
         }
         h_new
-    })
+    }
+
+    /// x: (B, T, E) host; returns (B, T, H) with zero padding.
+    fn run(
+        &self,
+        x: &[f64],
+        dims: (usize, usize, usize),
+        lengths: &[usize],
+        reverse: bool,
+    ) -> Vec<f64> {
+        let (b, t, e) = dims;
+        let hidden = self.wh.rows;
+        let mut out = vec![0.0; b * t * hidden];
+        for r in 0..b {
+            let mut h = vec![0.0; hidden];
+            let mut c = vec![0.0; hidden];
+            let order: Vec<usize> = if reverse {
+                (0..lengths[r]).rev().collect()
+            } else {
+                (0..lengths[r]).collect()
+            };
+            for p in order {
+                let xt = &x[(r * t + p) * e..(r * t + p + 1) * e];
+                h = self.step(xt, &h, &mut c);
+                out[(r * t + p) * hidden..(r * t + p + 1) * hidden].copy_from_slice(&h);
+            }
+        }
+        out
+    }
 }
 
 // ---------------------------------------------------------------- fixtures
@@ -147,6 +158,13 @@ fn random_input(dev: &Dev, dims: (usize, usize, usize), rng: &mut StdRng) -> (Ve
     (v.clone(), dev.tensor_from_vec(v, dims))
 }
 
+/// A recurrent layer's outputs on `x` (rows of `LENGTHS`) on the op-by-op path.
+fn reference_outputs<L: SequenceLayer<f64, Dev>>(layer: &L, x: &Seq, reverse: bool) -> Vec<f64> {
+    layer
+        .run(x.clone(), &LENGTHS, reverse, Path::Reference)
+        .as_vec()
+}
+
 fn assert_close(got: &[f64], want: &[f64], what: &str) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
@@ -154,28 +172,6 @@ fn assert_close(got: &[f64], want: &[f64], what: &str) {
             (g - w).abs() <= TOL * (1.0 + w.abs()),
             "{what}[{i}]: got {g}, want {w}"
         );
-    }
-}
-
-fn batch(lengths: &[usize], seq_len: usize, vocab: u32, rng: &mut StdRng) -> Batch {
-    let b = lengths.len();
-    let mut ids = vec![0u32; b * seq_len];
-    let mut mask = vec![0u8; b * seq_len];
-    for (r, &len) in lengths.iter().enumerate() {
-        for t in 0..seq_len {
-            ids[r * seq_len + t] = rng.gen_range(0..vocab);
-            mask[r * seq_len + t] = (t < len) as u8;
-        }
-    }
-    Batch {
-        ids,
-        mask,
-        lengths: lengths.to_vec(),
-        labels: (0..b).map(|r| r % 2).collect(),
-        indices: (0..b).collect(),
-        batch_size: b,
-        valence: Vec::new(),
-        seq_len,
     }
 }
 
@@ -191,10 +187,12 @@ fn rnn_matches_equations_both_directions() {
     let rnn = Rnn::<f64, Dev>::new(&dev, 3, 4, &mut rng);
     let (xv, x) = random_input(&dev, DIMS, &mut rng);
     for reverse in [false, true] {
-        let got = rnn
-            .forward(x.clone(), &LENGTHS, reverse, Path::Reference)
-            .as_vec();
-        assert_close(&got, &host_rnn(&xv, DIMS, &LENGTHS, &rnn, reverse), "rnn");
+        let got = reference_outputs(&rnn, &x, reverse);
+        assert_close(
+            &got,
+            &HostCell::rnn(&rnn).run(&xv, DIMS, &LENGTHS, reverse),
+            "rnn",
+        );
     }
 }
 
@@ -222,10 +220,8 @@ fn lstm_matches_equations_for_every_gate_setting() {
             );
         }
         for reverse in [false, true] {
-            let got = lstm
-                .forward(x.clone(), &LENGTHS, reverse, Path::Reference)
-                .as_vec();
-            let want = host_lstm(&xv, DIMS, &LENGTHS, &lstm, reverse);
+            let got = reference_outputs(&lstm, &x, reverse);
+            let want = HostCell::lstm(&lstm).run(&xv, DIMS, &LENGTHS, reverse);
             assert_close(&got, &want, &format!("lstm {gates:?} reverse={reverse}"));
         }
     }
@@ -280,12 +276,8 @@ fn lstm_without_gate_equals_full_lstm_with_that_gate_saturated_open() {
         full.w_x.copy_from(&fx.v);
         full.w_h.copy_from(&fh.v);
         full.b.copy_from(&fb);
-        let a = ablated
-            .forward(x.clone(), &LENGTHS, false, Path::Reference)
-            .as_vec();
-        let f = full
-            .forward(x.clone(), &LENGTHS, false, Path::Reference)
-            .as_vec();
+        let a = reference_outputs(&ablated, &x, false);
+        let f = reference_outputs(&full, &x, false);
         assert_close(&a, &f, &format!("without {gate:?}"));
     }
 }
@@ -305,12 +297,8 @@ fn padded_outputs_are_zero_and_padding_values_do_not_matter() {
     }
     let x2 = dev.tensor_from_vec(xv, DIMS);
     for reverse in [false, true] {
-        let a = lstm
-            .forward(x.clone(), &LENGTHS, reverse, Path::Reference)
-            .as_vec();
-        let b = lstm
-            .forward(x2.clone(), &LENGTHS, reverse, Path::Reference)
-            .as_vec();
+        let a = reference_outputs(&lstm, &x, reverse);
+        let b = reference_outputs(&lstm, &x2, reverse);
         assert_close(&a, &b, "padding values");
         for (r, &len) in LENGTHS.iter().enumerate() {
             for t in len..DIMS.1 {
@@ -349,12 +337,12 @@ fn bidirectional_backward_half_is_a_forward_layer_on_reversed_tokens() {
     let dirs = bi.forward(x.clone(), &LENGTHS, Path::Reference, None);
     let backward = dirs.backward.as_ref().unwrap().as_vec();
     let rev = dev.tensor_from_vec(reverse_rows(&xv, DIMS, &LENGTHS), DIMS);
-    let on_reversed = bwd.forward(rev, &LENGTHS, false, Path::Reference).as_vec();
+    let on_reversed = reference_outputs(&bwd, &rev, false);
     let want = reverse_rows(&on_reversed, (4, 6, 4), &LENGTHS);
     assert_close(&backward, &want, "backward half");
     assert_close(
         &dirs.forward.as_vec(),
-        &fwd.forward(x, &LENGTHS, false, Path::Reference).as_vec(),
+        &reference_outputs(&fwd, &x, false),
         "forward half",
     );
 }
@@ -376,8 +364,8 @@ fn stacked_bidirectional_layers_compose_the_equations() {
     let mut width = 3;
     for layer in &stack.layers.items {
         let dims = (DIMS.0, DIMS.1, width);
-        let f = host_rnn(&input, dims, &LENGTHS, &layer.forward, false);
-        let b = host_rnn(&input, dims, &LENGTHS, &layer.backward.items[0], true);
+        let f = HostCell::rnn(&layer.forward).run(&input, dims, &LENGTHS, false);
+        let b = HostCell::rnn(&layer.backward.items[0]).run(&input, dims, &LENGTHS, true);
         input = f
             .chunks(4)
             .zip(b.chunks(4))
@@ -451,7 +439,7 @@ fn conv1d_on_token_ids_equals_conv1d_on_embedded_tokens() {
     let dev = Dev::default();
     let mut rng = rng();
     let emb = Embedding::<f64, Dev>::new(&dev, 11, 3, &mut rng);
-    let b = batch(&LENGTHS, 6, 11, &mut rng);
+    let b = random_batch(&LENGTHS, 6, 11, &mut rng);
     let ids: Vec<usize> = b.ids.iter().map(|&i| i as usize).collect();
     for (k, p) in [(2, 0), (3, 1)] {
         let conv = Conv1d::<f64, Dev>::new(&dev, k, 3, 5, p, &mut rng);
@@ -548,12 +536,12 @@ fn host_recurrent_logits(model: &Classifier<f64, Dev>, b: &Batch) -> Vec<f64> {
         let mut fwd_w = 0;
         for layer in &enc.stack.layers.items {
             let dims = (bs, t, width);
-            let f = host_lstm(&x, dims, &b.lengths, &layer.forward, false);
+            let f = HostCell::lstm(&layer.forward).run(&x, dims, &b.lengths, false);
             let h = layer.forward.hidden();
             fwd_w = h;
             x = match layer.backward.items.first() {
                 Some(bl) => {
-                    let bw = host_lstm(&x, dims, &b.lengths, bl, true);
+                    let bw = HostCell::lstm(bl).run(&x, dims, &b.lengths, true);
                     width = 2 * h;
                     f.chunks(h)
                         .zip(bw.chunks(h))
@@ -594,7 +582,7 @@ fn host_recurrent_logits(model: &Classifier<f64, Dev>, b: &Batch) -> Vec<f64> {
 fn lstm_classifier_matches_host_pipeline_for_every_aggregation() {
     let dev = Dev::seed_from_u64(1);
     let mut rng = rng();
-    let b = batch(&LENGTHS, 6, 13, &mut rng);
+    let b = random_batch(&LENGTHS, 6, 13, &mut rng);
     for agg in Aggregation::ALL {
         for bidirectional in [false, true] {
             let mut cfg = ModelConfig::new(ModelKind::Lstm);
@@ -619,7 +607,7 @@ fn lstm_classifier_matches_host_pipeline_for_every_aggregation() {
 fn cnn_classifier_matches_host_pipeline() {
     let dev = Dev::seed_from_u64(2);
     let mut rng = rng();
-    let b = batch(&LENGTHS, 6, 13, &mut rng);
+    let b = random_batch(&LENGTHS, 6, 13, &mut rng);
     let mut cfg = ModelConfig::new(ModelKind::Cnn);
     cfg.embedding_dim = 3;
     cfg.kernel_widths = vec![1, 2, 3];
@@ -696,7 +684,7 @@ fn classifier_collection_supports_optimizer_and_safetensors() {
         cfg.bidirectional = true;
         cfg.aggregation = Aggregation::Attention;
         let mut model = Classifier::<f32, Dev>::new(&cfg, 50, &dev).unwrap();
-        let b = batch(&[5, 3, 1], 6, 50, &mut rng);
+        let b = random_batch(&[5, 3, 1], 6, 50, &mut rng);
         let mut opt = Adam::new(&model, AdamConfig::default());
         let grads = model.alloc_grads();
         let logits = model.forward_train(&b, grads);
@@ -770,7 +758,7 @@ fn config_errors_name_the_field_and_allowed_values() {
 fn fused_cpu_path_matches_reference_path_in_f32() {
     let dev = Cpu::seed_from_u64(4);
     let mut rng = rng();
-    let b = batch(&[7, 3, 1, 5], 8, 23, &mut rng);
+    let b = random_batch(&[7, 3, 1, 5], 8, 23, &mut rng);
     let gates = [
         None,
         Some(Gate::Forget),
@@ -838,7 +826,7 @@ fn fused_cpu_path_matches_reference_path_in_f32() {
 fn device_and_dtype_conversions_keep_the_settings() {
     let dev = Cpu::seed_from_u64(5);
     let mut rng = rng();
-    let b = batch(&LENGTHS, 6, 13, &mut rng);
+    let b = random_batch(&LENGTHS, 6, 13, &mut rng);
     let mut cnn = ModelConfig::new(ModelKind::Cnn);
     cnn.kernel_widths = vec![2, 3];
     cnn.conv_padding = 1;

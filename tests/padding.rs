@@ -42,6 +42,39 @@ fn batch(rows: &[Vec<u32>], seq_len: usize, pad_ids: &[u32]) -> Batch {
     }
 }
 
+/// A small model of `kind`: embeddings of 3, hidden states of 4.
+fn small_config(kind: ModelKind) -> ModelConfig {
+    let mut cfg = ModelConfig::new(kind);
+    cfg.embedding_dim = 3;
+    cfg.hidden_size = 4;
+    cfg
+}
+
+/// Each row's logits alone (from `logits`) match its logits in `padded`, the logits of the
+/// whole padded batch, to `tol` relative.
+fn rows_match_alone<E: num_traits::Float + std::fmt::Display>(
+    rows: &[Vec<u32>],
+    padded: &[E],
+    tol: E,
+    logits: impl Fn(&Batch) -> Vec<E>,
+) -> Result<(), TestCaseError> {
+    for (r, row) in rows.iter().enumerate() {
+        let alone = logits(&batch(std::slice::from_ref(row), row.len(), &[0]));
+        for c in 0..2 {
+            let (a, b) = (alone[c], padded[r * 2 + c]);
+            prop_assert!(
+                (a - b).abs() <= tol * (E::one() + a.abs()),
+                "row {} class {}: alone {} padded {}",
+                r,
+                c,
+                a,
+                b
+            );
+        }
+    }
+    Ok(())
+}
+
 fn config() -> impl Strategy<Value = ModelConfig> {
     (
         prop_oneof![
@@ -62,9 +95,7 @@ fn config() -> impl Strategy<Value = ModelConfig> {
     )
         .prop_map(
             |(kind, layers, bidirectional, aggregation, gate, widths, padding)| {
-                let mut cfg = ModelConfig::new(kind);
-                cfg.embedding_dim = 3;
-                cfg.hidden_size = 4;
+                let mut cfg = small_config(kind);
                 cfg.channels = 3;
                 cfg.kernel_widths = widths;
                 cfg.conv_padding = padding;
@@ -97,14 +128,7 @@ proptest! {
         let seq_len = rows.iter().map(Vec::len).max().unwrap() + extra;
         let padded = model.forward_eval(&batch(&rows, seq_len, &pad_ids));
         prop_assert_eq!(padded.shape(), &(rows.len(), Const::<2>));
-        let padded = padded.as_vec();
-        for (r, row) in rows.iter().enumerate() {
-            let alone = model.forward_eval(&batch(std::slice::from_ref(row), row.len(), &[0])).as_vec();
-            for c in 0..2 {
-                let (a, b) = (alone[c], padded[r * 2 + c]);
-                prop_assert!((a - b).abs() <= 1e-9 * (1.0 + a.abs()), "row {} class {}: alone {} padded {}", r, c, a, b);
-            }
-        }
+        rows_match_alone(&rows, &padded.as_vec(), 1e-9, |b| model.forward_eval(b).as_vec())?;
     }
 
     #[test]
@@ -118,14 +142,9 @@ proptest! {
         let dev = Dev::seed_from_u64(seed);
         let model = Classifier::<f32, Dev>::new(&cfg, VOCAB as usize, &dev).unwrap();
         let seq_len = rows.iter().map(Vec::len).max().unwrap() + extra;
-        let padded = model.forward_eval(&batch(&rows, seq_len, &[3, 9])).as_vec();
-        for (r, row) in rows.iter().enumerate() {
-            let alone = model.forward_eval(&batch(std::slice::from_ref(row), row.len(), &[0])).as_vec();
-            for c in 0..2 {
-                let (a, b) = (alone[c], padded[r * 2 + c]);
-                prop_assert!((a - b).abs() <= 1e-5 * (1.0 + a.abs()), "row {} class {}: alone {} padded {}", r, c, a, b);
-            }
-        }
+        let logits = |b: &Batch| model.forward_eval(b).as_vec();
+        let padded = logits(&batch(&rows, seq_len, &[3, 9]));
+        rows_match_alone(&rows, &padded, 1e-5, logits)?;
     }
 
     #[test]
@@ -174,9 +193,7 @@ proptest! {
         seed in any::<u64>(),
     ) {
         let dev = Dev::seed_from_u64(seed);
-        let mut cfg = ModelConfig::new(ModelKind::Lstm);
-        cfg.embedding_dim = 3;
-        cfg.hidden_size = 4;
+        let mut cfg = small_config(ModelKind::Lstm);
         cfg.bidirectional = bidirectional;
         let model = Classifier::<f64, Dev>::new(&cfg, VOCAB as usize, &dev).unwrap();
         let seq_len = rows.iter().map(Vec::len).max().unwrap();
@@ -193,9 +210,7 @@ proptest! {
 #[test]
 fn state_gradients_are_readable_and_vanish_after_the_last_token() {
     let dev = Dev::seed_from_u64(3);
-    let mut cfg = ModelConfig::new(ModelKind::Rnn);
-    cfg.embedding_dim = 3;
-    cfg.hidden_size = 4;
+    let cfg = small_config(ModelKind::Rnn);
     let model = Classifier::<f64, Dev>::new(&cfg, VOCAB as usize, &dev).unwrap();
     let b = batch(&[vec![1, 2, 3, 4], vec![5, 6]], 4, &[7]);
     let traced = model.forward_traced(&b, OwnedTape::default(), false);

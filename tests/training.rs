@@ -9,11 +9,12 @@ use std::convert::Infallible;
 
 use common::root;
 use dfdx::prelude::*;
+use sentiment_rnn::data::loader::Batch;
 use sentiment_rnn::data::{Corpus, DataLoader, LoaderConfig, YelpStyleNormalizer};
 use sentiment_rnn::nn::classifier::Classifier;
 use sentiment_rnn::nn::config::{ModelConfig, ModelKind};
 use sentiment_rnn::train::checkpoint::Checkpoint;
-use sentiment_rnn::train::{TrainConfig, TrainError, Trainer, evaluate};
+use sentiment_rnn::train::{TrainConfig, TrainError, TrainOutcome, Trainer, evaluate};
 
 const TRAIN_PER_CLASS: usize = 1500;
 const HELD_OUT_PER_CLASS: usize = 250;
@@ -131,19 +132,23 @@ fn train_and_score(
     let mut trainer = trainer.unwrap_or_else(|| Trainer::new(tc.clone()));
     trainer.quiet = true;
     // Model selection on the held-out slice is fine here: the assertion is about learning.
-    let out = trainer
-        .fit(
-            &mut model,
-            |e| Ok::<_, Infallible>(train.epoch(e as u64)),
-            &held_batches,
-        )
-        .unwrap();
+    let out = fit_epochs(&trainer, &mut model, &train, &held_batches).unwrap();
     let acc = evaluate(&model, &held_batches).accuracy;
     assert!(
         (acc - out.best_val_accuracy).abs() < 1e-6,
         "the model must hold the best epoch's weights"
     );
     (acc, out.epochs.iter().map(|e| e.train_loss).collect())
+}
+
+/// `trainer.fit` on the epochs of `train`, validating on `val`.
+fn fit_epochs(
+    trainer: &Trainer,
+    model: &mut Classifier<f32, Cpu>,
+    train: &DataLoader,
+    val: &[Batch],
+) -> Result<TrainOutcome, TrainError> {
+    trainer.fit(model, |e| Ok::<_, Infallible>(train.epoch(e as u64)), val)
 }
 
 fn config(epochs: usize) -> TrainConfig {
@@ -266,14 +271,8 @@ fn a_non_finite_loss_stops_with_a_clear_error() {
     .unwrap();
     let mut t = Trainer::new(config(1));
     t.quiet = true;
-    let fit_error = |mut model: Classifier<f32, Cpu>| {
-        t.fit(
-            &mut model,
-            |e| Ok::<_, Infallible>(l.epoch(e as u64)),
-            &l.epoch(0),
-        )
-        .unwrap_err()
-    };
+    let fit_error =
+        |mut model: Classifier<f32, Cpu>| fit_epochs(&t, &mut model, &l, &l.epoch(0)).unwrap_err();
 
     let mut model = new_model();
     model.head.bias = dev.tensor([f32::NAN, 0.0]);
@@ -390,13 +389,7 @@ fn the_ngram_bag_starts_as_naive_bayes_and_the_hybrid_learns() {
     .unwrap();
     let mut trainer = Trainer::new(tc);
     trainer.quiet = true;
-    trainer
-        .fit(
-            &mut model,
-            |e| Ok::<_, Infallible>(train.epoch(e as u64)),
-            &held,
-        )
-        .unwrap();
+    fit_epochs(&trainer, &mut model, &train, &held).unwrap();
     let trained = evaluate(&model, &held).accuracy;
     eprintln!("CNN + n-gram bag: held-out accuracy {trained:.3}");
     assert!(

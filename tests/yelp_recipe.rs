@@ -103,13 +103,18 @@ fn a_tiny_recipe_beats_chance_on_yelp_dev() {
     assert!(md.contains("| tiny |"), "{md}");
 }
 
-#[test]
-fn a_tiny_recipe_with_the_lexicon_runs_end_to_end() {
-    let recipe = YelpRecipe {
+/// The full recipe with the n-gram bag and every part of the lexicon on.
+fn full_with_lexicon() -> YelpRecipe {
+    YelpRecipe {
         ngram_bag: true,
         lexicon: LexiconSwitches::all(),
         ..YelpRecipe::full()
-    };
+    }
+}
+
+#[test]
+fn a_tiny_recipe_with_the_lexicon_runs_end_to_end() {
+    let recipe = full_with_lexicon();
     let data = YelpData::load(&root()).expect("datasets");
     let err = fit_recipe(&recipe, &YelpBudget::tiny(), &data, 0, "no lexicon")
         .err()
@@ -134,11 +139,7 @@ fn a_tiny_recipe_with_the_lexicon_runs_end_to_end() {
 
 #[test]
 fn the_ablation_turns_the_lexicon_off_whole_and_part_by_part() {
-    let full = YelpRecipe {
-        ngram_bag: true,
-        lexicon: LexiconSwitches::all(),
-        ..YelpRecipe::full()
-    };
+    let full = full_with_lexicon();
     let rows = ablation_recipes(&full, &YelpBudget::ablation());
     let find = |label: &str| &rows.iter().find(|(l, _)| l == label).expect(label).1;
     assert_eq!(find("− lexicon").lexicon, LexiconSwitches::default());

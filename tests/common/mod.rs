@@ -1,9 +1,12 @@
 //! Helpers shared by the integration tests: the data root, the IMDb texts, inputs that live
-//! outside the repository, and a small fixed tokenizer.
+//! outside the repository, a small fixed tokenizer and random batches.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
+use rand::Rng;
+use rand::rngs::StdRng;
+use sentiment_rnn::data::loader::Batch;
 use sentiment_rnn::data::{Corpus, DataRoot};
 use sentiment_rnn::tokenizer::Tokenizer;
 
@@ -76,4 +79,25 @@ pub fn tiny_tokenizer() -> Tokenizer {
         Default::default(),
     )
     .unwrap()
+}
+
+/// A batch of rows with `lengths` real tokens, padded to `seq_len`: every id (padding too)
+/// drawn from `0..vocab` in row order, labels alternating 0, 1.
+pub fn random_batch(lengths: &[usize], seq_len: usize, vocab: u32, rng: &mut StdRng) -> Batch {
+    let b = lengths.len();
+    let ids = (0..b * seq_len).map(|_| rng.gen_range(0..vocab)).collect();
+    let mask = lengths
+        .iter()
+        .flat_map(|&l| (0..seq_len).map(move |t| (t < l) as u8))
+        .collect();
+    Batch {
+        ids,
+        mask,
+        lengths: lengths.to_vec(),
+        labels: (0..b).map(|r| r % 2).collect(),
+        indices: (0..b).collect(),
+        batch_size: b,
+        valence: Vec::new(),
+        seq_len,
+    }
 }
