@@ -120,16 +120,30 @@ fn model_bench_section(out: &mut String, bench: &Value) {
             .and_then(Value::as_str)
             .unwrap_or("no anchor")
     );
-    out.push_str("| Model | Ours (ms / step) | PyTorch (ms / step) | Ours / PyTorch | Tokens / s | Peak RSS (MB) |\n|---|---:|---:|---:|---:|---:|\n");
+    if let (Some(cpu), Some(isa)) = (
+        bench.get("cpu_model").and_then(Value::as_str),
+        bench.get("isa").and_then(Value::as_str),
+    ) {
+        let _ = writeln!(out, "CPU: {cpu}; our kernels' instruction set: {isa}.\n");
+    }
+    out.push_str(
+        "Median and min are per training step; median / min is the stability figure (1.00: every step took the same time).\n\n\
+         | Model | Ours median (ms) | Ours min (ms) | Ours median / min | PyTorch median (ms) | PyTorch min (ms) | PyTorch median / min | Ours / PyTorch | Tokens / s | Peak RSS (MB) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
     let cell =
         |x: Option<f64>, digits: usize| x.map_or("–".to_string(), |x| format!("{x:.digits$}"));
     for model in bench["models"].as_array().into_iter().flatten() {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             model.get("name").and_then(Value::as_str).unwrap_or("?"),
             cell(number(model, "ms_per_step"), 1),
+            cell(number(model, "min_ms"), 1),
+            cell(number(model, "stability"), 2),
             cell(number(model, "torch_ms_per_step"), 1),
+            cell(number(model, "torch_min_ms"), 1),
+            cell(number(model, "torch_stability"), 2),
             cell(number(model, "ratio_vs_torch"), 2),
             cell(number(model, "tokens_per_s"), 0),
             cell(number(model, "peak_rss_mb"), 0),
@@ -153,22 +167,26 @@ mod tests {
     fn model_benchmark_gets_its_own_table() {
         let v = serde_json::json!({
             "models": [
-                {"name": "lstm", "ms_per_step": 190.8, "torch_ms_per_step": 330.15, "ratio_vs_torch": 0.579, "tokens_per_s": 85872.0, "peak_rss_mb": 384.1},
+                {"name": "lstm", "ms_per_step": 190.8, "min_ms": 180.0, "stability": 1.06, "torch_ms_per_step": 330.15, "torch_min_ms": 300.0, "torch_stability": 1.1, "ratio_vs_torch": 0.579, "tokens_per_s": 85872.0, "peak_rss_mb": 384.1},
                 {"name": "bilstm_max", "ms_per_step": 406.5, "tokens_per_s": 40310.0, "peak_rss_mb": 611.7}
             ],
             "lstm_over_reference": 0.194, "lstm_reference_ms_per_step": 984.1,
             "threads": 2, "runs": 2, "steps": 10, "anchor": "PyTorch X",
+            "cpu_model": "AMD EPYC 9B14", "isa": "avx512",
             "shape": {"batch": 64, "seq_len": 256, "vocab": 30000, "embed": 128, "hidden": 128}
         });
         let mut o = String::new();
         model_bench_section(&mut o, &v);
         assert!(o.contains("batch 64 × 256 tokens, vocabulary 30000, embedding 128 and hidden 128, on 2 threads: the median of 2 interleaved runs"), "{o}");
         assert!(
-            o.contains("| lstm | 190.8 | 330.1 | 0.58 | 85872 | 384 |"),
+            o.contains(
+                "| lstm | 190.8 | 180.0 | 1.06 | 330.1 | 300.0 | 1.10 | 0.58 | 85872 | 384 |"
+            ),
             "{o}"
         );
         assert!(
-            o.contains("| bilstm_max | 406.5 | – | – | 40310 | 612 |"),
+            o.contains("| bilstm_max | 406.5 | – | – | – | – | – | – | 40310 | 612 |")
+                && o.contains("CPU: AMD EPYC 9B14; our kernels' instruction set: avx512."),
             "{o}"
         );
         assert!(
