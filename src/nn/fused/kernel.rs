@@ -78,16 +78,25 @@ pub(crate) fn matmul_strided(
     );
     #[cfg(target_arch = "x86_64")]
     {
-        let (c, a, b) = (c.as_mut_ptr(), a.as_ptr(), rhs.data.as_ptr());
+        let product = Product {
+            c: c.as_mut_ptr(),
+            a: a.as_ptr(),
+            lda,
+            b: rhs.data.as_ptr(),
+            m,
+            k,
+            n,
+            accumulate,
+        };
         // SAFETY: a kernel is only chosen for n % 16 == 0 on a CPU with its ISA (`Rhs::build`
         // gets a supported ISA); the strip-packed `b` and the buffers are large enough.
         match rhs.kernel {
             Some(Isa::Avx512) => {
-                unsafe { avx512::matmul(c, a, lda, b, [m, k, n], accumulate) };
+                unsafe { avx512::matmul(product) };
                 return;
             }
             Some(_) => {
-                unsafe { avx2::matmul(c, a, lda, b, [m, k, n], accumulate) };
+                unsafe { avx2::matmul(product) };
                 return;
             }
             None => {}
@@ -131,6 +140,21 @@ pub(crate) fn matmul_rows_par(c: &mut [f32], a: &[f32], rhs: &Rhs, m: usize, acc
         .for_each(|(c, a)| matmul_strided(c, a, k, rhs, a.len() / k.max(1), accumulate));
 }
 
+/// One product for the packed kernels: `c` `(m, n)` `= a · b` (`+=` when `accumulate`), with
+/// `a`'s `m` rows of `k` floats `lda` apart and `b` strip-packed (see [`Rhs`]).
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Product {
+    c: *mut f32,
+    a: *const f32,
+    lda: usize,
+    b: *const f32,
+    m: usize,
+    k: usize,
+    n: usize,
+    accumulate: bool,
+}
+
 /// The transpose `(cols, rows)` of a row-major `(rows, cols)` matrix.
 pub(crate) fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     let mut t = vec![0.0; rows * cols];
@@ -144,62 +168,58 @@ pub(crate) fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
+    use super::Product;
     use std::arch::x86_64::*;
 
     /// Rows per register block.
     const MR: usize = 6;
 
     /// # Safety
-    /// AVX2+FMA available; `n % 16 == 0`; `b` is strip-packed (see `Rhs`); the pointers cover
-    /// `(m, k)` rows `lda` apart, `(k, n)` and `(m, n)`.
+    /// AVX2+FMA available; `n % 16 == 0`; the pointers cover their extents (see `Product`).
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn matmul(
-        c: *mut f32,
-        a: *const f32,
-        lda: usize,
-        b: *const f32,
-        [m, k, n]: [usize; 3],
-        accumulate: bool,
-    ) {
-        for j0 in (0..n).step_by(16) {
-            // SAFETY: strip `j0 / 16` starts `j0 · k` floats in.
-            let strip = unsafe { b.add(j0 * k) };
+    pub(super) unsafe fn matmul(product: Product) {
+        let m = product.m;
+        for j0 in (0..product.n).step_by(16) {
             let mut i0 = 0;
             while i0 + MR <= m {
                 // SAFETY: forwarded from the caller.
-                unsafe { block::<MR>(c, a, lda, strip, [i0, j0, k, n], accumulate) };
+                unsafe { block::<MR>(product, i0, j0) };
                 i0 += MR;
             }
             // SAFETY: as above, for the remaining rows.
             unsafe {
                 match m - i0 {
                     0 => {}
-                    1 => block::<1>(c, a, lda, strip, [i0, j0, k, n], accumulate),
-                    2 => block::<2>(c, a, lda, strip, [i0, j0, k, n], accumulate),
-                    3 => block::<3>(c, a, lda, strip, [i0, j0, k, n], accumulate),
-                    4 => block::<4>(c, a, lda, strip, [i0, j0, k, n], accumulate),
-                    _ => block::<5>(c, a, lda, strip, [i0, j0, k, n], accumulate),
+                    1 => block::<1>(product, i0, j0),
+                    2 => block::<2>(product, i0, j0),
+                    3 => block::<3>(product, i0, j0),
+                    4 => block::<4>(product, i0, j0),
+                    _ => block::<5>(product, i0, j0),
                 }
             }
         }
     }
 
-    /// Rows `i0 .. i0 + R`, columns `j0 .. j0 + 16` of `c`, from the packed `strip` `(k, 16)`.
+    /// Rows `i0 .. i0 + R`, columns `j0 .. j0 + 16` of `c`, from the packed strip `(k, 16)`
+    /// of those columns.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
-    unsafe fn block<const R: usize>(
-        c: *mut f32,
-        a: *const f32,
-        lda: usize,
-        strip: *const f32,
-        dims: [usize; 4],
-        accumulate: bool,
-    ) {
-        let [i0, j0, k, n] = dims;
-        // SAFETY: all offsets stay inside the caller-guaranteed extents.
+    unsafe fn block<const R: usize>(product: Product, i0: usize, j0: usize) {
+        let Product {
+            c,
+            a,
+            lda,
+            b,
+            k,
+            n,
+            accumulate,
+            ..
+        } = product;
+        // SAFETY: all offsets stay inside the caller-guaranteed extents; strip `j0 / 16`
+        // starts `j0 · k` floats into `b`.
         unsafe {
             let mut acc = [[_mm256_setzero_ps(); 2]; R];
-            let mut bp = strip;
+            let mut bp = b.add(j0 * k);
             for kk in 0..k {
                 let b0 = _mm256_loadu_ps(bp);
                 let b1 = _mm256_loadu_ps(bp.add(8));
@@ -226,32 +246,25 @@ mod avx2 {
 
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
+    use super::Product;
     use std::arch::x86_64::*;
 
     /// Rows per register block (12 rows × 2 strips = 24 accumulators of the 32 registers).
     const MR: usize = 12;
 
     /// # Safety
-    /// AVX-512F available; `n % 16 == 0`; `b` is strip-packed (see `Rhs`); the pointers cover
-    /// `(m, k)` rows `lda` apart, `(k, n)` and `(m, n)`.
+    /// AVX-512F available; `n % 16 == 0`; the pointers cover their extents (see `Product`).
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn matmul(
-        c: *mut f32,
-        a: *const f32,
-        lda: usize,
-        b: *const f32,
-        [m, k, n]: [usize; 3],
-        accumulate: bool,
-    ) {
+    pub(super) unsafe fn matmul(product: Product) {
         let mut j0 = 0;
-        while j0 < n {
+        while j0 < product.n {
             // SAFETY: forwarded from the caller; two strips while two remain, else one.
             unsafe {
-                if j0 + 32 <= n {
-                    rows::<2>(c, a, lda, b, [m, j0, k, n], accumulate);
+                if j0 + 32 <= product.n {
+                    rows::<2>(product, j0);
                     j0 += 32;
                 } else {
-                    rows::<1>(c, a, lda, b, [m, j0, k, n], accumulate);
+                    rows::<1>(product, j0);
                     j0 += 16;
                 }
             }
@@ -261,55 +274,51 @@ mod avx512 {
     /// Every row of `c` for the `S` strips starting at column `j0`.
     #[target_feature(enable = "avx512f")]
     #[inline]
-    unsafe fn rows<const S: usize>(
-        c: *mut f32,
-        a: *const f32,
-        lda: usize,
-        b: *const f32,
-        [m, j0, k, n]: [usize; 4],
-        accumulate: bool,
-    ) {
-        // SAFETY: strip `j0 / 16` starts `j0 · k` floats in; the rest is forwarded.
+    unsafe fn rows<const S: usize>(product: Product, j0: usize) {
+        let m = product.m;
+        // SAFETY: forwarded from the caller.
         unsafe {
-            let strip = b.add(j0 * k);
             let mut i0 = 0;
             while i0 + MR <= m {
-                block::<MR, S>(c, a, lda, strip, [i0, j0, k, n], accumulate);
+                block::<MR, S>(product, i0, j0);
                 i0 += MR;
             }
-            let d = [i0, j0, k, n];
             match m - i0 {
                 0 => {}
-                1 => block::<1, S>(c, a, lda, strip, d, accumulate),
-                2 => block::<2, S>(c, a, lda, strip, d, accumulate),
-                3 => block::<3, S>(c, a, lda, strip, d, accumulate),
-                4 => block::<4, S>(c, a, lda, strip, d, accumulate),
-                5 => block::<5, S>(c, a, lda, strip, d, accumulate),
-                6 => block::<6, S>(c, a, lda, strip, d, accumulate),
-                7 => block::<7, S>(c, a, lda, strip, d, accumulate),
-                8 => block::<8, S>(c, a, lda, strip, d, accumulate),
-                9 => block::<9, S>(c, a, lda, strip, d, accumulate),
-                10 => block::<10, S>(c, a, lda, strip, d, accumulate),
-                _ => block::<11, S>(c, a, lda, strip, d, accumulate),
+                1 => block::<1, S>(product, i0, j0),
+                2 => block::<2, S>(product, i0, j0),
+                3 => block::<3, S>(product, i0, j0),
+                4 => block::<4, S>(product, i0, j0),
+                5 => block::<5, S>(product, i0, j0),
+                6 => block::<6, S>(product, i0, j0),
+                7 => block::<7, S>(product, i0, j0),
+                8 => block::<8, S>(product, i0, j0),
+                9 => block::<9, S>(product, i0, j0),
+                10 => block::<10, S>(product, i0, j0),
+                _ => block::<11, S>(product, i0, j0),
             }
         }
     }
 
-    /// Rows `i0 .. i0 + R`, columns `j0 .. j0 + 16·S` of `c`, from the `S` packed strips at
-    /// `strip` (each `(k, 16)`, the next one `16·k` floats on).
+    /// Rows `i0 .. i0 + R`, columns `j0 .. j0 + 16·S` of `c`, from the `S` packed strips of
+    /// those columns (each `(k, 16)`, the next one `16·k` floats on).
     #[target_feature(enable = "avx512f")]
     #[inline]
-    unsafe fn block<const R: usize, const S: usize>(
-        c: *mut f32,
-        a: *const f32,
-        lda: usize,
-        strip: *const f32,
-        dims: [usize; 4],
-        accumulate: bool,
-    ) {
-        let [i0, j0, k, n] = dims;
-        // SAFETY: all offsets stay inside the caller-guaranteed extents.
+    unsafe fn block<const R: usize, const S: usize>(product: Product, i0: usize, j0: usize) {
+        let Product {
+            c,
+            a,
+            lda,
+            b,
+            k,
+            n,
+            accumulate,
+            ..
+        } = product;
+        // SAFETY: all offsets stay inside the caller-guaranteed extents; strip `j0 / 16`
+        // starts `j0 · k` floats into `b`.
         unsafe {
+            let strip = b.add(j0 * k);
             let mut acc = [[_mm512_setzero_ps(); S]; R];
             for kk in 0..k {
                 let mut bv = [_mm512_setzero_ps(); S];

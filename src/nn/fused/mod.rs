@@ -44,7 +44,7 @@ use rnn::RnnCell;
 
 use crate::nn::gates::GateSet;
 use crate::nn::params::host_values;
-use pool::input_buffer;
+use pool::split_input;
 
 /// The enabled mask in column order [input, forget, candidate, output].
 fn gate_mask(g: GateSet) -> [bool; 4] {
@@ -132,14 +132,20 @@ pub fn conv1d_max_relu<T: Tape<f32, Cpu>>(
         padding,
         isa: Isa::current(),
     };
-    let dev = x.device().clone();
-    let (x, mut tape) = x.contiguous().split_tape();
+    let mut input = split_input(x);
     let w = host_values(weight);
-    let mut fwd = conv::forward(dims, input_buffer(&x), &w, &host_values(bias), lengths);
-    let out = dev.tensor_from_vec(std::mem::take(&mut fwd.out), (batch, channels));
+    let mut fwd = conv::forward(dims, input.values, &w, &host_values(bias), lengths);
+    let out = input
+        .dev
+        .tensor_from_vec(std::mem::take(&mut fwd.out), (batch, channels));
     if T::OWNS_TAPE {
-        let (xg, wg, bg, og) = (x.ghost(), weight.ghost(), bias.ghost(), out.ghost());
-        tape.add_backward_op(move |grads| {
+        let (xg, wg, bg, og) = (
+            input.untaped.ghost(),
+            weight.ghost(),
+            bias.ghost(),
+            out.ghost(),
+        );
+        input.tape.add_backward_op(move |grads| {
             let go = grads.get_or_alloc_mut(&og)?.to_vec();
             let mut gw = vec![0.0_f32; w.len()];
             let mut gb = vec![0.0_f32; channels];
@@ -163,7 +169,7 @@ pub fn conv1d_max_relu<T: Tape<f32, Cpu>>(
     } else {
         pool::give(std::mem::take(&mut fwd.x));
     }
-    out.put_tape(tape)
+    out.put_tape(input.tape)
 }
 
 /// The rows of `weight` `(V, E)` for `ids` (row-major `(B, T)`), as `(B, T, E)`. The tape rides

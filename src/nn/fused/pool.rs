@@ -44,6 +44,31 @@ pub(crate) fn give(v: Vec<f32>) {
     }
 }
 
+/// An op's `(B, T, E)` input taken apart for the fused forward.
+pub(crate) struct Input<T> {
+    pub dev: Cpu,
+    /// The values, in a pooled buffer (see [`input_buffer`]).
+    pub values: Vec<f32>,
+    /// The input without its tape (its ghost finds the input's gradient).
+    pub untaped: Tensor<(usize, usize, usize), f32, Cpu>,
+    /// The tape that rode on the input; the op's output carries it on.
+    pub tape: T,
+}
+
+/// Splits `x` into its device, values, untaped tensor and tape.
+pub(crate) fn split_input<T: Tape<f32, Cpu>>(
+    x: Tensor<(usize, usize, usize), f32, Cpu, T>,
+) -> Input<T> {
+    let dev = x.device().clone();
+    let (x, tape) = x.contiguous().split_tape();
+    Input {
+        dev,
+        values: input_buffer(&x),
+        untaped: x,
+        tape,
+    }
+}
+
 /// The input's values in a pooled buffer (dfdx exposes no borrowed view of a tensor's data).
 /// `x` must be contiguous (the ops call `contiguous()` first, a no-op for ordinary tensors).
 pub(crate) fn input_buffer<T>(x: &Tensor<(usize, usize, usize), f32, Cpu, T>) -> Vec<f32> {

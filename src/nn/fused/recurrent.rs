@@ -6,7 +6,7 @@ use dfdx::prelude::*;
 use super::bptt::{self, Cell, SequenceDims, threads};
 use super::grads::{self, Saved};
 use super::isa::Isa;
-use super::pool::{self, input_buffer};
+use super::pool::{self, split_input};
 use crate::nn::params::host_values;
 
 /// A rank-3 / rank-2 / rank-1 `f32` CPU tensor.
@@ -54,21 +54,23 @@ pub(crate) fn sequence_op<C: Cell + Send + 'static, T: Tape<f32, Cpu>>(
         threads,
         isa: Isa::current(),
     };
-    let dev = x.device().clone();
-    let (x, mut tape) = x.contiguous().split_tape();
+    let mut input = split_input(x);
     let (wx, wh) = (host_values(w_x), host_values(w_h));
     let mut fwd = bptt::forward(
         &cell,
         dims,
-        input_buffer(&x),
+        input.values,
         [&wx, &wh, &host_values(b)],
         lengths,
         reverse,
     );
-    let out = dev.tensor_from_vec(std::mem::take(&mut fwd.out), (batch, seq_len, hidden));
+    let out = input
+        .dev
+        .tensor_from_vec(std::mem::take(&mut fwd.out), (batch, seq_len, hidden));
     if T::OWNS_TAPE {
-        let (xg, wxg, whg, bg, og) = (x.ghost(), w_x.ghost(), w_h.ghost(), b.ghost(), out.ghost());
-        tape.add_backward_op(move |grads| {
+        let (xg, wxg, whg, bg) = (input.untaped.ghost(), w_x.ghost(), w_h.ghost(), b.ghost());
+        let og = out.ghost();
+        input.tape.add_backward_op(move |grads| {
             let (dp, db) =
                 bptt::backward_gates(&cell, &fwd, grads.get_or_alloc_mut(&og)?, &wh, threads);
             let saved = Saved {
@@ -90,5 +92,5 @@ pub(crate) fn sequence_op<C: Cell + Send + 'static, T: Tape<f32, Cpu>>(
             Ok(())
         });
     }
-    out.put_tape(tape)
+    out.put_tape(input.tape)
 }
