@@ -12,7 +12,7 @@ use sentiment_rnn::nn::fused::{
     Isa, conv1d_max_relu, embedding_lookup, lstm_sequence, rnn_sequence,
 };
 use sentiment_rnn::nn::gates::GateSet;
-use sentiment_rnn::nn::reference;
+use sentiment_rnn::nn::reference::{self, Recurrence, Weights};
 
 /// Problem sizes and inputs for one case (all values in f64; the op sees them as f32).
 #[derive(Clone, Debug)]
@@ -173,13 +173,19 @@ impl Case {
             self.gates,
             self.reverse,
         );
+        let weights = Weights {
+            w_x: &w_x,
+            w_h: &w_h,
+            b: &b,
+        };
         let out = match (gates, op_by_op) {
             (Some(_), false) => lstm_sequence(xt, &w_x, &w_h, &b, lens, self.gate_set(), rev),
             (Some(_), true) => {
-                reference::lstm_sequence(xt, &w_x, &w_h, &b, lens, self.gate_set(), rev)
+                let lstm = Recurrence::Lstm(self.gate_set());
+                reference::sequence(xt, weights, lstm, lens, rev, None)
             }
             (None, false) => rnn_sequence(xt, &w_x, &w_h, &b, lens, rev),
-            (None, true) => reference::rnn_sequence(xt, &w_x, &w_h, &b, lens, rev),
+            (None, true) => reference::sequence(xt, weights, Recurrence::Rnn, lens, rev, None),
         };
         let out_untaped: Vec<f64> = out
             .retaped::<NoneTape>()

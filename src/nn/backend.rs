@@ -4,10 +4,9 @@
 use dfdx::prelude::*;
 
 use super::conv1d::Conv1d;
-use super::gates::GateSet;
-use super::params::{R1, R2, R3};
+use super::params::{R2, R3};
 use super::pooling::max_over_time;
-use super::reference;
+use super::reference::{self, Recurrence, Weights};
 
 /// Which implementation a recurrent layer runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -73,38 +72,18 @@ pub trait SequenceDevice<E: Dtype>: Device<E> {
         conv_branch(x, conv, lengths)
     }
 
-    /// LSTM over a padded batch (see [`reference`](mod@crate::nn::reference) for the contract).
-    // Allowed: the op signature of `fused`/`reference::lstm_sequence` plus the `path` switch,
-    // so each implementation is called with its arguments unchanged.
-    #[allow(clippy::too_many_arguments)]
-    fn lstm_sequence<T: Tape<E, Self>>(
+    /// A recurrent layer over a padded batch (see [`reference`](mod@crate::nn::reference) for
+    /// the contract).
+    fn recurrent_sequence<T: Tape<E, Self>>(
         x: R3<E, Self, T>,
-        w_x: &R2<E, Self>,
-        w_h: &R2<E, Self>,
-        b: &R1<E, Self>,
-        lengths: &[usize],
-        gates: GateSet,
-        reverse: bool,
-        path: Path,
-    ) -> R3<E, Self, T> {
-        let _ = path;
-        reference::lstm_sequence(x, w_x, w_h, b, lengths, gates, reverse)
-    }
-
-    /// Vanilla RNN over a padded batch.
-    // Allowed: as for `lstm_sequence` (the shared op signature plus `path`).
-    #[allow(clippy::too_many_arguments)]
-    fn rnn_sequence<T: Tape<E, Self>>(
-        x: R3<E, Self, T>,
-        w_x: &R2<E, Self>,
-        w_h: &R2<E, Self>,
-        b: &R1<E, Self>,
+        weights: Weights<'_, E, Self>,
+        recurrence: Recurrence,
         lengths: &[usize],
         reverse: bool,
         path: Path,
     ) -> R3<E, Self, T> {
         let _ = path;
-        reference::rnn_sequence(x, w_x, w_h, b, lengths, reverse)
+        reference::sequence(x, weights, recurrence, lengths, reverse, None)
     }
 }
 
@@ -146,34 +125,25 @@ impl SequenceDevice<f32> for Cpu {
         }
     }
 
-    fn lstm_sequence<T: Tape<f32, Self>>(
+    fn recurrent_sequence<T: Tape<f32, Self>>(
         x: R3<f32, Self, T>,
-        w_x: &R2<f32, Self>,
-        w_h: &R2<f32, Self>,
-        b: &R1<f32, Self>,
-        lengths: &[usize],
-        gates: GateSet,
-        reverse: bool,
-        path: Path,
-    ) -> R3<f32, Self, T> {
-        match path {
-            Path::Fastest => super::fused::lstm_sequence(x, w_x, w_h, b, lengths, gates, reverse),
-            Path::Reference => reference::lstm_sequence(x, w_x, w_h, b, lengths, gates, reverse),
-        }
-    }
-
-    fn rnn_sequence<T: Tape<f32, Self>>(
-        x: R3<f32, Self, T>,
-        w_x: &R2<f32, Self>,
-        w_h: &R2<f32, Self>,
-        b: &R1<f32, Self>,
+        weights: Weights<'_, f32, Self>,
+        recurrence: Recurrence,
         lengths: &[usize],
         reverse: bool,
         path: Path,
     ) -> R3<f32, Self, T> {
-        match path {
-            Path::Fastest => super::fused::rnn_sequence(x, w_x, w_h, b, lengths, reverse),
-            Path::Reference => reference::rnn_sequence(x, w_x, w_h, b, lengths, reverse),
+        let Weights { w_x, w_h, b } = weights;
+        match (path, recurrence) {
+            (Path::Fastest, Recurrence::Rnn) => {
+                super::fused::rnn_sequence(x, w_x, w_h, b, lengths, reverse)
+            }
+            (Path::Fastest, Recurrence::Lstm(gates)) => {
+                super::fused::lstm_sequence(x, w_x, w_h, b, lengths, gates, reverse)
+            }
+            (Path::Reference, _) => {
+                reference::sequence(x, weights, recurrence, lengths, reverse, None)
+            }
         }
     }
 }

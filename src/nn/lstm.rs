@@ -6,9 +6,9 @@ use rand::rngs::StdRng;
 
 use super::gates::{Block, GateSet};
 
-use super::backend::{Path, SequenceDevice};
-use super::params::{R1, R2, R3, UNSET, from_f64, runtime_options, uniform};
-use super::reference;
+use super::backend::SequenceDevice;
+use super::params::{R1, R2, UNSET, from_f64, runtime_options, uniform};
+use super::reference::{Recurrence, Weights};
 use super::sequence_layer::SequenceLayer;
 
 /// One LSTM layer; `w_x: (E, G·H)`, `w_h: (H, G·H)`, `b: (G·H,)` with the gate blocks of
@@ -41,80 +41,20 @@ impl<E: Dtype, D: Device<E>> Lstm<E, D> {
         }
     }
 
-    /// Hidden size `H`.
-    pub fn hidden(&self) -> usize {
-        self.w_h.shape().0
-    }
-
     /// The enabled gates.
     pub fn gates(&self) -> GateSet {
         GateSet::from_bits(self.gate_bits)
     }
 }
 
-impl<E: Dtype, D: SequenceDevice<E>> Lstm<E, D> {
-    /// `x: (B, T, E)` → `(B, T, H)`, zero at padding; see [`reference`](mod@crate::nn::reference) for the contract.
-    pub fn forward<T: Tape<E, D>>(
-        &self,
-        x: R3<E, D, T>,
-        lengths: &[usize],
-        reverse: bool,
-        path: Path,
-    ) -> R3<E, D, T> {
-        D::lstm_sequence(
-            x,
-            &self.w_x,
-            &self.w_h,
-            &self.b,
-            lengths,
-            self.gates(),
-            reverse,
-            path,
-        )
-    }
-
-    /// [`Lstm::forward`] on the reference path, pushing every step's `h_t` onto `trace`.
-    pub fn forward_traced<T: Tape<E, D>>(
-        &self,
-        x: R3<E, D, T>,
-        lengths: &[usize],
-        reverse: bool,
-        trace: &mut Vec<R2<E, D>>,
-    ) -> R3<E, D, T> {
-        reference::lstm_sequence_traced(
-            x,
-            &self.w_x,
-            &self.w_h,
-            &self.b,
-            lengths,
-            self.gates(),
-            reverse,
-            Some(trace),
-        )
-    }
-}
-
 impl<E: Dtype, D: SequenceDevice<E>> SequenceLayer<E, D> for Lstm<E, D> {
-    fn hidden(&self) -> usize {
-        Lstm::hidden(self)
+    fn weights(&self) -> Weights<'_, E, D> {
+        let (w_x, w_h, b) = (&self.w_x, &self.w_h, &self.b);
+        Weights { w_x, w_h, b }
     }
-    fn run<T: Tape<E, D>>(
-        &self,
-        x: R3<E, D, T>,
-        lengths: &[usize],
-        reverse: bool,
-        path: Path,
-    ) -> R3<E, D, T> {
-        self.forward(x, lengths, reverse, path)
-    }
-    fn run_traced<T: Tape<E, D>>(
-        &self,
-        x: R3<E, D, T>,
-        lengths: &[usize],
-        reverse: bool,
-        trace: &mut Vec<R2<E, D>>,
-    ) -> R3<E, D, T> {
-        self.forward_traced(x, lengths, reverse, trace)
+
+    fn recurrence(&self) -> Recurrence {
+        Recurrence::Lstm(self.gates())
     }
 }
 

@@ -4,9 +4,9 @@ use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
 use dfdx::prelude::*;
 use rand::rngs::StdRng;
 
-use super::backend::{Path, SequenceDevice};
-use super::params::{R1, R2, R3, runtime_options, uniform};
-use super::reference;
+use super::backend::SequenceDevice;
+use super::params::{R1, R2, runtime_options, uniform};
+use super::reference::{Recurrence, Weights};
 use super::sequence_layer::SequenceLayer;
 
 /// One RNN layer; `w_x: (E, H)`, `w_h: (H, H)`, `b: (H,)`.
@@ -27,66 +27,16 @@ impl<E: Dtype, D: Device<E>> Rnn<E, D> {
             b: uniform(dev, (hidden,), bound, rng),
         }
     }
-
-    /// Hidden size `H`.
-    pub fn hidden(&self) -> usize {
-        self.w_h.shape().0
-    }
-}
-
-impl<E: Dtype, D: SequenceDevice<E>> Rnn<E, D> {
-    /// `x: (B, T, E)` → `(B, T, H)`, zero at padding; see [`reference`](mod@crate::nn::reference) for the contract.
-    pub fn forward<T: Tape<E, D>>(
-        &self,
-        x: R3<E, D, T>,
-        lengths: &[usize],
-        reverse: bool,
-        path: Path,
-    ) -> R3<E, D, T> {
-        D::rnn_sequence(x, &self.w_x, &self.w_h, &self.b, lengths, reverse, path)
-    }
-
-    /// [`Rnn::forward`] on the reference path, pushing every step's `h_t` onto `trace`.
-    pub fn forward_traced<T: Tape<E, D>>(
-        &self,
-        x: R3<E, D, T>,
-        lengths: &[usize],
-        reverse: bool,
-        trace: &mut Vec<R2<E, D>>,
-    ) -> R3<E, D, T> {
-        reference::rnn_sequence_traced(
-            x,
-            &self.w_x,
-            &self.w_h,
-            &self.b,
-            lengths,
-            reverse,
-            Some(trace),
-        )
-    }
 }
 
 impl<E: Dtype, D: SequenceDevice<E>> SequenceLayer<E, D> for Rnn<E, D> {
-    fn hidden(&self) -> usize {
-        Rnn::hidden(self)
+    fn weights(&self) -> Weights<'_, E, D> {
+        let (w_x, w_h, b) = (&self.w_x, &self.w_h, &self.b);
+        Weights { w_x, w_h, b }
     }
-    fn run<T: Tape<E, D>>(
-        &self,
-        x: R3<E, D, T>,
-        lengths: &[usize],
-        reverse: bool,
-        path: Path,
-    ) -> R3<E, D, T> {
-        self.forward(x, lengths, reverse, path)
-    }
-    fn run_traced<T: Tape<E, D>>(
-        &self,
-        x: R3<E, D, T>,
-        lengths: &[usize],
-        reverse: bool,
-        trace: &mut Vec<R2<E, D>>,
-    ) -> R3<E, D, T> {
-        self.forward_traced(x, lengths, reverse, trace)
+
+    fn recurrence(&self) -> Recurrence {
+        Recurrence::Rnn
     }
 }
 

@@ -4,49 +4,30 @@
 
 use dfdx::prelude::*;
 
-use super::recur::{Weights, recur};
+use super::recur::Weights;
 use crate::nn::gates::{Block, GateSet};
-use crate::nn::params::{R1, R2, R3};
+use crate::nn::params::R2;
 use crate::nn::sequence::constant_index;
 
-/// The LSTM over a padded batch; `w_x: (E, G·H)`, `w_h: (H, G·H)`, `b: (G·H,)` in the block
-/// layout of [`GateSet::block_index`].
-pub fn lstm_sequence<E: Dtype, D: Device<E>, T: Tape<E, D>>(
-    x: R3<E, D, T>,
-    w_x: &R2<E, D>,
-    w_h: &R2<E, D>,
-    b: &R1<E, D>,
-    lengths: &[usize],
+/// The LSTM cell for [`recur`](super::recur::recur) over `batch` rows: maps a step's
+/// pre-activations `(B, G·H)` to `h_t`, keeping `C_t` itself.
+pub(super) fn cell<E: Dtype, D: Device<E>, T: Tape<E, D>>(
+    dev: &D,
+    batch: usize,
+    weights: Weights<'_, E, D>,
     gates: GateSet,
-    reverse: bool,
-) -> R3<E, D, T> {
-    lstm_sequence_traced(x, w_x, w_h, b, lengths, gates, reverse, None)
-}
-
-/// [`lstm_sequence`] that also pushes each step's `h_t` (processing order) onto `trace`.
-// Allowed: the public op signature shared with `fused::lstm_sequence` (input, the three
-// parameter tensors, lengths, options) plus `trace`; tests call both side by side.
-#[allow(clippy::too_many_arguments)]
-pub fn lstm_sequence_traced<E: Dtype, D: Device<E>, T: Tape<E, D>>(
-    x: R3<E, D, T>,
-    w_x: &R2<E, D>,
-    w_h: &R2<E, D>,
-    b: &R1<E, D>,
-    lengths: &[usize],
-    gates: GateSet,
-    reverse: bool,
-    trace: Option<&mut Vec<R2<E, D>>>,
-) -> R3<E, D, T> {
-    let (batch, hidden) = (x.shape().0, w_h.shape().0);
+) -> impl FnMut(R2<E, D, T>) -> R2<E, D, T> + use<E, D, T> {
+    let hidden = weights.w_h.shape().0;
     let blocks = gates.num_blocks();
-    assert_eq!(w_x.shape().1, blocks * hidden, "w_x has G·H columns");
-    let dev = x.device().clone();
+    assert_eq!(
+        weights.w_x.shape().1,
+        blocks * hidden,
+        "w_x has G·H columns"
+    );
     // One (B,) index tensor per gate block, shared by every step.
-    let block_idx: Vec<_> = (0..blocks)
-        .map(|k| constant_index(&dev, batch, k))
-        .collect();
+    let block_idx: Vec<_> = (0..blocks).map(|k| constant_index(dev, batch, k)).collect();
     let mut c_prev: Option<R2<E, D, T>> = None;
-    let cell = |z: R2<E, D, T>| {
+    move |z: R2<E, D, T>| {
         // (B, G·H) → (B, G, H); each gate is one block along the middle axis.
         let (z, tape) = z.reshape_like(&(batch, blocks, hidden)).split_tape();
         let mut tape = Some(tape);
@@ -76,6 +57,5 @@ pub fn lstm_sequence_traced<E: Dtype, D: Device<E>, T: Tape<E, D>>(
             Some(o) => o * squashed,
             None => squashed,
         }
-    };
-    recur(x, Weights { w_x, w_h, b }, lengths, reverse, trace, cell)
+    }
 }

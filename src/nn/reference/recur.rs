@@ -6,11 +6,19 @@ use crate::nn::params::{R1, R2, R3};
 use crate::nn::sequence::{constant_index, mask, reverse_index};
 
 /// A recurrent layer's parameters: `w_x: (E, G·H)`, `w_h: (H, G·H)`, `b: (G·H,)`.
-pub(crate) struct Weights<'a, E: Dtype, D: Device<E>> {
+pub struct Weights<'a, E: Dtype, D: Device<E>> {
     pub w_x: &'a R2<E, D>,
     pub w_h: &'a R2<E, D>,
     pub b: &'a R1<E, D>,
 }
+
+// By hand: the derives would demand `E: Copy, D: Copy`, but only references are copied.
+impl<E: Dtype, D: Device<E>> Clone for Weights<'_, E, D> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<E: Dtype, D: Device<E>> Copy for Weights<'_, E, D> {}
 
 /// Runs a recurrence over `x`. `cell` maps the step's pre-activations
 /// `x_t·w_x + b + h_{t−1}·w_h` (`(B, G·H)`) to `h_t`, keeping any other state itself.
@@ -19,7 +27,7 @@ pub(crate) struct Weights<'a, E: Dtype, D: Device<E>> {
 /// Tape discipline: every taped value hands its tape to exactly one consumer (the path towards
 /// the outputs) and is re-taped empty for its other uses, so all recorded ops reach the stacked
 /// output once.
-pub(crate) fn recur<E, D, T, F>(
+pub(super) fn recur<E, D, T, F>(
     x: R3<E, D, T>,
     weights: Weights<'_, E, D>,
     lengths: &[usize],
