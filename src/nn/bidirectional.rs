@@ -58,24 +58,4 @@ impl<L> Bidirectional<L> {
     }
 }
 
-impl<E: Dtype, D: Device<E>, L: TensorCollection<E, D>> TensorCollection<E, D>
-    for Bidirectional<L>
-{
-    type To<E2: Dtype, D2: Device<E2>> = Bidirectional<L::To<E2, D2>>;
-
-    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
-        visitor: &mut V,
-    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-        visitor.visit_fields(
-            (
-                Self::module("forward", |s| &s.forward, |s| &mut s.forward),
-                Self::module(
-                    "backward",
-                    |s| s.backward.announce(),
-                    |s| s.backward.announce_mut(),
-                ),
-            ),
-            |(forward, backward)| Bidirectional { forward, backward },
-        )
-    }
-}
+crate::tensor_collection!(Bidirectional<L> { module forward, list backward });

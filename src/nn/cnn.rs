@@ -104,19 +104,4 @@ fn concat_features<E: Dtype, D: Device<E>, T: Tape<E, D>>(parts: Vec<R2<E, D, T>
     parts.fold(first, |acc, p| (acc, p).concat_along(Axis::<1>))
 }
 
-impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for CnnEncoder<E, D> {
-    type To<E2: Dtype, D2: Device<E2>> = CnnEncoder<E2, D2>;
-
-    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
-        visitor: &mut V,
-    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-        visitor.visit_fields(
-            Self::module(
-                "branches",
-                |s| s.branches.announce(),
-                |s| s.branches.announce_mut(),
-            ),
-            |branches| CnnEncoder { branches },
-        )
-    }
-}
+crate::tensor_collection!(CnnEncoder<E, D> { list branches });

@@ -5,12 +5,12 @@
 //! `(B, L_out, k·C_in)` (for the first layer straight from the embedding table by token id) and
 //! multiplied by the `(k·C_in, C_out)` weight. Gathers add their gradients, unlike `slice`.
 
-use dfdx::nn::tensor_collection::{ModuleVisitor, ScalarOptions, TensorCollection};
+use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
 use dfdx::prelude::*;
 use rand::rngs::StdRng;
 
 use super::embedding::Embedding;
-use super::params::{R1, R2, R3, UNSET, from_f64, runtime_options, uniform};
+use super::params::{R1, R2, R3, UNSET, from_f64, uniform};
 
 /// A convolution over time: `kernel` taps, `in_channels → out_channels`, `padding` zero steps on
 /// both ends of each sequence's real tokens.
@@ -172,40 +172,9 @@ impl<E: Dtype, D: Device<E>> Conv1d<E, D> {
     }
 }
 
-impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Conv1d<E, D> {
-    type To<E2: Dtype, D2: Device<E2>> = Conv1d<E2, D2>;
-
-    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
-        visitor: &mut V,
-    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-        visitor.visit_fields(
-            (
-                Self::tensor(
-                    "weight",
-                    |s| &s.weight,
-                    |s| &mut s.weight,
-                    runtime_options(),
-                ),
-                Self::tensor("bias", |s| &s.bias, |s| &mut s.bias, runtime_options()),
-                Self::scalar(
-                    "kernel",
-                    |s| &s.kernel,
-                    |s| &mut s.kernel,
-                    ScalarOptions::from_default(UNSET),
-                ),
-                Self::scalar(
-                    "padding",
-                    |s| &s.padding,
-                    |s| &mut s.padding,
-                    ScalarOptions::from_default(UNSET),
-                ),
-            ),
-            |(weight, bias, kernel, padding)| Conv1d {
-                weight,
-                bias,
-                kernel,
-                padding,
-            },
-        )
-    }
-}
+crate::tensor_collection!(Conv1d<E, D> {
+    tensor weight,
+    tensor bias,
+    setting kernel = UNSET,
+    setting padding = UNSET,
+});

@@ -4,7 +4,7 @@ use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
 use dfdx::prelude::*;
 use rand::rngs::StdRng;
 
-use super::params::{R2, runtime_options, uniform};
+use super::params::{R2, uniform};
 
 /// Logits for the two sentiment classes.
 pub type Logits<E, D, T = NoneTape> = Tensor<(usize, Const<2>), E, D, T>;
@@ -37,23 +37,4 @@ impl<E: Dtype, D: Device<E>> Head<E, D> {
     }
 }
 
-impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Head<E, D> {
-    type To<E2: Dtype, D2: Device<E2>> = Head<E2, D2>;
-
-    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
-        visitor: &mut V,
-    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-        visitor.visit_fields(
-            (
-                Self::tensor(
-                    "weight",
-                    |s| &s.weight,
-                    |s| &mut s.weight,
-                    runtime_options(),
-                ),
-                Self::tensor("bias", |s| &s.bias, |s| &mut s.bias, runtime_options()),
-            ),
-            |(weight, bias)| Head { weight, bias },
-        )
-    }
-}
+crate::tensor_collection!(Head<E, D> { tensor weight, tensor bias });

@@ -1,13 +1,13 @@
 //! The LSTM layer with switchable gates.
 
-use dfdx::nn::tensor_collection::{ModuleVisitor, ScalarOptions, TensorCollection};
+use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
 use dfdx::prelude::*;
 use rand::rngs::StdRng;
 
 use super::gates::{Block, GateSet};
 
 use super::backend::SequenceDevice;
-use super::params::{R1, R2, UNSET, from_f64, runtime_options, uniform};
+use super::params::{R1, R2, UNSET, from_f64, uniform};
 use super::reference::{Recurrence, Weights};
 use super::sequence_layer::SequenceLayer;
 
@@ -58,30 +58,9 @@ impl<E: Dtype, D: SequenceDevice<E>> SequenceLayer<E, D> for Lstm<E, D> {
     }
 }
 
-impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Lstm<E, D> {
-    type To<E2: Dtype, D2: Device<E2>> = Lstm<E2, D2>;
-
-    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
-        visitor: &mut V,
-    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-        visitor.visit_fields(
-            (
-                Self::tensor("w_x", |s| &s.w_x, |s| &mut s.w_x, runtime_options()),
-                Self::tensor("w_h", |s| &s.w_h, |s| &mut s.w_h, runtime_options()),
-                Self::tensor("b", |s| &s.b, |s| &mut s.b, runtime_options()),
-                Self::scalar(
-                    "gate_bits",
-                    |s| &s.gate_bits,
-                    |s| &mut s.gate_bits,
-                    ScalarOptions::from_default(UNSET),
-                ),
-            ),
-            |(w_x, w_h, b, gate_bits)| Lstm {
-                w_x,
-                w_h,
-                b,
-                gate_bits,
-            },
-        )
-    }
-}
+crate::tensor_collection!(Lstm<E, D> {
+    tensor w_x,
+    tensor w_h,
+    tensor b,
+    setting gate_bits = UNSET,
+});

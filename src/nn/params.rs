@@ -139,27 +139,73 @@ pub fn to_f64<E: Dtype>(x: E) -> f64 {
     x.to_f64().expect("float dtypes convert to f64")
 }
 
-/// Implements dfdx's `TensorCollection` for a module whose only tensor is a trainable
-/// `weight: R2` (the embedding table, the n-gram score table).
+/// Implements dfdx's `TensorCollection` for a module by listing its fields, each as
+/// `tensor name` (a trainable tensor, [`runtime_options`]), `setting name = default` (a
+/// non-tensor setting, `default` where a walker cannot read it), `module name` (a sub-module)
+/// or `list name` (a [`DynList`]). `Name<E, D>` is a module generic over the float type and
+/// device, `Name<L>` one over its layer type. Callers import `TensorCollection`,
+/// `ModuleVisitor` and dfdx's prelude.
 #[macro_export]
-macro_rules! weight_only_collection {
-    ($module:ident) => {
+macro_rules! tensor_collection {
+    (@iter $module:ident { $($kind:ident $field:ident $(= $default:expr)?),+ $(,)? }) => {
+        fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
+            visitor: &mut V,
+        ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
+            visitor.visit_fields(
+                ($($crate::tensor_collection!(@field $kind $field $(= $default)?),)+),
+                |($($field,)+)| $module { $($field),+ },
+            )
+        }
+    };
+    (@field tensor $field:ident) => {
+        Self::tensor(
+            stringify!($field),
+            |s| &s.$field,
+            |s| &mut s.$field,
+            $crate::nn::params::runtime_options(),
+        )
+    };
+    (@field setting $field:ident = $default:expr) => {
+        Self::scalar(
+            stringify!($field),
+            |s| &s.$field,
+            |s| &mut s.$field,
+            ::dfdx::nn::tensor_collection::ScalarOptions::from_default($default),
+        )
+    };
+    (@field module $field:ident) => {
+        Self::module(stringify!($field), |s| &s.$field, |s| &mut s.$field)
+    };
+    (@field list $field:ident) => {
+        Self::module(
+            stringify!($field),
+            |s| s.$field.announce(),
+            |s| s.$field.announce_mut(),
+        )
+    };
+    ($module:ident<E, D> { $($fields:tt)+ }) => {
         impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for $module<E, D> {
             type To<E2: Dtype, D2: Device<E2>> = $module<E2, D2>;
 
-            fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
-                visitor: &mut V,
-            ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-                visitor.visit_fields(
-                    Self::tensor(
-                        "weight",
-                        |s| &s.weight,
-                        |s| &mut s.weight,
-                        $crate::nn::params::runtime_options(),
-                    ),
-                    |weight| $module { weight },
-                )
-            }
+            $crate::tensor_collection!(@iter $module { $($fields)+ });
         }
+    };
+    ($module:ident<L> { $($fields:tt)+ }) => {
+        impl<E: Dtype, D: Device<E>, L: TensorCollection<E, D>> TensorCollection<E, D>
+            for $module<L>
+        {
+            type To<E2: Dtype, D2: Device<E2>> = $module<L::To<E2, D2>>;
+
+            $crate::tensor_collection!(@iter $module { $($fields)+ });
+        }
+    };
+}
+
+/// [`tensor_collection!`] for a module whose only field is a trainable `weight` (the embedding
+/// table, the n-gram score table, the valence layers).
+#[macro_export]
+macro_rules! weight_only_collection {
+    ($module:ident) => {
+        $crate::tensor_collection!($module<E, D> { tensor weight });
     };
 }

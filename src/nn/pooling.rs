@@ -1,14 +1,12 @@
 //! Masked aggregations of a recurrent encoder's outputs into one vector per sequence.
 
-use dfdx::nn::tensor_collection::{ModuleVisitor, ScalarOptions, TensorCollection};
+use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
 use dfdx::prelude::*;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 use super::directions::Directions;
-use super::params::{
-    DynList, R1, R2, R3, UNSET, from_f64, host_values, runtime_options, to_f64, uniform,
-};
+use super::params::{DynList, R1, R2, R3, UNSET, from_f64, host_values, to_f64, uniform};
 use super::sequence::{constant_index, last_index, neg_mask};
 
 /// How the per-position outputs become one feature vector; padding never contributes.
@@ -51,18 +49,7 @@ pub struct Query<E: Dtype, D: Device<E>> {
     pub q: R1<E, D>,
 }
 
-impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Query<E, D> {
-    type To<E2: Dtype, D2: Device<E2>> = Query<E2, D2>;
-
-    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
-        visitor: &mut V,
-    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-        visitor.visit_fields(
-            Self::tensor("q", |s| &s.q, |s| &mut s.q, runtime_options()),
-            |q| Query { q },
-        )
-    }
-}
+crate::tensor_collection!(Query<E, D> { tensor q });
 
 /// An [`Aggregation`] and, for attention, its query.
 #[derive(Clone, Debug)]
@@ -213,23 +200,4 @@ pub fn attention_pool<E: Dtype, D: Device<E>, T: Tape<E, D>>(
     (weights.broadcast_like::<_, Axis<2>>(&shape) * x).sum::<_, Axis<1>>()
 }
 
-impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Pooling<E, D> {
-    type To<E2: Dtype, D2: Device<E2>> = Pooling<E2, D2>;
-
-    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
-        visitor: &mut V,
-    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-        visitor.visit_fields(
-            (
-                Self::scalar(
-                    "code",
-                    |s| &s.code,
-                    |s| &mut s.code,
-                    ScalarOptions::from_default(UNSET),
-                ),
-                Self::module("query", |s| s.query.announce(), |s| s.query.announce_mut()),
-            ),
-            |(code, query)| Pooling { code, query },
-        )
-    }
-}
+crate::tensor_collection!(Pooling<E, D> { setting code = UNSET, list query });

@@ -5,7 +5,7 @@ use dfdx::prelude::*;
 use rand::rngs::StdRng;
 
 use super::backend::SequenceDevice;
-use super::params::{R1, R2, runtime_options, uniform};
+use super::params::{R1, R2, uniform};
 use super::reference::{Recurrence, Weights};
 use super::sequence_layer::SequenceLayer;
 
@@ -40,19 +40,4 @@ impl<E: Dtype, D: SequenceDevice<E>> SequenceLayer<E, D> for Rnn<E, D> {
     }
 }
 
-impl<E: Dtype, D: Device<E>> TensorCollection<E, D> for Rnn<E, D> {
-    type To<E2: Dtype, D2: Device<E2>> = Rnn<E2, D2>;
-
-    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
-        visitor: &mut V,
-    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-        visitor.visit_fields(
-            (
-                Self::tensor("w_x", |s| &s.w_x, |s| &mut s.w_x, runtime_options()),
-                Self::tensor("w_h", |s| &s.w_h, |s| &mut s.w_h, runtime_options()),
-                Self::tensor("b", |s| &s.b, |s| &mut s.b, runtime_options()),
-            ),
-            |(w_x, w_h, b)| Rnn { w_x, w_h, b },
-        )
-    }
-}
+crate::tensor_collection!(Rnn<E, D> { tensor w_x, tensor w_h, tensor b });

@@ -1,6 +1,6 @@
 //! Stacked (optionally bidirectional) recurrent layers with dropout between them.
 
-use dfdx::nn::tensor_collection::{ModuleVisitor, ScalarOptions, TensorCollection};
+use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
 use dfdx::prelude::*;
 
 use super::backend::{Path, SequenceDevice};
@@ -79,29 +79,4 @@ impl<L> RecurrentStack<L> {
     }
 }
 
-impl<E: Dtype, D: Device<E>, L: TensorCollection<E, D>> TensorCollection<E, D>
-    for RecurrentStack<L>
-{
-    type To<E2: Dtype, D2: Device<E2>> = RecurrentStack<L::To<E2, D2>>;
-
-    fn iter_tensors<V: ModuleVisitor<Self, E, D>>(
-        visitor: &mut V,
-    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-        visitor.visit_fields(
-            (
-                Self::module(
-                    "layers",
-                    |s| s.layers.announce(),
-                    |s| s.layers.announce_mut(),
-                ),
-                Self::scalar(
-                    "dropout",
-                    |s| &s.dropout,
-                    |s| &mut s.dropout,
-                    ScalarOptions::from_default(f64::NAN),
-                ),
-            ),
-            |(layers, dropout)| RecurrentStack { layers, dropout },
-        )
-    }
-}
+crate::tensor_collection!(RecurrentStack<L> { list layers, setting dropout = f64::NAN });
