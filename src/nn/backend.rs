@@ -4,7 +4,8 @@
 use dfdx::prelude::*;
 
 use super::conv1d::Conv1d;
-use super::params::{R2, R3};
+use super::gates::GateSet;
+use super::params::{R1, R2, R3};
 use super::pooling::max_over_time;
 use super::reference::{self, Recurrence, Weights};
 
@@ -18,34 +19,35 @@ pub enum Path {
     Reference,
 }
 
-/// The op-by-op embedding lookup: dfdx's `gather` of `weight`'s rows for `ids` `(rows, cols)`.
-fn gather_rows<E: Dtype, D: Device<E>, T: Tape<E, D>>(
-    weight: R2<E, D, T>,
-    ids: &[usize],
-    rows: usize,
-    cols: usize,
-) -> R3<E, D, T> {
-    let idx = weight.device().tensor_from_vec(ids.to_vec(), (rows, cols));
-    weight.gather(idx)
+/// A device's whole-sequence kernels (for one tape type), run in place of the op-by-op
+/// formulations; the argument lists are those of [`super::fused`]'s ops.
+// Allowed: each field spells out its op's argument list, which a type alias would only hide.
+#[allow(clippy::type_complexity)]
+pub struct FusedOps<E: Dtype, D: Device<E>, T: Tape<E, D>> {
+    /// The rows of a `(V, E)` table for ids `(rows, cols)`.
+    pub embed: fn(R2<E, D, T>, &[usize], usize, usize) -> R3<E, D, T>,
+    /// One CNN branch from the input, weight, bias, lengths, kernel and padding.
+    pub conv_max_relu: fn(R3<E, D, T>, &R2<E, D>, &R1<E, D>, &[usize], usize, usize) -> R2<E, D, T>,
+    /// The RNN from the input, `w_x`, `w_h`, `b`, lengths and `reverse`.
+    pub rnn: fn(R3<E, D, T>, &R2<E, D>, &R2<E, D>, &R1<E, D>, &[usize], bool) -> R3<E, D, T>,
+    /// The LSTM, with the gate setting before `reverse`.
+    pub lstm:
+        fn(R3<E, D, T>, &R2<E, D>, &R2<E, D>, &R1<E, D>, &[usize], GateSet, bool) -> R3<E, D, T>,
 }
 
-/// The op-by-op CNN branch: unfolded Conv1d, masked max over time, ReLU.
-fn conv_branch<E: Dtype, D: Device<E>, T: Tape<E, D>>(
-    x: R3<E, D, T>,
-    conv: &Conv1d<E, D>,
-    lengths: &[usize],
-) -> R2<E, D, T> {
-    let (y, out_lengths) = conv.forward(x, lengths);
-    max_over_time(y, &out_lengths).relu()
-}
-
-/// A dfdx device that can run the study's layers over whole sequences.
+/// A dfdx device that can run the study's layers over whole sequences: each op runs the
+/// device's [`FusedOps`] where `path` has them, else the op-by-op formulation.
 pub trait SequenceDevice<E: Dtype>: Device<E> {
+    /// The fused kernels `path` runs on this device and float type, if any.
+    fn fused_ops<T: Tape<E, Self>>(path: Path) -> Option<FusedOps<E, Self, T>> {
+        let _ = path;
+        None
+    }
+
     /// Whether `path` runs fused ops on this device and float type (the classifier then feeds
     /// the CNN the embedded sequence instead of gathering windows from the table).
     fn is_fused(path: Path) -> bool {
-        let _ = path;
-        false
+        Self::fused_ops::<NoneTape>(path).is_some()
     }
 
     /// The rows of `weight` `(V, E)` for `ids` (row-major `(rows, cols)`) → `(rows, cols, E)`;
@@ -57,8 +59,13 @@ pub trait SequenceDevice<E: Dtype>: Device<E> {
         cols: usize,
         path: Path,
     ) -> R3<E, Self, T> {
-        let _ = path;
-        gather_rows(weight, ids, rows, cols)
+        match Self::fused_ops::<T>(path) {
+            Some(ops) => (ops.embed)(weight, ids, rows, cols),
+            None => {
+                let idx = weight.device().tensor_from_vec(ids.to_vec(), (rows, cols));
+                weight.gather(idx)
+            }
+        }
     }
 
     /// One CNN branch: `relu(max over valid positions of conv(x))` `(B, C_out)`.
@@ -68,8 +75,14 @@ pub trait SequenceDevice<E: Dtype>: Device<E> {
         lengths: &[usize],
         path: Path,
     ) -> R2<E, Self, T> {
-        let _ = path;
-        conv_branch(x, conv, lengths)
+        let (kernel, padding) = (conv.kernel, conv.padding);
+        match Self::fused_ops::<T>(path) {
+            Some(ops) => (ops.conv_max_relu)(x, &conv.weight, &conv.bias, lengths, kernel, padding),
+            None => {
+                let (y, out_lengths) = conv.forward(x, lengths);
+                max_over_time(y, &out_lengths).relu()
+            }
+        }
     }
 
     /// A recurrent layer over a padded batch (see [`reference`](mod@crate::nn::reference) for
@@ -82,69 +95,26 @@ pub trait SequenceDevice<E: Dtype>: Device<E> {
         reverse: bool,
         path: Path,
     ) -> R3<E, Self, T> {
-        let _ = path;
-        reference::sequence(x, weights, recurrence, lengths, reverse, None)
+        let Weights { w_x, w_h, b } = weights;
+        match (Self::fused_ops::<T>(path), recurrence) {
+            (Some(ops), Recurrence::Rnn) => (ops.rnn)(x, w_x, w_h, b, lengths, reverse),
+            (Some(ops), Recurrence::Lstm(gates)) => {
+                (ops.lstm)(x, w_x, w_h, b, lengths, gates, reverse)
+            }
+            (None, _) => reference::sequence(x, weights, recurrence, lengths, reverse, None),
+        }
     }
 }
 
 /// `Cpu`/`f32` runs the fused whole-sequence ops of [`super::fused`] on the fastest path.
 impl SequenceDevice<f32> for Cpu {
-    fn is_fused(path: Path) -> bool {
-        path == Path::Fastest
-    }
-
-    fn embed<T: Tape<f32, Self>>(
-        weight: R2<f32, Self, T>,
-        ids: &[usize],
-        rows: usize,
-        cols: usize,
-        path: Path,
-    ) -> R3<f32, Self, T> {
-        match path {
-            Path::Fastest => super::fused::embedding_lookup(weight, ids, rows, cols),
-            Path::Reference => gather_rows(weight, ids, rows, cols),
-        }
-    }
-
-    fn conv_max_relu<T: Tape<f32, Self>>(
-        x: R3<f32, Self, T>,
-        conv: &Conv1d<f32, Self>,
-        lengths: &[usize],
-        path: Path,
-    ) -> R2<f32, Self, T> {
-        match path {
-            Path::Fastest => super::fused::conv1d_max_relu(
-                x,
-                &conv.weight,
-                &conv.bias,
-                lengths,
-                conv.kernel,
-                conv.padding,
-            ),
-            Path::Reference => conv_branch(x, conv, lengths),
-        }
-    }
-
-    fn recurrent_sequence<T: Tape<f32, Self>>(
-        x: R3<f32, Self, T>,
-        weights: Weights<'_, f32, Self>,
-        recurrence: Recurrence,
-        lengths: &[usize],
-        reverse: bool,
-        path: Path,
-    ) -> R3<f32, Self, T> {
-        let Weights { w_x, w_h, b } = weights;
-        match (path, recurrence) {
-            (Path::Fastest, Recurrence::Rnn) => {
-                super::fused::rnn_sequence(x, w_x, w_h, b, lengths, reverse)
-            }
-            (Path::Fastest, Recurrence::Lstm(gates)) => {
-                super::fused::lstm_sequence(x, w_x, w_h, b, lengths, gates, reverse)
-            }
-            (Path::Reference, _) => {
-                reference::sequence(x, weights, recurrence, lengths, reverse, None)
-            }
-        }
+    fn fused_ops<T: Tape<f32, Self>>(path: Path) -> Option<FusedOps<f32, Self, T>> {
+        (path == Path::Fastest).then_some(FusedOps {
+            embed: super::fused::embedding_lookup,
+            conv_max_relu: super::fused::conv1d_max_relu,
+            rnn: super::fused::rnn_sequence,
+            lstm: super::fused::lstm_sequence,
+        })
     }
 }
 impl SequenceDevice<f64> for Cpu {}

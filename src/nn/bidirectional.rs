@@ -32,7 +32,7 @@ impl<L> Bidirectional<L> {
 
     /// Runs both directions over `x: (B, T, E)`. With `trace`, the forward direction runs on
     /// the reference path and pushes its per-step hidden states.
-    pub fn forward<E, D, T>(
+    pub fn forward<E: Dtype, D: SequenceDevice<E>, T: Tape<E, D>>(
         &self,
         x: R3<E, D, T>,
         lengths: &[usize],
@@ -40,9 +40,6 @@ impl<L> Bidirectional<L> {
         trace: Option<&mut Vec<R2<E, D>>>,
     ) -> Directions<E, D, T>
     where
-        E: Dtype,
-        D: SequenceDevice<E>,
-        T: Tape<E, D>,
         L: SequenceLayer<E, D>,
     {
         let backward = self

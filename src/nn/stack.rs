@@ -54,7 +54,7 @@ impl<L> RecurrentStack<L> {
 
     /// Runs the stack over `x: (B, T, E)`; returns the last layer's directions. With `trace`,
     /// the last layer's forward direction records its per-step hidden states.
-    pub fn forward<E, D, T>(
+    pub fn forward<E: Dtype, D: SequenceDevice<E>, T: Tape<E, D>>(
         &self,
         mut x: R3<E, D, T>,
         lengths: &[usize],
@@ -63,9 +63,6 @@ impl<L> RecurrentStack<L> {
         mut trace: Option<&mut Vec<R2<E, D>>>,
     ) -> Directions<E, D, T>
     where
-        E: Dtype,
-        D: SequenceDevice<E>,
-        T: Tape<E, D>,
         L: SequenceLayer<E, D>,
     {
         let (last, below) = self.layers.items.split_last().expect("at least one layer");
