@@ -46,10 +46,10 @@ impl<L> Bidirectional<L> {
             .backward
             .items
             .first()
-            .map(|layer| layer.forward(x.retaped::<T>(), lengths, true, path));
+            .map(|layer| layer.run(x.retaped::<T>(), lengths, true, path));
         let forward = match trace {
-            Some(trace) => self.forward.forward_traced(x, lengths, false, trace),
-            None => self.forward.forward(x, lengths, false, path),
+            Some(trace) => self.forward.run_traced(x, lengths, false, trace),
+            None => self.forward.run(x, lengths, false, path),
         };
         Directions { forward, backward }
     }

@@ -23,7 +23,7 @@ pub trait SequenceLayer<E: Dtype, D: SequenceDevice<E>>: TensorCollection<E, D> 
     }
 
     /// The layer over a padded batch, forward or reversed.
-    fn forward<T: Tape<E, D>>(
+    fn run<T: Tape<E, D>>(
         &self,
         x: R3<E, D, T>,
         lengths: &[usize],
@@ -33,8 +33,8 @@ pub trait SequenceLayer<E: Dtype, D: SequenceDevice<E>>: TensorCollection<E, D> 
         D::recurrent_sequence(x, self.weights(), self.recurrence(), lengths, reverse, path)
     }
 
-    /// [`SequenceLayer::forward`] on the reference path, pushing each step's `h_t` onto `trace`.
-    fn forward_traced<T: Tape<E, D>>(
+    /// [`SequenceLayer::run`] on the reference path, pushing each step's `h_t` onto `trace`.
+    fn run_traced<T: Tape<E, D>>(
         &self,
         x: R3<E, D, T>,
         lengths: &[usize],
