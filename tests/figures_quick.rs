@@ -111,8 +111,13 @@ fn quick_study_writes_figures_tables_and_yelp_predictions() {
         .count();
     assert!(chosen >= 1, "the handed-in file is one run's labels");
     assert!(report.contains(
-        "`yelp_predictions.txt` comes from the candidate with the best Yelp/dev accuracy"
+        "`yelp_predictions.txt` comes from that recipe, one model at its seed with the best IMDb validation accuracy (nothing is picked on Yelp)"
     ));
+    assert!(
+        report.contains(
+            "**Outside knowledge.** The handed-in model reads the VADER sentiment lexicon"
+        )
+    );
     assert!(report.contains("- Training: every model is fit on the "));
     for heading in [
         "## 1. Tokenizer",
