@@ -8,9 +8,7 @@
 
 use dfdx::prelude::*;
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use sentiment_rnn::nn::fused::{
-    Isa, conv1d_max_relu, embedding_lookup, lstm_sequence, rnn_sequence,
-};
+use sentiment_rnn::nn::fused::{Isa, conv1d_max_relu, embedding_lookup, recurrent_sequence};
 use sentiment_rnn::nn::gates::GateSet;
 use sentiment_rnn::nn::reference::{self, Recurrence, Weights};
 
@@ -179,12 +177,15 @@ impl Case {
             b: &b,
         };
         let out = match (gates, op_by_op) {
-            (Some(_), false) => lstm_sequence(xt, &w_x, &w_h, &b, lens, self.gate_set(), rev),
+            (Some(_), false) => {
+                let lstm = Recurrence::Lstm(self.gate_set());
+                recurrent_sequence(xt, weights, lstm, lens, rev)
+            }
             (Some(_), true) => {
                 let lstm = Recurrence::Lstm(self.gate_set());
                 reference::sequence(xt, weights, lstm, lens, rev, None)
             }
-            (None, false) => rnn_sequence(xt, &w_x, &w_h, &b, lens, rev),
+            (None, false) => recurrent_sequence(xt, weights, Recurrence::Rnn, lens, rev),
             (None, true) => reference::sequence(xt, weights, Recurrence::Rnn, lens, rev, None),
         };
         let out_untaped: Vec<f64> = out
@@ -371,15 +372,13 @@ fn untaped_forward_equals_taped_forward() {
     let w_x = dev.tensor_from_vec(f(&case.w_x), (3, 12));
     let w_h = dev.tensor_from_vec(f(&case.w_h), (4, 12));
     let b = dev.tensor_from_vec(f(&case.b), (12,));
-    let plain = lstm_sequence(
-        x.clone(),
-        &w_x,
-        &w_h,
-        &b,
-        &case.lengths,
-        case.gate_set(),
-        false,
-    );
+    let weights = Weights {
+        w_x: &w_x,
+        w_h: &w_h,
+        b: &b,
+    };
+    let lstm = Recurrence::Lstm(case.gate_set());
+    let plain = recurrent_sequence(x.clone(), weights, lstm, &case.lengths, false);
     let (taped, _, _) = case.fused(&case.params());
     let plain: Vec<f64> = plain.as_vec().into_iter().map(f64::from).collect();
     assert_eq!(plain, taped);
@@ -661,7 +660,13 @@ fn strided_inputs_are_read_in_logical_order() {
     let bias = dev.tensor_from_vec(u.take(4 * h), (4 * h,));
     let lengths = [4, 2, 3];
     let run = |x: Tensor<(usize, usize, usize), f32, Cpu>| {
-        lstm_sequence(x, &w_x, &w_h, &bias, &lengths, GateSet::ALL, false).as_vec()
+        let weights = Weights {
+            w_x: &w_x,
+            w_h: &w_h,
+            b: &bias,
+        };
+        let lstm = Recurrence::Lstm(GateSet::ALL);
+        recurrent_sequence(x, weights, lstm, &lengths, false).as_vec()
     };
     assert_eq!(run(x_perm), run(x_copy));
 }

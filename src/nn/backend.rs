@@ -4,7 +4,6 @@
 use dfdx::prelude::*;
 
 use super::conv1d::Conv1d;
-use super::gates::GateSet;
 use super::params::{R1, R2, R3};
 use super::pooling::max_over_time;
 use super::reference::{self, Recurrence, Weights};
@@ -28,11 +27,8 @@ pub struct FusedOps<E: Dtype, D: Device<E>, T: Tape<E, D>> {
     pub embed: fn(R2<E, D, T>, &[usize], usize, usize) -> R3<E, D, T>,
     /// One CNN branch from the input, weight, bias, lengths, kernel and padding.
     pub conv_max_relu: fn(R3<E, D, T>, &R2<E, D>, &R1<E, D>, &[usize], usize, usize) -> R2<E, D, T>,
-    /// The RNN from the input, `w_x`, `w_h`, `b`, lengths and `reverse`.
-    pub rnn: fn(R3<E, D, T>, &R2<E, D>, &R2<E, D>, &R1<E, D>, &[usize], bool) -> R3<E, D, T>,
-    /// The LSTM, with the gate setting before `reverse`.
-    pub lstm:
-        fn(R3<E, D, T>, &R2<E, D>, &R2<E, D>, &R1<E, D>, &[usize], GateSet, bool) -> R3<E, D, T>,
+    /// A recurrent layer from the input, its weights, its recurrence, lengths and `reverse`.
+    pub recurrent: fn(R3<E, D, T>, Weights<'_, E, D>, Recurrence, &[usize], bool) -> R3<E, D, T>,
 }
 
 /// A dfdx device that can run the study's layers over whole sequences: each op runs the
@@ -95,13 +91,9 @@ pub trait SequenceDevice<E: Dtype>: Device<E> {
         reverse: bool,
         path: Path,
     ) -> R3<E, Self, T> {
-        let Weights { w_x, w_h, b } = weights;
-        match (Self::fused_ops::<T>(path), recurrence) {
-            (Some(ops), Recurrence::Rnn) => (ops.rnn)(x, w_x, w_h, b, lengths, reverse),
-            (Some(ops), Recurrence::Lstm(gates)) => {
-                (ops.lstm)(x, w_x, w_h, b, lengths, gates, reverse)
-            }
-            (None, _) => reference::sequence(x, weights, recurrence, lengths, reverse, None),
+        match Self::fused_ops::<T>(path) {
+            Some(ops) => (ops.recurrent)(x, weights, recurrence, lengths, reverse),
+            None => reference::sequence(x, weights, recurrence, lengths, reverse, None),
         }
     }
 }
@@ -112,8 +104,7 @@ impl SequenceDevice<f32> for Cpu {
         (path == Path::Fastest).then_some(FusedOps {
             embed: super::fused::embedding_lookup,
             conv_max_relu: super::fused::conv1d_max_relu,
-            rnn: super::fused::rnn_sequence,
-            lstm: super::fused::lstm_sequence,
+            recurrent: super::fused::recurrent_sequence,
         })
     }
 }

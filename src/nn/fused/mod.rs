@@ -1,7 +1,7 @@
 //! Whole-sequence CPU ops for the recurrent layers (hand-written BPTT).
 //!
-//! [`lstm_sequence`] and [`rnn_sequence`] run a recurrent layer over a padded batch `(B, T, E)`
-//! as one dfdx op each: the forward projects every token with one matmul, then walks the steps
+//! [`recurrent_sequence`] runs a recurrent layer (RNN or LSTM) over a padded batch `(B, T, E)`
+//! as one dfdx op: the forward projects every token with one matmul, then walks the steps
 //! with one fused recurrent matmul per step (rows sorted by length, so finished rows drop out;
 //! batch rows split between threads); the backward is written by hand and ends in a few
 //! whole-sequence matmuls. The tape rides on `x`; the parameters are untaped and get their
@@ -44,6 +44,7 @@ use rnn::RnnCell;
 
 use crate::nn::gates::GateSet;
 use crate::nn::params::host_values;
+use crate::nn::reference::{Recurrence, Weights};
 use pool::split_input;
 
 /// The enabled mask in column order [input, forget, candidate, output].
@@ -51,46 +52,34 @@ fn gate_mask(g: GateSet) -> [bool; 4] {
     [g.input, g.forget, true, g.output]
 }
 
-/// Runs an LSTM over `x` `(B, T, E)` and returns the hidden states `(B, T, H)`.
-///
-/// `w_x` `(E, G·H)`, `w_h` `(H, G·H)`, `b` `(G·H,)` hold the enabled gates' column blocks in
-/// the order [input, forget, candidate, output]; `i, f, o = σ(·)`, `g = tanh(·)`,
-/// `C_t = f⊙C_{t−1} + i⊙g`, `h_t = o⊙tanh(C_t)`, `h_0 = C_0 = 0`.
-///
-/// # Panics
-/// If the shapes disagree, `lengths.len() != B`, or a length exceeds `T`.
-pub fn lstm_sequence<T: Tape<f32, Cpu>>(
-    x: Tensor<(usize, usize, usize), f32, Cpu, T>,
-    w_x: &Tensor<(usize, usize), f32, Cpu>,
-    w_h: &Tensor<(usize, usize), f32, Cpu>,
-    b: &Tensor<(usize,), f32, Cpu>,
-    lengths: &[usize],
-    gates: GateSet,
-    reverse: bool,
-) -> Tensor<(usize, usize, usize), f32, Cpu, T> {
-    let cell = LstmCell::new(GateLayout::new(gate_mask(gates)), w_h.shape().0);
-    let params = Params { w_x, w_h, b };
-    recurrent::sequence_op(cell, "G·H", x, params, lengths, reverse)
-}
-
-/// Runs a tanh RNN, `h_t = tanh(x_t W_x + h_{t−1} W_h + b)`, `h_0 = 0`, over `x` `(B, T, E)`
-/// and returns the hidden states `(B, T, H)`. `w_x` `(E, H)`, `w_h` `(H, H)`, `b` `(H,)`.
+/// Runs a recurrent layer over `x` `(B, T, E)` and returns the hidden states `(B, T, H)`; the
+/// equations and weight layouts are those of [`Recurrence`], with `h_0 = C_0 = 0`:
+/// - RNN: `h_t = tanh(x_t W_x + h_{t−1} W_h + b)`; `w_x` `(E, H)`, `w_h` `(H, H)`, `b` `(H,)`.
+/// - LSTM: `w_x` `(E, G·H)`, `w_h` `(H, G·H)`, `b` `(G·H,)` hold the enabled gates' column blocks
+///   in the order [input, forget, candidate, output]; `i, f, o = σ(·)`, `g = tanh(·)`,
+///   `C_t = f⊙C_{t−1} + i⊙g`, `h_t = o⊙tanh(C_t)`.
 ///
 /// # Panics
 /// If the shapes disagree, `lengths.len() != B`, or a length exceeds `T`.
-pub fn rnn_sequence<T: Tape<f32, Cpu>>(
+pub fn recurrent_sequence<T: Tape<f32, Cpu>>(
     x: Tensor<(usize, usize, usize), f32, Cpu, T>,
-    w_x: &Tensor<(usize, usize), f32, Cpu>,
-    w_h: &Tensor<(usize, usize), f32, Cpu>,
-    b: &Tensor<(usize,), f32, Cpu>,
+    weights: Weights<'_, f32, Cpu>,
+    recurrence: Recurrence,
     lengths: &[usize],
     reverse: bool,
 ) -> Tensor<(usize, usize, usize), f32, Cpu, T> {
-    let cell = RnnCell {
-        hidden: w_h.shape().0,
-    };
+    let Weights { w_x, w_h, b } = weights;
     let params = Params { w_x, w_h, b };
-    recurrent::sequence_op(cell, "H", x, params, lengths, reverse)
+    let hidden = w_h.shape().0;
+    match recurrence {
+        Recurrence::Rnn => {
+            recurrent::sequence_op(RnnCell { hidden }, "H", x, params, lengths, reverse)
+        }
+        Recurrence::Lstm(gates) => {
+            let cell = LstmCell::new(GateLayout::new(gate_mask(gates)), hidden);
+            recurrent::sequence_op(cell, "G·H", x, params, lengths, reverse)
+        }
+    }
 }
 
 /// One CNN branch over `x` `(B, T, E)`: `relu(max_j (windows_j · weight) + bias)` `(B, C)`.
