@@ -62,37 +62,39 @@ impl LexiconSwitches {
         self.valence_channel || self.head
     }
 
-    /// The parts in use, in words (for the report).
-    pub fn parts(&self) -> Vec<&'static str> {
+    /// Each part that acts, as (short name, words); negation acts only on read valence.
+    fn acting(&self) -> impl Iterator<Item = (&'static str, &'static str)> {
         [
             (
                 self.valence_channel,
+                "chan",
                 "a valence channel beside the embeddings",
             ),
-            (self.head, "a lexicon head over text-level valence features"),
-            (self.bag_prior, "a lexicon prior in the n-gram bag"),
+            (
+                self.head,
+                "head",
+                "a lexicon head over text-level valence features",
+            ),
+            (self.bag_prior, "prior", "a lexicon prior in the n-gram bag"),
             (
                 self.negation_scope && self.reads_valence(),
+                "neg",
                 "VADER's negation scope",
             ),
         ]
         .into_iter()
-        .filter_map(|(on, name)| on.then_some(name))
-        .collect()
+        .filter_map(|(on, short, words)| on.then_some((short, words)))
+    }
+
+    /// The parts in use, in words (for the report).
+    pub fn parts(&self) -> Vec<&'static str> {
+        self.acting().map(|(_, words)| words).collect()
     }
 
     /// The switches for a recipe's one-line description: empty when off, else e.g.
     /// ` lex[chan head prior neg]`.
     pub fn describe(&self) -> String {
-        let parts: Vec<&str> = [
-            (self.valence_channel, "chan"),
-            (self.head, "head"),
-            (self.bag_prior, "prior"),
-            (self.negation_scope && self.reads_valence(), "neg"),
-        ]
-        .into_iter()
-        .filter_map(|(on, name)| on.then_some(name))
-        .collect();
+        let parts: Vec<&str> = self.acting().map(|(short, _)| short).collect();
         if parts.is_empty() {
             String::new()
         } else {
