@@ -148,10 +148,8 @@ struct Summary {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads)
-        .build_global()
-        .context("building the rayon pool")?;
+    // The pool's threads flush subnormals and the allocator keeps freed buffers, as in training.
+    sentiment_rnn::cpu::configure_with_threads(args.threads).context("building the rayon pool")?;
     if let Some(name) = &args.child {
         let r = run_model(&args, name)?;
         println!("{}", serde_json::to_string(&r)?);

@@ -156,9 +156,7 @@ fn main() -> Result<()> {
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_global()?;
+    sentiment_rnn::cpu::configure_with_threads(threads)?;
     let root = data_root(args.data_dir);
     let train_texts = read_split(&root, "train")?;
     let test_texts = read_split(&root, "test")?;

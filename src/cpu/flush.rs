@@ -1,40 +1,13 @@
-//! Configures the CPU for numeric work: subnormal floats are flushed to zero.
+//! Flushes subnormal floats to zero on the threads that compute.
 //!
 //! Backprop through time multiplies many small gradients, and saturated gates give values far
 //! below `f32::MIN_POSITIVE` (about 1.2e-38). Arithmetic on such subnormal numbers is 10–100×
 //! slower on many Intel cores, which made one training step take up to 9× its best time. Values
 //! that small cannot change a sentiment model's output, so every thread that computes flushes them:
 //! flush-to-zero (results) and denormals-are-zero (inputs) on x86-64 (the MXCSR register), and
-//! flush-to-zero on aarch64 (FPCR.FZ). Elsewhere [`configure`] is a documented no-op.
-//!
-//! [`configure`] sets the calling thread and, once per process, every thread of rayon's global
-//! pool, which runs both dfdx's matmuls (through `gemm`) and our fused kernels. The binaries call
-//! it first thing; the trainer and evaluation call it too, so tests get it on their own threads.
+//! flush-to-zero on aarch64 (FPCR.FZ). Elsewhere setting the mode is a documented no-op.
 
 use std::cell::Cell;
-use std::sync::Once;
-
-/// Flushes subnormal floats on this thread and on every thread of rayon's global pool.
-///
-/// Cheap after the first call on a thread; safe to call from anywhere, any number of times.
-pub fn configure() {
-    static POOL: Once = Once::new();
-    flush_subnormals_on_this_thread();
-    POOL.call_once(|| {
-        rayon::broadcast(|_| flush_subnormals_on_this_thread());
-    });
-}
-
-/// Builds rayon's global pool with `threads` threads (0: one per core), each flushing
-/// subnormals from its start, then configures this thread. For binaries that size the pool.
-pub fn configure_with_threads(threads: usize) -> Result<(), rayon::ThreadPoolBuildError> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .start_handler(|_| flush_subnormals_on_this_thread())
-        .build_global()?;
-    configure();
-    Ok(())
-}
 
 /// Whether subnormal results are flushed to zero on the calling thread.
 pub fn subnormals_flushed_on_this_thread() -> bool {
@@ -92,6 +65,7 @@ fn set_flush_mode() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cpu::configure;
 
     /// Clears the flush bits again, so the probe can be seen to read `false`.
     #[cfg(target_arch = "x86_64")]
