@@ -106,23 +106,23 @@ const LENGTHS: [usize; 3] = [4, 1, 3];
 const DIMS: (usize, usize, usize) = (3, 4, 2);
 
 fn probe<L>(layer: L, rng: &mut StdRng) -> Probe<f64, Dev, L> {
-    let dev = Dev::default();
-    let n = DIMS.0 * DIMS.1 * DIMS.2;
-    let v = (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect();
     Probe {
-        x: dev.tensor_from_vec(v, DIMS),
+        x: uniform(&Dev::default(), DIMS, rng),
         layer,
     }
 }
 
-/// `Σ w ⊙ y` for fixed random weights `w`: every output entry matters.
-fn weighted_sum<S: Shape>(y: Tensor<S, f64, Dev, Tp>, seed: u64) -> Tensor<(), f64, Dev, Tp> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let shape = *y.shape();
-    let w: Vec<f64> = (0..shape.num_elements())
+/// A tensor of `shape` with entries drawn uniformly from `-1..1`.
+fn uniform<S: Shape>(dev: &Dev, shape: S, rng: &mut StdRng) -> Tensor<S, f64, Dev> {
+    let values = (0..shape.num_elements())
         .map(|_| rng.gen_range(-1.0..1.0))
         .collect();
-    let w = y.device().tensor_from_vec(w, shape);
+    dev.tensor_from_vec(values, shape)
+}
+
+/// `Σ w ⊙ y` for fixed random weights `w`: every output entry matters.
+fn weighted_sum<S: Shape>(y: Tensor<S, f64, Dev, Tp>, seed: u64) -> Tensor<(), f64, Dev, Tp> {
+    let w = uniform(y.device(), *y.shape(), &mut StdRng::seed_from_u64(seed));
     (y * w).sum()
 }
 
@@ -146,9 +146,55 @@ fn gradcheck_both_directions<L: SequenceLayer<f64, Dev>>(
     }
 }
 
-/// Checks every gradient of `model`'s cross-entropy loss on `b`.
-fn gradcheck_classifier(what: &str, model: &Classifier<f64, Dev>, b: &Batch) {
-    gradcheck(what, model, |m, tape| classifier_loss(m, b, tape));
+/// A seeded device and rng and a batch drawn from that rng, for the classifier checks.
+struct ClassifierSetup {
+    dev: Dev,
+    rng: StdRng,
+    /// Rows of the given lengths, padded to the longest; ids below `vocab`.
+    b: Batch,
+    vocab: usize,
+}
+
+impl ClassifierSetup {
+    fn new(seed: u64, lengths: &[usize], vocab: usize) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let seq_len = lengths.iter().copied().max().unwrap_or(0);
+        let b = random_batch(lengths, seq_len, vocab as u32, &mut rng);
+        Self {
+            dev: Dev::seed_from_u64(seed),
+            rng,
+            b,
+            vocab,
+        }
+    }
+
+    fn classifier(&self, cfg: &ModelConfig) -> Classifier<f64, Dev> {
+        Classifier::new(cfg, self.vocab, &self.dev).unwrap()
+    }
+
+    /// Checks every gradient of the cross-entropy loss of `model` on the batch.
+    fn check(&self, what: &str, model: &Classifier<f64, Dev>) {
+        gradcheck(what, model, |m, tape| classifier_loss(m, &self.b, tape));
+    }
+
+    /// Checks a CNN and an LSTM classifier with the `branch` that `enable` switches on. The
+    /// branch's weight (picked by `weight`) starts at zero; random values replace it, so that
+    /// the gradient reaching the branch's input side is checked too.
+    fn check_branch<S: Shape>(
+        &mut self,
+        branch: &str,
+        enable: impl Fn(&mut ModelConfig),
+        weight: impl Fn(&mut Classifier<f64, Dev>) -> &mut Tensor<S, f64, Dev>,
+    ) {
+        for kind in [ModelKind::Cnn, ModelKind::Lstm] {
+            let mut cfg = tiny_config(kind);
+            enable(&mut cfg);
+            let mut model = self.classifier(&cfg);
+            let zero = weight(&mut model);
+            *zero = uniform(&self.dev, *zero.shape(), &mut self.rng);
+            self.check(&format!("{kind:?} + {branch}"), &model);
+        }
+    }
 }
 
 fn classifier_loss(m: &Classifier<f64, Dev>, b: &Batch, tape: Tp) -> Tensor<(), f64, Dev, Tp> {
@@ -261,9 +307,7 @@ fn stacked_gradients() {
 
 #[test]
 fn cnn_classifier_gradients_including_embedding() {
-    let dev = Dev::seed_from_u64(7);
-    let mut rng = StdRng::seed_from_u64(7);
-    let b = random_batch(&[5, 2, 1], 5, 6, &mut rng);
+    let setup = ClassifierSetup::new(7, &[5, 2, 1], 6);
     for (widths, pad) in [
         (vec![2], 0),
         (vec![1], 0),
@@ -271,65 +315,57 @@ fn cnn_classifier_gradients_including_embedding() {
         (vec![2], 1),
         (vec![1, 2, 3], 1),
     ] {
-        let mut cfg = tiny_config(ModelKind::Cnn);
-        cfg.kernel_widths = widths.clone();
-        cfg.channels = 3;
-        cfg.conv_padding = pad;
-        let model = Classifier::<f64, Dev>::new(&cfg, 6, &dev).unwrap();
-        gradcheck_classifier(&format!("cnn classifier {widths:?} {pad}"), &model, &b);
+        let model = setup.classifier(&ModelConfig {
+            kernel_widths: widths.clone(),
+            channels: 3,
+            conv_padding: pad,
+            ..tiny_config(ModelKind::Cnn)
+        });
+        setup.check(&format!("cnn classifier {widths:?} {pad}"), &model);
     }
 }
 
 #[test]
 fn recurrent_classifier_gradients_for_every_pooling() {
-    let dev = Dev::seed_from_u64(8);
-    let mut rng = StdRng::seed_from_u64(8);
-    let b = random_batch(&[4, 1, 3], 4, 5, &mut rng);
+    let setup = ClassifierSetup::new(8, &[4, 1, 3], 5);
     for kind in [ModelKind::Rnn, ModelKind::Lstm] {
         for agg in Aggregation::ALL {
-            let mut cfg = tiny_config(kind);
-            cfg.num_layers = 2;
-            cfg.bidirectional = true;
-            cfg.aggregation = agg;
-            let model = Classifier::<f64, Dev>::new(&cfg, 5, &dev).unwrap();
-            gradcheck_classifier(&format!("{kind:?} classifier {agg:?}"), &model, &b);
+            let model = setup.classifier(&ModelConfig {
+                num_layers: 2,
+                bidirectional: true,
+                aggregation: agg,
+                ..tiny_config(kind)
+            });
+            setup.check(&format!("{kind:?} classifier {agg:?}"), &model);
         }
     }
 }
 
 #[test]
 fn ngram_branch_gradients_reach_both_halves() {
-    let dev = Dev::seed_from_u64(9);
-    let mut rng = StdRng::seed_from_u64(9);
+    let mut setup = ClassifierSetup::new(9, &[5, 2, 4], 3);
     // Repeated tokens: duplicate unigrams and bigrams must count once.
-    let mut b = random_batch(&[5, 2, 4], 5, 3, &mut rng);
-    b.ids[..4].copy_from_slice(&[1, 2, 1, 2]);
-    for kind in [ModelKind::Cnn, ModelKind::Lstm] {
-        let mut cfg = tiny_config(kind);
-        cfg.ngram_buckets = 7;
-        let mut model = Classifier::<f64, Dev>::new(&cfg, 3, &dev).unwrap();
-        let table: Vec<f64> = (0..14).map(|_| rng.gen_range(-1.0..1.0)).collect();
-        model.ngrams.items[0].weight = dev.tensor_from_vec(table, (7, 2));
-        gradcheck_classifier(&format!("{kind:?} + n-gram bag"), &model, &b);
-    }
+    setup.b.ids[..4].copy_from_slice(&[1, 2, 1, 2]);
+    setup.check_branch(
+        "n-gram bag",
+        |cfg| cfg.ngram_buckets = 7,
+        |model| &mut model.ngrams.items[0].weight,
+    );
 }
 
 #[test]
 fn valence_channel_and_lexicon_head_gradients() {
-    let dev = Dev::seed_from_u64(10);
-    let mut rng = StdRng::seed_from_u64(10);
-    let mut b = random_batch(&[5, 2, 4], 5, 4, &mut rng);
-    b.valence = (0..b.ids.len())
+    let mut setup = ClassifierSetup::new(10, &[5, 2, 4], 4);
+    let rng = &mut setup.rng;
+    setup.b.valence = (0..setup.b.ids.len())
         .map(|_| rng.gen_range(-4.0f32..4.0))
         .collect();
-    for kind in [ModelKind::Cnn, ModelKind::Lstm] {
-        let mut cfg = tiny_config(kind);
-        cfg.valence_channel = true;
-        cfg.lexicon_head = true;
-        let mut model = Classifier::<f64, Dev>::new(&cfg, 4, &dev).unwrap();
-        // A non-zero head, so the gradient reaching its input side is checked too.
-        let head: Vec<f64> = (0..6).map(|_| rng.gen_range(-1.0..1.0)).collect();
-        model.lexicon_head.items[0].weight = dev.tensor_from_vec(head, (3, 2));
-        gradcheck_classifier(&format!("{kind:?} + valence"), &model, &b);
-    }
+    setup.check_branch(
+        "valence",
+        |cfg| {
+            cfg.valence_channel = true;
+            cfg.lexicon_head = true;
+        },
+        |model| &mut model.lexicon_head.items[0].weight,
+    );
 }

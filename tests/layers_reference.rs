@@ -177,6 +177,13 @@ fn assert_close(got: &[f64], want: &[f64], what: &str) {
 
 const LENGTHS: [usize; 4] = [5, 2, 1, 4];
 const DIMS: (usize, usize, usize) = (4, 6, 3);
+/// The classifier tests' vocabulary size.
+const VOCAB: usize = 13;
+
+/// The classifier tests' batch: rows of `LENGTHS` padded to `DIMS.1` tokens, ids below `VOCAB`.
+fn classifier_batch() -> Batch {
+    random_batch(&LENGTHS, DIMS.1, VOCAB as u32, &mut rng())
+}
 
 // ---------------------------------------------------------------- recurrent layers
 
@@ -581,8 +588,7 @@ fn host_recurrent_logits(model: &Classifier<f64, Dev>, b: &Batch) -> Vec<f64> {
 #[test]
 fn lstm_classifier_matches_host_pipeline_for_every_aggregation() {
     let dev = Dev::seed_from_u64(1);
-    let mut rng = rng();
-    let b = random_batch(&LENGTHS, 6, 13, &mut rng);
+    let b = classifier_batch();
     for agg in Aggregation::ALL {
         for bidirectional in [false, true] {
             let mut cfg = ModelConfig::new(ModelKind::Lstm);
@@ -592,7 +598,7 @@ fn lstm_classifier_matches_host_pipeline_for_every_aggregation() {
             cfg.bidirectional = bidirectional;
             cfg.aggregation = agg;
             cfg.disabled_gate = Some(Gate::Input);
-            let model = Classifier::<f64, Dev>::new(&cfg, 13, &dev).unwrap();
+            let model = Classifier::<f64, Dev>::new(&cfg, VOCAB, &dev).unwrap();
             let got = model.forward_eval(&b).as_vec();
             assert_close(
                 &got,
@@ -606,14 +612,13 @@ fn lstm_classifier_matches_host_pipeline_for_every_aggregation() {
 #[test]
 fn cnn_classifier_matches_host_pipeline() {
     let dev = Dev::seed_from_u64(2);
-    let mut rng = rng();
-    let b = random_batch(&LENGTHS, 6, 13, &mut rng);
+    let b = classifier_batch();
     let mut cfg = ModelConfig::new(ModelKind::Cnn);
     cfg.embedding_dim = 3;
     cfg.kernel_widths = vec![1, 2, 3];
     cfg.channels = 4;
     cfg.conv_padding = 1;
-    let model = Classifier::<f64, Dev>::new(&cfg, 13, &dev).unwrap();
+    let model = Classifier::<f64, Dev>::new(&cfg, VOCAB, &dev).unwrap();
     let emb = M::of(&model.embedding.weight);
     let x: Vec<f64> = b
         .ids
@@ -825,8 +830,7 @@ fn fused_cpu_path_matches_reference_path_in_f32() {
 #[test]
 fn device_and_dtype_conversions_keep_the_settings() {
     let dev = Cpu::seed_from_u64(5);
-    let mut rng = rng();
-    let b = random_batch(&LENGTHS, 6, 13, &mut rng);
+    let b = classifier_batch();
     let mut cnn = ModelConfig::new(ModelKind::Cnn);
     cnn.kernel_widths = vec![2, 3];
     cnn.conv_padding = 1;
@@ -839,7 +843,7 @@ fn device_and_dtype_conversions_keep_the_settings() {
         small.embedding_dim = 4;
         small.hidden_size = 3;
         small.channels = 3;
-        let model = Classifier::<f32, Cpu>::new(&small, 13, &dev).unwrap();
+        let model = Classifier::<f32, Cpu>::new(&small, VOCAB, &dev).unwrap();
         let want = model.forward_eval(&b).as_vec();
         let moved = model.to_device(&Cpu::default());
         assert_eq!(moved.forward_eval(&b).as_vec(), want, "{:?}", cfg.kind);

@@ -8,7 +8,6 @@ use std::time::Instant;
 use clap::Parser;
 use sentiment_rnn::report::figures::{FigurePlan, write_figures};
 use sentiment_rnn::report::markdown::{ReportInputs, write_report};
-use sentiment_rnn::study::experiments::{self, Question, names};
 use sentiment_rnn::study::jobs::default_jobs;
 use sentiment_rnn::study::results::StudyResults;
 use sentiment_rnn::study::runner::{StudyOptions, run_study};
@@ -65,20 +64,7 @@ struct Args {
 /// Writes `results.json` and the CSVs into `out_dir`, then the figures and the report.
 fn write_outputs(results: &StudyResults, out_dir: &Path, report_path: &Path) -> anyhow::Result<()> {
     results.save(out_dir)?;
-    let questions = experiments::questions();
-    let models_of = |id: Question| {
-        questions
-            .iter()
-            .find(|q| q.id == id)
-            .map(|q| q.models.iter().map(|m| m.to_string()).collect())
-            .unwrap_or_default()
-    };
-    let plan = FigurePlan {
-        main: Vec::new(),
-        gates: models_of(Question::Gates),
-        length: models_of(Question::Rnn),
-        grad_flow: vec![names::RNN.into(), names::LSTM.into()],
-    };
+    let plan = FigurePlan::study();
     let figures = write_figures(results, &plan, out_dir)?;
     let inputs = ReportInputs {
         figures,

@@ -15,18 +15,23 @@ use rand::seq::SliceRandom;
 /// `mask[r * seq_len + t]` is `1` for real tokens and `0` for padding.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Batch {
+    /// Token ids, `batch_size × seq_len` row-major.
     pub ids: Vec<u32>,
+    /// `1` for a real token, `0` for padding, laid out like `ids`.
     pub mask: Vec<u8>,
+    /// Prior valence of each token, row-major like `ids` (0 on padding); empty unless the
+    /// model reads a valence channel ([`crate::data::valence`]).
+    pub valence: Vec<f32>,
+    /// Real tokens per row (at least 1).
     pub lengths: Vec<usize>,
     /// Class labels (0 = negative, 1 = positive); empty for unlabeled data.
     pub labels: Vec<usize>,
     /// Index of each row in the dataset the loader was built from.
     pub indices: Vec<usize>,
+    /// Rows.
     pub batch_size: usize,
+    /// Tokens per row, padding included.
     pub seq_len: usize,
-    /// Prior valence of each token, row-major like `ids` (0 on padding); empty unless the
-    /// model reads a valence channel ([`crate::data::valence`]).
-    pub valence: Vec<f32>,
 }
 
 impl Batch {
@@ -52,12 +57,12 @@ impl Batch {
         Batch {
             ids,
             mask,
+            valence: Vec::new(),
             lengths: rows.iter().map(|r| r.len()).collect(),
             labels,
             indices,
             batch_size: rows.len(),
             seq_len,
-            valence: Vec::new(),
         }
     }
 

@@ -24,19 +24,22 @@ pub struct Conv1d<E: Dtype, D: Device<E>> {
     pub padding: usize,
 }
 
-/// Where each output position's window reads from, for one batch.
+/// Where each output position's window reads from, for one batch. The output's layout is
+/// public; the taps are the layer's own business.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WindowPlan {
-    pub batch: usize,
     /// Output positions per row, `max(seq_len + 2p − k + 1, 1)`.
     pub out_len: usize,
-    pub kernel: usize,
-    /// `(B, out_len·k)` source positions (0 where the tap falls outside the real tokens).
-    pub positions: Vec<usize>,
-    /// `(B, out_len·k)`: whether the tap reads a real token (else it reads zero padding).
-    pub valid: Vec<bool>,
     /// Valid output positions per row, `max(len + 2p − k + 1, 0)`.
     pub out_lengths: Vec<usize>,
+    /// Rows.
+    batch: usize,
+    /// Taps per window.
+    kernel: usize,
+    /// `(B, out_len·k)` source positions (0 where the tap falls outside the real tokens).
+    positions: Vec<usize>,
+    /// `(B, out_len·k)`: whether the tap reads a real token (else it reads zero padding).
+    valid: Vec<bool>,
 }
 
 impl WindowPlan {
@@ -59,13 +62,18 @@ impl WindowPlan {
             .map(|&len| (len + 2 * padding + 1).saturating_sub(kernel).min(out_len))
             .collect();
         Self {
-            batch: lengths.len(),
             out_len,
+            out_lengths,
+            batch: lengths.len(),
             kernel,
             positions,
             valid,
-            out_lengths,
         }
+    }
+
+    /// Taps gathered per row: `out_len·k`.
+    fn taps_per_row(&self) -> usize {
+        self.out_len * self.kernel
     }
 
     /// Zeroes taps outside the real tokens of `(B, out_len·k, C)` gathered rows.
@@ -135,7 +143,7 @@ impl<E: Dtype, D: Device<E>> Conv1d<E, D> {
         let plan = self.plan(lengths, x.shape().1);
         let idx = x.device().tensor_from_vec(
             plan.positions.clone(),
-            (plan.batch, plan.out_len * plan.kernel),
+            (plan.batch, plan.taps_per_row()),
         );
         let windows = plan.fold(plan.mask_taps(x.gather(idx)));
         (self.apply(windows), plan.out_lengths)
@@ -153,11 +161,11 @@ impl<E: Dtype, D: Device<E>> Conv1d<E, D> {
     ) -> R3<E, D, T> {
         let window_ids: Vec<usize> = plan
             .positions
-            .chunks(plan.out_len * plan.kernel)
+            .chunks(plan.taps_per_row())
             .enumerate()
             .flat_map(|(r, row)| row.iter().map(move |&p| ids[r * seq_len + p]))
             .collect();
-        let taps = embedding.forward(&window_ids, plan.batch, plan.out_len * plan.kernel, tape);
+        let taps = embedding.forward(&window_ids, plan.batch, plan.taps_per_row(), tape);
         self.apply(plan.fold(plan.mask_taps(taps)))
     }
 

@@ -75,7 +75,7 @@ pub fn render(results: &StudyResults, inputs: &ReportInputs, report_dir: &Path) 
     figures.image(&mut out, "test_accuracy");
     figures.image(&mut out, "learning_curves");
     for question in experiments::questions() {
-        question_section(&mut out, &question, results, &all, &figures);
+        question_section(&mut out, question, results, &all, &figures);
     }
     timing::timing_section(&mut out, results);
     bench::bench_sections(&mut out, inputs);
@@ -141,7 +141,7 @@ fn question_section(
             out.push_str("\n\n");
         }
     }
-    for name in &question.figures {
+    for name in question.figures {
         figures.image(out, name);
     }
     if question.id == Question::Rnn {

@@ -39,111 +39,107 @@ pub struct QuestionSpec {
     pub number: usize,
     /// Short key used by `--only` (e.g. `cnn`, `gates`).
     pub key: &'static str,
+    /// The report's heading.
     pub title: &'static str,
+    /// The homework's question, quoted under the heading.
     pub prompt: &'static str,
-    pub models: Vec<&'static str>,
-    pub figures: Vec<&'static str>,
+    /// The models it compares, by display name ([`names`]).
+    pub models: &'static [&'static str],
+    /// The figures shown in its section, by file stem.
+    pub figures: &'static [&'static str],
 }
 
 /// The nine questions in the homework's order.
-pub fn questions() -> Vec<QuestionSpec> {
-    use Question::*;
-    use names::*;
-    let q = |id, number, key, title, prompt, models: &[&'static str], figures: &[&'static str]| {
-        QuestionSpec {
-            id,
-            number,
-            key,
-            title,
-            prompt,
-            models: models.to_vec(),
-            figures: figures.to_vec(),
-        }
-    };
-    vec![
-        q(
-            Tokenizer,
-            1,
-            "tokenizer",
-            "Tokenizer",
-            "Train a Unigram tokenizer with 30,000 pieces; how many tokens does a review take, and how many are unknown?",
-            &[],
-            &["token_lengths"],
-        ),
-        q(
-            Cnn,
-            2,
-            "cnn",
-            "Convolutional network",
-            "A Conv1d classifier over token embeddings with max pooling over time.",
-            &[CNN],
-            &[],
-        ),
-        q(
-            Rnn,
-            3,
-            "rnn",
-            "Recurrent network",
-            "A vanilla RNN; how does accuracy depend on review length for RNN, LSTM and CNN, and how does ‖∂L/∂hₜ‖ change with the distance from the last token?",
-            &[RNN, LSTM, CNN],
-            &["length_buckets", "grad_flow"],
-        ),
-        q(
-            Lstm,
-            4,
-            "lstm",
-            "LSTM",
-            "An LSTM classifier compared with the RNN and the CNN.",
-            &[LSTM, RNN, CNN],
-            &[],
-        ),
-        q(
-            Gates,
-            5,
-            "gates",
-            "Gate ablations",
-            "Fix each LSTM gate (forget, input, output) to 1 in turn.",
-            &[LSTM, LSTM_NO_FORGET, LSTM_NO_INPUT, LSTM_NO_OUTPUT],
-            &["gate_ablation"],
-        ),
-        q(
-            Layers,
-            6,
-            "layers",
-            "Stacked LSTM",
-            "Two stacked LSTM layers against one.",
-            &[LSTM_2, LSTM],
-            &[],
-        ),
-        q(
-            Bidirectional,
-            7,
-            "bidirectional",
-            "Bidirectional LSTM",
-            "A BiLSTM with each way of aggregating the sequence (final states concatenated, mean, max, attention) against the 2-layer LSTM, with parameter counts.",
-            &[BI_CONCAT, BI_MEAN, BI_MAX, BI_ATTENTION, LSTM_2],
-            &[],
-        ),
-        q(
-            Yelp,
-            8,
-            "yelp",
-            "Generalisation to Yelp",
-            "The best IMDb-trained model labels every line of Yelp/reviews.txt (no Yelp text in training); how well does it transfer?",
-            &[],
-            &[],
-        ),
-        q(
-            Baseline,
-            9,
-            "baseline",
-            "TF-IDF baseline",
-            "A TF-IDF + logistic-regression baseline in the same table; can a network beat it?",
-            &[BI_MAX_NGRAM],
-            &[],
-        ),
-    ]
+pub fn questions() -> &'static [QuestionSpec] {
+    &QUESTIONS
 }
+
+const QUESTIONS: [QuestionSpec; 9] = {
+    use names::*;
+    [
+        QuestionSpec {
+            id: Question::Tokenizer,
+            number: 1,
+            key: "tokenizer",
+            title: "Tokenizer",
+            prompt: "Train a Unigram tokenizer with 30,000 pieces; how many tokens does a review take, and how many are unknown?",
+            models: &[],
+            figures: &["token_lengths"],
+        },
+        QuestionSpec {
+            id: Question::Cnn,
+            number: 2,
+            key: "cnn",
+            title: "Convolutional network",
+            prompt: "A Conv1d classifier over token embeddings with max pooling over time.",
+            models: &[CNN],
+            figures: &[],
+        },
+        QuestionSpec {
+            id: Question::Rnn,
+            number: 3,
+            key: "rnn",
+            title: "Recurrent network",
+            prompt: "A vanilla RNN; how does accuracy depend on review length for RNN, LSTM and CNN, and how does ‖∂L/∂hₜ‖ change with the distance from the last token?",
+            models: &[RNN, LSTM, CNN],
+            figures: &["length_buckets", "grad_flow"],
+        },
+        QuestionSpec {
+            id: Question::Lstm,
+            number: 4,
+            key: "lstm",
+            title: "LSTM",
+            prompt: "An LSTM classifier compared with the RNN and the CNN.",
+            models: &[LSTM, RNN, CNN],
+            figures: &[],
+        },
+        QuestionSpec {
+            id: Question::Gates,
+            number: 5,
+            key: "gates",
+            title: "Gate ablations",
+            prompt: "Fix each LSTM gate (forget, input, output) to 1 in turn.",
+            models: &[LSTM, LSTM_NO_FORGET, LSTM_NO_INPUT, LSTM_NO_OUTPUT],
+            figures: &["gate_ablation"],
+        },
+        QuestionSpec {
+            id: Question::Layers,
+            number: 6,
+            key: "layers",
+            title: "Stacked LSTM",
+            prompt: "Two stacked LSTM layers against one.",
+            models: &[LSTM_2, LSTM],
+            figures: &[],
+        },
+        QuestionSpec {
+            id: Question::Bidirectional,
+            number: 7,
+            key: "bidirectional",
+            title: "Bidirectional LSTM",
+            prompt: "A BiLSTM with each way of aggregating the sequence (final states concatenated, mean, max, attention) against the 2-layer LSTM, with parameter counts.",
+            models: &[BI_CONCAT, BI_MEAN, BI_MAX, BI_ATTENTION, LSTM_2],
+            figures: &[],
+        },
+        QuestionSpec {
+            id: Question::Yelp,
+            number: 8,
+            key: "yelp",
+            title: "Generalisation to Yelp",
+            prompt: "The best IMDb-trained model labels every line of Yelp/reviews.txt (no Yelp text in training); how well does it transfer?",
+            models: &[],
+            figures: &[],
+        },
+        QuestionSpec {
+            id: Question::Baseline,
+            number: 9,
+            key: "baseline",
+            title: "TF-IDF baseline",
+            prompt: "A TF-IDF + logistic-regression baseline in the same table; can a network beat it?",
+            models: &[BI_MAX_NGRAM],
+            figures: &[],
+        },
+    ]
+};
 
 /// An `--only` entry that names no question.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -185,8 +181,8 @@ pub fn select(only: &[String]) -> Result<Vec<Question>, UnknownQuestion> {
 /// The distinct models the selected questions need, in first-mention order.
 pub fn models_for(selected: &[Question]) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
-    for q in questions().into_iter().filter(|q| selected.contains(&q.id)) {
-        for m in q.models {
+    for q in questions().iter().filter(|q| selected.contains(&q.id)) {
+        for &m in q.models {
             if !out.contains(&m) {
                 out.push(m);
             }

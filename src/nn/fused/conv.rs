@@ -42,16 +42,18 @@ impl ConvDims {
     }
 }
 
-/// What the forward keeps for the backward.
+/// What the forward keeps for the backward. The op takes `out` for its output tensor and
+/// returns `x` to the buffer pool; the rest only the backward reads.
 pub(crate) struct ConvForward {
-    pub dims: ConvDims,
-    pub lengths: Vec<usize>,
+    dims: ConvDims,
+    /// Real tokens per row.
+    lengths: Vec<usize>,
     /// Inputs `(B·T, E)`.
     pub x: Vec<f32>,
     /// Window index of each (row, channel)'s max, `usize::MAX` when the row has no window.
-    pub argmax: Vec<usize>,
+    argmax: Vec<usize>,
     /// The pooled pre-activation `max_j y + b` `(B, C)`.
-    pub pre: Vec<f32>,
+    pre: Vec<f32>,
     /// Outputs `relu(pre)` `(B, C)`.
     pub out: Vec<f32>,
 }

@@ -9,6 +9,7 @@ mod series;
 
 use std::path::{Path, PathBuf};
 
+use crate::study::experiments::{self, Question, names};
 use crate::study::results::StudyResults;
 
 pub use canvas::register_fonts;
@@ -20,11 +21,12 @@ pub struct FigureFile {
     pub name: String,
     /// What it shows, used as the image's alt text.
     pub caption: String,
+    /// The PNG (an SVG of the same stem lies beside it).
     pub png: PathBuf,
 }
 
-/// Which models go into which figure.
-#[derive(Clone, Debug, Default)]
+/// Which models go into which figure ([`FigurePlan::study`] for the study's).
+#[derive(Clone, Debug)]
 pub struct FigurePlan {
     /// Models in the learning-curve and overall accuracy figures (all when empty).
     pub main: Vec<String>,
@@ -34,6 +36,27 @@ pub struct FigurePlan {
     pub length: Vec<String>,
     /// Models of the gradient-flow figure.
     pub grad_flow: Vec<String>,
+}
+
+impl FigurePlan {
+    /// The study's plan: every model in the main figures, the gate question's models in the
+    /// gate ablation, the RNN question's models by review length, and the gradient flow of
+    /// the plain recurrent models.
+    pub fn study() -> Self {
+        let models_of = |id: Question| -> Vec<String> {
+            experiments::questions()
+                .iter()
+                .find(|question| question.id == id)
+                .map(|question| question.models.iter().map(|m| m.to_string()).collect())
+                .unwrap_or_default()
+        };
+        Self {
+            main: Vec::new(),
+            gates: models_of(Question::Gates),
+            length: models_of(Question::Rnn),
+            grad_flow: vec![names::RNN.into(), names::LSTM.into()],
+        }
+    }
 }
 
 /// Every figure this module can draw.
@@ -84,7 +107,6 @@ mod tests {
     use super::canvas::SIZE;
     use super::*;
     use crate::report::fixtures::synthetic;
-    use crate::study::experiments::names;
 
     fn png_size(path: &Path) -> (u32, u32) {
         let b = std::fs::read(path).unwrap();
@@ -104,17 +126,7 @@ mod tests {
     #[test]
     fn every_figure_is_written_as_png_and_svg() {
         let dir = tempfile::tempdir().unwrap();
-        let plan = FigurePlan {
-            main: vec![],
-            gates: vec![
-                names::LSTM.into(),
-                names::LSTM_NO_FORGET.into(),
-                names::LSTM_NO_INPUT.into(),
-                names::LSTM_NO_OUTPUT.into(),
-            ],
-            length: vec![names::RNN.into(), names::LSTM.into(), names::CNN.into()],
-            grad_flow: vec![names::RNN.into(), names::LSTM.into()],
-        };
+        let plan = FigurePlan::study();
         let figs = write_figures(&synthetic(), &plan, dir.path()).unwrap();
         let got: Vec<_> = figs.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(

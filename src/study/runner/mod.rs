@@ -26,24 +26,28 @@ pub use model_run::slug;
 /// What to run and where to write it.
 #[derive(Clone, Debug)]
 pub struct StudyOptions {
-    pub seeds: Vec<u64>,
-    /// Overrides the profile's epoch budget.
-    pub epochs: Option<usize>,
     /// Question keys or numbers; empty = all.
     pub only: Vec<String>,
     /// Model names to train among the selected questions' models; empty = all of them.
     pub models: Vec<String>,
+    /// The quick profile (small data, few epochs) instead of the full one.
     pub quick: bool,
-    /// Where the handed-in `yelp_predictions.txt` goes (next to the figures).
-    pub out_dir: PathBuf,
-    /// The run cache.
-    pub runs_dir: PathBuf,
-    pub data_dir: Option<PathBuf>,
-    pub quiet: bool,
-    /// How many training runs go at once (see [`crate::study::jobs`]).
-    pub jobs: usize,
     /// A JSON file whose fields override the profile's [`StudySettings`].
     pub settings: Option<PathBuf>,
+    /// Overrides the profile's epoch budget.
+    pub epochs: Option<usize>,
+    /// Every model is trained once per seed.
+    pub seeds: Vec<u64>,
+    /// How many training runs go at once (see [`crate::study::jobs`]).
+    pub jobs: usize,
+    /// Hide the training progress bars (also hidden when runs go in parallel).
+    pub quiet: bool,
+    /// The `--data-dir` flag: the data root, over env `SENTIMENT_RNN_DATA` and `./datasets`.
+    pub data_dir: Option<PathBuf>,
+    /// The run cache.
+    pub runs_dir: PathBuf,
+    /// Where the handed-in `yelp_predictions.txt` goes (next to the figures).
+    pub out_dir: PathBuf,
     /// The command line, for the report.
     pub command: String,
 }
