@@ -157,10 +157,30 @@ fn main() -> Result<()> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     sentiment_rnn::cpu::configure_with_threads(threads)?;
-    let root = data_root(args.data_dir);
+    let root = data_root(args.data_dir.clone());
     let train_texts = read_split(&root, "train")?;
     let test_texts = read_split(&root, "test")?;
+    let (tok, train_seconds) = tokenizer(&args, &train_texts)?;
+    if args.train_only {
+        println!("{}", serde_json::json!({ "train_seconds": train_seconds }));
+        return Ok(());
+    }
+    let mut out = encoding_measures(&tok, &train_texts, &test_texts, threads)?;
+    out["train_seconds"] = round(train_seconds, 3).into();
+    out["train_threads"] = threads.into();
+    if let Some(dir) = args.out.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&args.out, format!("{out}\n"))?;
+    if args.json {
+        println!("{out}");
+    }
+    Ok(())
+}
 
+/// The piece trainer's defaults, with the flags given and the normal-piece budget that
+/// `--vocab-size` leaves.
+fn piece_trainer_config(args: &Args) -> PieceTrainerConfig {
     let mut cfg = PieceTrainerConfig {
         vocab_size: args.vocab_size - SPECIALS - BYTE_PIECES,
         ..PieceTrainerConfig::default()
@@ -177,6 +197,14 @@ fn main() -> Result<()> {
     if let Some(v) = args.overshoot {
         cfg.overshoot = v;
     }
+    cfg
+}
+
+/// Our tokenizer trained on `train_texts` through the public pipeline (word counting, the
+/// trainer, the vocabulary layout; progress on stderr), or built from `--pieces-jsonl`; and
+/// the seconds it took.
+fn tokenizer(args: &Args, train_texts: &[String]) -> Result<(Tokenizer, f64)> {
+    let cfg = piece_trainer_config(args);
     let t0 = Instant::now();
     let progress = |p: TrainProgress| {
         eprintln!(
@@ -190,10 +218,9 @@ fn main() -> Result<()> {
             p.objective
         )
     };
-    // The public pipeline: word counting, the trainer, the vocabulary layout.
     let tok = match &args.pieces_jsonl {
         None => Tokenizer::train(
-            &train_texts,
+            train_texts,
             &TokenizerTrainConfig {
                 vocab_size: args.vocab_size,
                 piece_trainer: cfg,
@@ -208,15 +235,24 @@ fn main() -> Result<()> {
             ScoreAccumulation::default(),
         )?,
     };
-    let train_seconds = t0.elapsed().as_secs_f64();
-    if args.train_only {
-        println!("{}", serde_json::json!({ "train_seconds": train_seconds }));
-        return Ok(());
-    }
+    Ok((tok, t0.elapsed().as_secs_f64()))
+}
 
-    // Encoding throughput over train+test with a fresh tokenizer (empty word cache), on
-    // all threads and on one.
-    let all: Vec<String> = train_texts.iter().chain(&test_texts).cloned().collect();
+/// `x` rounded to `digits` decimals.
+fn round(x: f64, digits: i32) -> f64 {
+    (x * 10f64.powi(digits)).round() / 10f64.powi(digits)
+}
+
+/// Encoding throughput over train+test with a fresh tokenizer (empty word cache), on all
+/// threads and on one; unknown and byte-fallback tokens, exact round trips, and the test
+/// split's bits per character.
+fn encoding_measures(
+    tok: &Tokenizer,
+    train_texts: &[String],
+    test_texts: &[String],
+    threads: usize,
+) -> Result<serde_json::Value> {
+    let all: Vec<String> = train_texts.iter().chain(test_texts).cloned().collect();
     let mb = all.iter().map(String::len).sum::<usize>() as f64 / 1e6;
     let opts = EncodeOptions::default();
     // `Clone` gives a tokenizer with an empty word cache.
@@ -248,12 +284,9 @@ fn main() -> Result<()> {
             roundtrip_exact += 1;
         }
     }
-    let bpc = bits_per_char(&tok, &test_texts, &encodings[train_texts.len()..]);
+    let bpc = bits_per_char(tok, test_texts, &encodings[train_texts.len()..]);
     let tokens: usize = encodings.iter().map(Vec::len).sum();
-    let round = |x: f64, digits: i32| (x * 10f64.powi(digits)).round() / 10f64.powi(digits);
-    let out = serde_json::json!({
-        "train_seconds": round(train_seconds, 3),
-        "train_threads": threads,
+    Ok(serde_json::json!({
         "vocab_size": tok.vocab_size(),
         "normal_pieces": tok.vocab_size() - SPECIALS - BYTE_PIECES,
         "corpus_mb": round(mb, 3),
@@ -266,13 +299,5 @@ fn main() -> Result<()> {
         "byte_fallback_tokens": byte_tokens,
         "roundtrip_exact": roundtrip_exact,
         "roundtrip_total": all.len(),
-    });
-    if let Some(dir) = args.out.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(&args.out, format!("{out}\n"))?;
-    if args.json {
-        println!("{out}");
-    }
-    Ok(())
+    }))
 }

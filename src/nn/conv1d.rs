@@ -141,10 +141,9 @@ impl<E: Dtype, D: Device<E>> Conv1d<E, D> {
         lengths: &[usize],
     ) -> (R3<E, D, T>, Vec<usize>) {
         let plan = self.plan(lengths, x.shape().1);
-        let idx = x.device().tensor_from_vec(
-            plan.positions.clone(),
-            (plan.batch, plan.taps_per_row()),
-        );
+        let idx = x
+            .device()
+            .tensor_from_vec(plan.positions.clone(), (plan.batch, plan.taps_per_row()));
         let windows = plan.fold(plan.mask_taps(x.gather(idx)));
         (self.apply(windows), plan.out_lengths)
     }

@@ -62,6 +62,31 @@ impl ModelTime {
             1000.0 * self.step_seconds / self.steps as f64
         }
     }
+
+    /// Its line of [`TimeBreakdown::table`], under the columns the table heads.
+    fn table_row(&self, out: &mut String) {
+        if self.cached {
+            let _ = writeln!(
+                out,
+                "{:<28}{:>6}{:>9.1}  (cached)",
+                self.model, self.seed, self.total_seconds
+            );
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "{:<28}{:>6}{:>9.1}{:>8}{:>9.1}{:>9.1}{:>9.1}{:>9.1}{:>9.1}",
+            self.model,
+            self.seed,
+            self.total_seconds,
+            self.steps,
+            self.ms_per_step(),
+            self.batch_seconds,
+            self.step_seconds,
+            self.validation_seconds,
+            self.eval_seconds
+        );
+    }
 }
 
 /// One seed of the IMDb → Yelp recipe.
@@ -99,27 +124,7 @@ impl TimeBreakdown {
             "model", "seed", "total", "steps", "ms/step", "batches", "steps s", "val s", "eval s"
         );
         for m in &self.models {
-            if m.cached {
-                let _ = writeln!(
-                    out,
-                    "{:<28}{:>6}{:>9.1}  (cached)",
-                    m.model, m.seed, m.total_seconds
-                );
-                continue;
-            }
-            let _ = writeln!(
-                out,
-                "{:<28}{:>6}{:>9.1}{:>8}{:>9.1}{:>9.1}{:>9.1}{:>9.1}{:>9.1}",
-                m.model,
-                m.seed,
-                m.total_seconds,
-                m.steps,
-                m.ms_per_step(),
-                m.batch_seconds,
-                m.step_seconds,
-                m.validation_seconds,
-                m.eval_seconds
-            );
+            m.table_row(&mut out);
         }
         let _ = writeln!(
             out,

@@ -32,6 +32,22 @@ pub struct TrainState {
     pub config: TrainConfig,
 }
 
+impl TrainState {
+    /// Counts a finished epoch in; returns whether its validation accuracy is the best so far
+    /// (the caller keeps that model).
+    pub fn push_epoch(&mut self, record: EpochRecord) -> bool {
+        self.seconds += record.seconds;
+        self.epochs_done = record.epoch;
+        let improved = record.val_accuracy > self.best_val_accuracy;
+        if improved {
+            self.best_val_accuracy = record.val_accuracy;
+            self.best_epoch = record.epoch;
+        }
+        self.epochs.push(record);
+        improved
+    }
+}
+
 /// A folder holding `last.safetensors`, `best.safetensors` and `state.json`.
 #[derive(Clone, Debug)]
 pub struct Checkpoint {

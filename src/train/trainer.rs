@@ -242,22 +242,17 @@ impl Trainer {
             timing.batch_seconds += (batches_done - start).as_secs_f64();
             timing.step_seconds += (steps_done - batches_done).as_secs_f64();
             timing.validation_seconds += steps_done.elapsed().as_secs_f64();
-            let seconds = start.elapsed().as_secs_f64();
-            state.seconds += seconds;
-            state.epochs.push(EpochRecord {
+            let improved = state.push_epoch(EpochRecord {
                 epoch: epoch + 1,
                 train_loss: running.loss(),
                 train_accuracy: running.accuracy(),
                 val_loss: ev.loss,
                 val_accuracy: ev.accuracy,
-                seconds,
+                seconds: start.elapsed().as_secs_f64(),
             });
-            if ev.accuracy > state.best_val_accuracy {
-                state.best_val_accuracy = ev.accuracy;
-                state.best_epoch = epoch + 1;
+            if improved {
                 best = model.clone();
             }
-            state.epochs_done = epoch + 1;
             warnings = divergence_warnings(&state.epochs, chance);
             if let Some(ck) = &self.checkpoint {
                 ck.save(&*model, &best, &opt, &state)?;
