@@ -150,15 +150,16 @@ fn one_hot(dev: Cpu, labels: &[usize]) -> Tensor<(usize, Const<2>), f32, Cpu> {
 /// Trains one model with one [`TrainConfig`].
 #[derive(Clone, Debug)]
 pub struct Trainer {
+    /// The optimizer and loop settings.
     pub config: TrainConfig,
-    /// Hide progress bars (they are also hidden when stderr is not a terminal).
-    pub quiet: bool,
-    /// Prefix shown on the progress bar.
-    pub label: String,
     /// Where `steps.csv` and `epochs.csv` go, if anywhere.
     pub log_dir: Option<PathBuf>,
     /// Where checkpoints go; an existing matching checkpoint is resumed.
     pub checkpoint: Option<Checkpoint>,
+    /// Prefix shown on the progress bar.
+    pub label: String,
+    /// Hide progress bars (they are also hidden when stderr is not a terminal).
+    pub quiet: bool,
 }
 
 impl Trainer {
@@ -166,10 +167,10 @@ impl Trainer {
     pub fn new(config: TrainConfig) -> Self {
         Self {
             config,
-            quiet: false,
-            label: String::new(),
             log_dir: None,
             checkpoint: None,
+            label: String::new(),
+            quiet: false,
         }
     }
 

@@ -8,7 +8,7 @@ use plotters::prelude::*;
 
 use super::bars::{AccuracyBars, Histogram};
 use super::canvas::{Figure, save};
-use super::lines::{LearningCurves, Lines};
+use super::lines::{LearningCurves, LineFrame, Lines};
 use super::series::{
     epoch_series, grad_flow_curve, length_bucket_curve, run_series, test_accuracies,
 };
@@ -94,32 +94,30 @@ fn gate_ablation(selection: &Selection) -> Option<Planned> {
 }
 
 fn length_buckets(selection: &Selection) -> Option<Planned> {
-    let lines = Lines {
+    let frame = LineFrame {
         title: "Test accuracy by review length",
         x_desc: "review length (tokens, bucket midpoint)",
         y_desc: "accuracy (%)",
-        series: Vec::new(),
         log_y: false,
     };
     Some(Planned {
         name: "length_buckets",
         caption: "Test accuracy by review-length quartile",
-        chart: selection.run_lines(&selection.plan.length, length_bucket_curve, lines)?,
+        chart: selection.run_lines(&selection.plan.length, length_bucket_curve, frame)?,
     })
 }
 
 fn grad_flow(selection: &Selection) -> Option<Planned> {
-    let lines = Lines {
+    let frame = LineFrame {
         title: "Gradient flow: ‖∂L/∂h_t‖ by distance from the last token",
         x_desc: "distance from the last token (tokens)",
         y_desc: "mean ‖∂L/∂h_t‖ (log scale)",
-        series: Vec::new(),
         log_y: true,
     };
     Some(Planned {
         name: "grad_flow",
         caption: "Norm of the loss gradient with respect to the hidden state by distance from the last token",
-        chart: selection.run_lines(&selection.plan.grad_flow, grad_flow_curve, lines)?,
+        chart: selection.run_lines(&selection.plan.grad_flow, grad_flow_curve, frame)?,
     })
 }
 
@@ -148,16 +146,16 @@ impl<'a> Selection<'a> {
         selection
     }
 
-    /// The line chart `lines` with `curve` of each of `models` that has results, or `None`
+    /// A line chart in `frame` with `curve` of each of `models` that has results, or `None`
     /// when none has.
     fn run_lines(
         &self,
         models: &[String],
         curve: impl Fn(&RunResult) -> Vec<(f64, f64)>,
-        lines: Lines,
+        frame: LineFrame,
     ) -> Option<Chart> {
         let series = run_series(self.results, &self.present(models), curve);
-        (!series.is_empty()).then_some(Chart::Lines(Lines { series, ..lines }))
+        (!series.is_empty()).then_some(Chart::Lines(Lines { frame, series }))
     }
 
     /// The named models that have results, in the given order.

@@ -56,16 +56,16 @@ impl Figure for LearningCurves {
     }
 }
 
-/// A line chart on a linear or log-10 y axis.
-pub(super) struct Lines {
+/// What a line chart says around its lines: title, axis descriptions and the y scale.
+pub(super) struct LineFrame {
     pub title: &'static str,
     pub x_desc: &'static str,
     pub y_desc: &'static str,
-    pub series: Vec<Series>,
+    /// A log-10 y axis instead of a linear one.
     pub log_y: bool,
 }
 
-impl Lines {
+impl LineFrame {
     fn axes(&self) -> Axes<'_> {
         Axes {
             title: self.title,
@@ -75,17 +75,19 @@ impl Lines {
     }
 }
 
+/// A line chart on a linear or log-10 y axis.
+pub(super) struct Lines {
+    pub frame: LineFrame,
+    pub series: Vec<Series>,
+}
+
 impl Figure for Lines {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
-        if self.log_y {
-            log_panel(root, &self.axes(), &self.series)
+        let axes = self.frame.axes();
+        if self.frame.log_y {
+            log_panel(root, &axes, &self.series)
         } else {
-            line_panel(
-                root,
-                &self.axes(),
-                &self.series,
-                SeriesLabelPosition::LowerLeft,
-            )
+            line_panel(root, &axes, &self.series, SeriesLabelPosition::LowerLeft)
         }
     }
 }
