@@ -22,6 +22,7 @@ pub(super) fn dot(w: &[f64], row: &[(u32, f64)]) -> f64 {
 
 /// `C · Σ log-loss + ½‖w‖²` over parameters `[w, bias]`.
 pub(super) struct Objective<'a> {
+    /// The training texts' feature rows.
     pub rows: &'a [SparseRow],
     /// 1.0 for positive, 0.0 for negative, one per row.
     pub targets: &'a [f64],
