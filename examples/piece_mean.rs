@@ -44,14 +44,14 @@ fn main() -> anyhow::Result<()> {
         names::CNN,
         names::RNN,
         names::LSTM,
-        names::LSTM_NO_FORGET,
-        names::LSTM_NO_INPUT,
-        names::LSTM_NO_OUTPUT,
+        names::fixed_gate::FORGET,
+        names::fixed_gate::INPUT,
+        names::fixed_gate::OUTPUT,
         names::LSTM_2,
-        names::BI_CONCAT,
-        names::BI_MEAN,
-        names::BI_MAX,
-        names::BI_ATTENTION,
+        names::bilstm::CONCAT,
+        names::bilstm::MEAN,
+        names::bilstm::MAX,
+        names::bilstm::ATTENTION,
     ];
     for dir in std::env::args().skip(1).map(PathBuf::from) {
         let folder = dir.file_name().unwrap().to_string_lossy().to_string();

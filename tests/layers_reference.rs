@@ -19,7 +19,7 @@ use sentiment_rnn::nn::gates::{Block, Gate, GateSet};
 use sentiment_rnn::nn::lstm::Lstm;
 use sentiment_rnn::nn::pooling::{self, Aggregation};
 use sentiment_rnn::nn::rnn::Rnn;
-use sentiment_rnn::nn::sequence_layer::SequenceLayer;
+use sentiment_rnn::nn::sequence_layer::{Pass, SequenceLayer};
 use sentiment_rnn::nn::stack::RecurrentStack;
 use sentiment_rnn::train::gradients::for_each_gradient;
 
@@ -160,9 +160,7 @@ fn random_input(dev: &Dev, dims: (usize, usize, usize), rng: &mut StdRng) -> (Ve
 
 /// A recurrent layer's outputs on `x` (rows of `LENGTHS`) on the op-by-op path.
 fn reference_outputs<L: SequenceLayer<f64, Dev>>(layer: &L, x: &Seq, reverse: bool) -> Vec<f64> {
-    layer
-        .run(x.clone(), &LENGTHS, reverse, Path::Reference)
-        .as_vec()
+    layer.run(x.clone(), REFERENCE_PASS, reverse).as_vec()
 }
 
 fn assert_close(got: &[f64], want: &[f64], what: &str) {
@@ -176,6 +174,13 @@ fn assert_close(got: &[f64], want: &[f64], what: &str) {
 }
 
 const LENGTHS: [usize; 4] = [5, 2, 1, 4];
+
+/// An inference pass over rows of `LENGTHS` on the op-by-op path.
+const REFERENCE_PASS: Pass = Pass {
+    lengths: &LENGTHS,
+    path: Path::Reference,
+    train: false,
+};
 const DIMS: (usize, usize, usize) = (4, 6, 3);
 /// The classifier tests' vocabulary size.
 const VOCAB: usize = 13;
@@ -341,7 +346,7 @@ fn bidirectional_backward_half_is_a_forward_layer_on_reversed_tokens() {
     let bwd = Lstm::<f64, Dev>::new(&dev, 3, 4, GateSet::ALL, &mut rng);
     let bi = Bidirectional::new(fwd.clone(), Some(bwd.clone()));
     let (xv, x) = random_input(&dev, DIMS, &mut rng);
-    let dirs = bi.forward(x.clone(), &LENGTHS, Path::Reference, None);
+    let dirs = bi.forward(x.clone(), REFERENCE_PASS, None);
     let backward = dirs.backward.as_ref().unwrap().as_vec();
     let rev = dev.tensor_from_vec(reverse_rows(&xv, DIMS, &LENGTHS), DIMS);
     let on_reversed = reference_outputs(&bwd, &rev, false);
@@ -363,10 +368,7 @@ fn stacked_bidirectional_layers_compose_the_equations() {
         Rnn::<f64, Dev>::new(&dev, input, 4, &mut make_rng)
     });
     let (xv, x) = random_input(&dev, DIMS, &mut rng);
-    let got = stack
-        .forward(x, &LENGTHS, false, Path::Reference, None)
-        .concat()
-        .as_vec();
+    let got = stack.forward(x, REFERENCE_PASS, None).concat().as_vec();
     let mut input = xv;
     let mut width = 3;
     for layer in &stack.layers.items {

@@ -11,6 +11,7 @@ use sentiment_rnn::nn::gates::{Gate, GateSet};
 use sentiment_rnn::nn::lstm::Lstm;
 use sentiment_rnn::nn::pooling::Aggregation;
 use sentiment_rnn::nn::rnn::Rnn;
+use sentiment_rnn::nn::sequence_layer::Pass;
 use sentiment_rnn::nn::stack::RecurrentStack;
 
 type Dev = Cpu;
@@ -160,16 +161,17 @@ proptest! {
         let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
         let (b, t, e, h) = (lengths.len(), lengths.iter().max().unwrap() + extra, 2, 3);
         let x: Tensor<(usize, usize, usize), f64, Dev> = dev.sample_like(&(b, t, e), rand_distr::StandardNormal);
+        let pass = Pass { lengths: &lengths, path: Path::Reference, train: false };
         let out = if lstm {
             let stack = RecurrentStack::new(layers, e, h, bidirectional, 0.0, |i| {
                 Lstm::<f64, Dev>::new(&dev, i, h, GateSet::ALL, &mut rng)
             });
-            stack.forward(x, &lengths, false, Path::Reference, None).concat()
+            stack.forward(x, pass, None).concat()
         } else {
             let stack = RecurrentStack::new(layers, e, h, bidirectional, 0.0, |i| {
                 Rnn::<f64, Dev>::new(&dev, i, h, &mut rng)
             });
-            stack.forward(x, &lengths, false, Path::Reference, None).concat()
+            stack.forward(x, pass, None).concat()
         };
         let width = h * (1 + bidirectional as usize);
         prop_assert_eq!(out.shape(), &(b, t, width));

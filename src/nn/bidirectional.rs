@@ -3,10 +3,10 @@
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
 use dfdx::prelude::*;
 
-use super::backend::{Path, SequenceDevice};
+use super::backend::SequenceDevice;
 use super::directions::Directions;
 use super::params::{DynList, R2, R3};
-use super::sequence_layer::SequenceLayer;
+use super::sequence_layer::{Pass, SequenceLayer};
 
 /// A forward layer and an optional backward layer of the same kind.
 #[derive(Clone, Debug)]
@@ -35,8 +35,7 @@ impl<L> Bidirectional<L> {
     pub fn forward<E: Dtype, D: SequenceDevice<E>, T: Tape<E, D>>(
         &self,
         x: R3<E, D, T>,
-        lengths: &[usize],
-        path: Path,
+        pass: Pass<'_>,
         trace: Option<&mut Vec<R2<E, D>>>,
     ) -> Directions<E, D, T>
     where
@@ -46,10 +45,10 @@ impl<L> Bidirectional<L> {
             .backward
             .items
             .first()
-            .map(|layer| layer.run(x.retaped::<T>(), lengths, true, path));
+            .map(|layer| layer.run(x.retaped::<T>(), pass, true));
         let forward = match trace {
-            Some(trace) => self.forward.run_traced(x, lengths, false, trace),
-            None => self.forward.run(x, lengths, false, path),
+            Some(trace) => self.forward.run_traced(x, pass.lengths, false, trace),
+            None => self.forward.run(x, pass, false),
         };
         Directions { forward, backward }
     }

@@ -8,6 +8,16 @@ use super::backend::{Path, SequenceDevice};
 use super::params::{R2, R3};
 use super::reference::{self, Recurrence, Weights};
 
+/// What every recurrent layer of one forward pass shares: the batch's row lengths (real
+/// tokens before the padding), the implementation to run, and whether the pass trains (the
+/// stack then applies dropout between layers).
+#[derive(Clone, Copy, Debug)]
+pub struct Pass<'a> {
+    pub lengths: &'a [usize],
+    pub path: Path,
+    pub train: bool,
+}
+
 /// A recurrent layer mapping `x: (B, T, E)` → `(B, T, H)` over each row's real tokens; see
 /// [`reference`](mod@crate::nn::reference) for the contract.
 pub trait SequenceLayer<E: Dtype, D: SequenceDevice<E>>: TensorCollection<E, D> + Clone {
@@ -23,14 +33,9 @@ pub trait SequenceLayer<E: Dtype, D: SequenceDevice<E>>: TensorCollection<E, D> 
     }
 
     /// The layer over a padded batch, forward or reversed.
-    fn run<T: Tape<E, D>>(
-        &self,
-        x: R3<E, D, T>,
-        lengths: &[usize],
-        reverse: bool,
-        path: Path,
-    ) -> R3<E, D, T> {
-        D::recurrent_sequence(x, self.weights(), self.recurrence(), lengths, reverse, path)
+    fn run<T: Tape<E, D>>(&self, x: R3<E, D, T>, pass: Pass<'_>, reverse: bool) -> R3<E, D, T> {
+        let (weights, recurrence) = (self.weights(), self.recurrence());
+        D::recurrent_sequence(x, weights, recurrence, pass.lengths, reverse, pass.path)
     }
 
     /// [`SequenceLayer::run`] on the reference path, pushing each step's `h_t` onto `trace`.

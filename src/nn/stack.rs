@@ -3,11 +3,11 @@
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
 use dfdx::prelude::*;
 
-use super::backend::{Path, SequenceDevice};
+use super::backend::SequenceDevice;
 use super::bidirectional::Bidirectional;
 use super::directions::Directions;
 use super::params::{DynList, R2, R3};
-use super::sequence_layer::SequenceLayer;
+use super::sequence_layer::{Pass, SequenceLayer};
 
 /// `num_layers` recurrent layers; layer `l > 0` reads the concatenated directions of `l − 1`.
 #[derive(Clone, Debug)]
@@ -57,9 +57,7 @@ impl<L> RecurrentStack<L> {
     pub fn forward<E: Dtype, D: SequenceDevice<E>, T: Tape<E, D>>(
         &self,
         mut x: R3<E, D, T>,
-        lengths: &[usize],
-        train: bool,
-        path: Path,
+        pass: Pass<'_>,
         mut trace: Option<&mut Vec<R2<E, D>>>,
     ) -> Directions<E, D, T>
     where
@@ -67,12 +65,12 @@ impl<L> RecurrentStack<L> {
     {
         let (last, below) = self.layers.items.split_last().expect("at least one layer");
         for layer in below {
-            x = layer.forward(x, lengths, path, None).concat();
-            if train && self.dropout > 0.0 {
+            x = layer.forward(x, pass, None).concat();
+            if pass.train && self.dropout > 0.0 {
                 x = x.dropout(self.dropout);
             }
         }
-        last.forward(x, lengths, path, trace.take())
+        last.forward(x, pass, trace.take())
     }
 }
 

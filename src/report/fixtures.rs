@@ -13,9 +13,9 @@ pub(crate) fn synthetic() -> StudyResults {
         (names::CNN, "cnn", 0.86),
         (names::RNN, "rnn", 0.70),
         (names::LSTM, "lstm", 0.87),
-        (names::LSTM_NO_FORGET, "lstm", 0.84),
-        (names::LSTM_NO_INPUT, "lstm", 0.86),
-        (names::LSTM_NO_OUTPUT, "lstm", 0.865),
+        (names::fixed_gate::FORGET, "lstm", 0.84),
+        (names::fixed_gate::INPUT, "lstm", 0.86),
+        (names::fixed_gate::OUTPUT, "lstm", 0.865),
     ];
     let mut runs = Vec::new();
     for (index, (model, kind, accuracy)) in models.into_iter().enumerate() {

@@ -2,20 +2,29 @@
 //! figures answer it. Model configurations live in [`models`]; every model is trained
 //! once per seed and shared by all the questions that mention it.
 
-/// Display names of the study's model configurations.
+/// Display names of the study's model configurations, by family.
 pub mod names {
     pub const CNN: &str = "CNN";
     pub const RNN: &str = "RNN";
     pub const LSTM: &str = "LSTM";
-    pub const LSTM_NO_FORGET: &str = "LSTM, forget gate = 1";
-    pub const LSTM_NO_INPUT: &str = "LSTM, input gate = 1";
-    pub const LSTM_NO_OUTPUT: &str = "LSTM, output gate = 1";
     pub const LSTM_2: &str = "LSTM, 2 layers";
-    pub const BI_CONCAT: &str = "BiLSTM, concat final";
-    pub const BI_MEAN: &str = "BiLSTM, mean";
-    pub const BI_MAX: &str = "BiLSTM, max";
-    pub const BI_ATTENTION: &str = "BiLSTM, attention";
-    pub const BI_MAX_NGRAM: &str = "BiLSTM max + n-gram bag";
+
+    /// The LSTM with one gate held at 1 (the gate ablation), by gate.
+    pub mod fixed_gate {
+        pub const FORGET: &str = "LSTM, forget gate = 1";
+        pub const INPUT: &str = "LSTM, input gate = 1";
+        pub const OUTPUT: &str = "LSTM, output gate = 1";
+    }
+
+    /// The bidirectional LSTMs, by how they aggregate the sequence.
+    pub mod bilstm {
+        pub const CONCAT: &str = "BiLSTM, concat final";
+        pub const MEAN: &str = "BiLSTM, mean";
+        pub const MAX: &str = "BiLSTM, max";
+        pub const ATTENTION: &str = "BiLSTM, attention";
+        /// Max pooling plus the bag-of-n-grams branch (the baseline question's network).
+        pub const MAX_NGRAM: &str = "BiLSTM max + n-gram bag";
+    }
 }
 
 /// The homework's questions.
@@ -99,7 +108,12 @@ const QUESTIONS: [QuestionSpec; 9] = {
             key: "gates",
             title: "Gate ablations",
             prompt: "Fix each LSTM gate (forget, input, output) to 1 in turn.",
-            models: &[LSTM, LSTM_NO_FORGET, LSTM_NO_INPUT, LSTM_NO_OUTPUT],
+            models: &[
+                LSTM,
+                fixed_gate::FORGET,
+                fixed_gate::INPUT,
+                fixed_gate::OUTPUT,
+            ],
             figures: &["gate_ablation"],
         },
         QuestionSpec {
@@ -117,7 +131,13 @@ const QUESTIONS: [QuestionSpec; 9] = {
             key: "bidirectional",
             title: "Bidirectional LSTM",
             prompt: "A BiLSTM with each way of aggregating the sequence (final states concatenated, mean, max, attention) against the 2-layer LSTM, with parameter counts.",
-            models: &[BI_CONCAT, BI_MEAN, BI_MAX, BI_ATTENTION, LSTM_2],
+            models: &[
+                bilstm::CONCAT,
+                bilstm::MEAN,
+                bilstm::MAX,
+                bilstm::ATTENTION,
+                LSTM_2,
+            ],
             figures: &[],
         },
         QuestionSpec {
@@ -135,7 +155,7 @@ const QUESTIONS: [QuestionSpec; 9] = {
             key: "baseline",
             title: "TF-IDF baseline",
             prompt: "A TF-IDF + logistic-regression baseline in the same table; can a network beat it?",
-            models: &[BI_MAX_NGRAM],
+            models: &[bilstm::MAX_NGRAM],
             figures: &[],
         },
     ]
@@ -227,18 +247,18 @@ pub fn model_config(
         CNN => base(ModelKind::Cnn),
         RNN => base(ModelKind::Rnn),
         LSTM => lstm(),
-        LSTM_NO_FORGET => gate(Gate::Forget),
-        LSTM_NO_INPUT => gate(Gate::Input),
-        LSTM_NO_OUTPUT => gate(Gate::Output),
+        fixed_gate::FORGET => gate(Gate::Forget),
+        fixed_gate::INPUT => gate(Gate::Input),
+        fixed_gate::OUTPUT => gate(Gate::Output),
         LSTM_2 => ModelConfig {
             num_layers: 2,
             ..lstm()
         },
-        BI_CONCAT => bi(Aggregation::Final),
-        BI_MEAN => bi(Aggregation::Mean),
-        BI_MAX => bi(Aggregation::Max),
-        BI_ATTENTION => bi(Aggregation::Attention),
-        BI_MAX_NGRAM => ModelConfig {
+        bilstm::CONCAT => bi(Aggregation::Final),
+        bilstm::MEAN => bi(Aggregation::Mean),
+        bilstm::MAX => bi(Aggregation::Max),
+        bilstm::ATTENTION => bi(Aggregation::Attention),
+        bilstm::MAX_NGRAM => ModelConfig {
             ngram_buckets: s.ngram_buckets,
             ..bi(Aggregation::Max)
         },

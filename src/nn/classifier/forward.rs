@@ -7,6 +7,7 @@ use crate::data::loader::Batch;
 use crate::nn::backend::SequenceDevice;
 use crate::nn::linear::Logits;
 use crate::nn::params::{R2, to_f64};
+use crate::nn::sequence_layer::Pass;
 
 /// The outcome of a traced forward: logits and, for recurrent models, the last layer's forward
 /// hidden states `h_t` for `t = 0..T` (each `(B, H)`, before padding is masked). With a leaky
@@ -132,6 +133,11 @@ impl<E: Dtype, D: SequenceDevice<E>> Classifier<E, D> {
         let lengths = &batch.lengths;
         let emb_dropout = train && self.embedding_dropout > 0.0;
         let path = self.path;
+        let pass = Pass {
+            lengths,
+            path,
+            train,
+        };
         let valence = self.valence.items.first();
         let embed = |tape: T| {
             let weight = self.embedding.weight.clone().put_tape(tape);
@@ -154,9 +160,9 @@ impl<E: Dtype, D: SequenceDevice<E>> Classifier<E, D> {
                 cnn.forward_tokens(&self.embedding, ids, lengths, t, tape)
             }
         } else if let Some(rnn) = self.rnn.items.first() {
-            rnn.forward(embed(tape), lengths, train, path, trace)
+            rnn.forward(embed(tape), pass, trace)
         } else if let Some(lstm) = self.lstm.items.first() {
-            lstm.forward(embed(tape), lengths, train, path, trace)
+            lstm.forward(embed(tape), pass, trace)
         } else {
             panic!("Classifier has no encoder");
         }

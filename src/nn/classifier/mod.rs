@@ -24,7 +24,7 @@ use super::ngram::NgramBag;
 use super::params::{DynList, R2, R3};
 use super::pooling::Pooling;
 use super::rnn::Rnn;
-use super::sequence_layer::SequenceLayer;
+use super::sequence_layer::{Pass, SequenceLayer};
 use super::stack::RecurrentStack;
 use super::valence::{LexiconHead, ValenceChannel};
 
@@ -42,13 +42,11 @@ impl<E: Dtype, D: SequenceDevice<E>, L: SequenceLayer<E, D>> RecurrentEncoder<E,
     fn forward<T: Tape<E, D>>(
         &self,
         x: R3<E, D, T>,
-        lengths: &[usize],
-        train: bool,
-        path: Path,
+        pass: Pass<'_>,
         trace: Option<&mut Vec<R2<E, D>>>,
     ) -> R2<E, D, T> {
-        let dirs = self.stack.forward(x, lengths, train, path, trace);
-        self.pooling.forward(dirs, lengths)
+        let dirs = self.stack.forward(x, pass, trace);
+        self.pooling.forward(dirs, pass.lengths)
     }
 }
 

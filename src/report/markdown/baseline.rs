@@ -38,7 +38,8 @@ pub(super) fn baseline_section(out: &mut String, results: &StudyResults, all: &[
 /// What the naive-Bayes-initialised n-gram bag adds to the BiLSTM, and where that leaves it.
 fn ngram_bag_sentence(out: &mut String, baseline_test: &MeanStd, all: &[ModelSummary]) {
     let find = |name: &str| all.iter().find(|m| m.model == name);
-    let (Some(bag), Some(plain)) = (find(names::BI_MAX_NGRAM), find(names::BI_MAX)) else {
+    let (Some(bag), Some(plain)) = (find(names::bilstm::MAX_NGRAM), find(names::bilstm::MAX))
+    else {
         return;
     };
     let difference = bag.test.mean - plain.test.mean;
