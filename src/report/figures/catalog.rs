@@ -10,10 +10,10 @@ use super::bars::{AccuracyBars, Histogram};
 use super::canvas::{Figure, save};
 use super::lines::{LearningCurves, LineFrame, Lines};
 use super::series::{
-    epoch_series, grad_flow_curve, length_bucket_curve, run_series, test_accuracies,
+    ACCURACY_BY_LENGTH, GRAD_FLOW_BY_DISTANCE, RunCurve, epoch_series, run_series, test_accuracies,
 };
 use super::{FigureFile, FigurePlan, models_in};
-use crate::study::results::{ModelSummary, RunResult, StudyResults};
+use crate::study::results::{ModelSummary, StudyResults};
 
 /// Draws the declared figures that the results support, in the report's order.
 pub(super) fn draw_figures(
@@ -94,32 +94,37 @@ fn gate_ablation(selection: &Selection) -> Option<Planned> {
 }
 
 fn length_buckets(selection: &Selection) -> Option<Planned> {
-    let frame = LineFrame {
-        title: "Test accuracy by review length",
-        x_desc: "review length (tokens, bucket midpoint)",
-        y_desc: "accuracy (%)",
-        log_y: false,
-    };
-    Some(Planned {
-        name: "length_buckets",
-        caption: "Test accuracy by review-length quartile",
-        chart: selection.run_lines(&selection.plan.length, length_bucket_curve, frame)?,
-    })
+    selection.line_figure(&LENGTH_BUCKETS, &selection.plan.length)
 }
 
 fn grad_flow(selection: &Selection) -> Option<Planned> {
-    let frame = LineFrame {
-        title: "Gradient flow: ‖∂L/∂h_t‖ by distance from the last token",
-        x_desc: "distance from the last token (tokens)",
-        y_desc: "mean ‖∂L/∂h_t‖ (log scale)",
-        log_y: true,
-    };
-    Some(Planned {
-        name: "grad_flow",
-        caption: "Norm of the loss gradient with respect to the hidden state by distance from the last token",
-        chart: selection.run_lines(&selection.plan.grad_flow, grad_flow_curve, frame)?,
-    })
+    selection.line_figure(&GRAD_FLOW, &selection.plan.grad_flow)
 }
+
+/// A figure with one line per planned model: the mean over seeds of a per-run curve.
+struct LineFigure {
+    /// File stem.
+    name: &'static str,
+    /// The image's alt text.
+    caption: &'static str,
+    /// The chart's own title.
+    title: &'static str,
+    curve: RunCurve,
+}
+
+const LENGTH_BUCKETS: LineFigure = LineFigure {
+    name: "length_buckets",
+    caption: "Test accuracy by review-length quartile",
+    title: "Test accuracy by review length",
+    curve: ACCURACY_BY_LENGTH,
+};
+
+const GRAD_FLOW: LineFigure = LineFigure {
+    name: "grad_flow",
+    caption: "Norm of the loss gradient with respect to the hidden state by distance from the last token",
+    title: "Gradient flow: ‖∂L/∂h_t‖ by distance from the last token",
+    curve: GRAD_FLOW_BY_DISTANCE,
+};
 
 /// What the declarations read: the results, their per-model summaries and the plan.
 struct Selection<'a> {
@@ -146,16 +151,21 @@ impl<'a> Selection<'a> {
         selection
     }
 
-    /// A line chart in `frame` with `curve` of each of `models` that has results, or `None`
-    /// when none has.
-    fn run_lines(
-        &self,
-        models: &[String],
-        curve: impl Fn(&RunResult) -> Vec<(f64, f64)>,
-        frame: LineFrame,
-    ) -> Option<Chart> {
-        let series = run_series(self.results, &self.present(models), curve);
-        (!series.is_empty()).then_some(Chart::Lines(Lines { frame, series }))
+    /// `figure` over those of `models` that have results, or `None` when none has.
+    fn line_figure(&self, figure: &LineFigure, models: &[String]) -> Option<Planned> {
+        let curve = &figure.curve;
+        let series = run_series(self.results, &self.present(models), curve.points);
+        let frame = LineFrame {
+            title: figure.title,
+            x_desc: curve.x_desc,
+            y_desc: curve.y_desc,
+            log_y: curve.log_y,
+        };
+        (!series.is_empty()).then(|| Planned {
+            name: figure.name,
+            caption: figure.caption,
+            chart: Chart::Lines(Lines { frame, series }),
+        })
     }
 
     /// The named models that have results, in the given order.

@@ -48,8 +48,33 @@ pub(super) fn test_accuracies(
         .collect()
 }
 
+/// A per-run curve and the axes its points are measured on.
+pub(super) struct RunCurve {
+    pub x_desc: &'static str,
+    pub y_desc: &'static str,
+    /// Whether the values span orders of magnitude (drawn on a log-10 y axis).
+    pub log_y: bool,
+    pub points: fn(&RunResult) -> Vec<(f64, f64)>,
+}
+
 /// Accuracy (%) by review-length bucket, at each bucket's midpoint.
-pub(super) fn length_bucket_curve(run: &RunResult) -> Vec<(f64, f64)> {
+pub(super) const ACCURACY_BY_LENGTH: RunCurve = RunCurve {
+    x_desc: "review length (tokens, bucket midpoint)",
+    y_desc: "accuracy (%)",
+    log_y: false,
+    points: length_bucket_curve,
+};
+
+/// ‖∂L/∂h_t‖ by distance from the last token.
+pub(super) const GRAD_FLOW_BY_DISTANCE: RunCurve = RunCurve {
+    x_desc: "distance from the last token (tokens)",
+    y_desc: "mean ‖∂L/∂h_t‖ (log scale)",
+    log_y: true,
+    points: grad_flow_curve,
+};
+
+/// The points of [`ACCURACY_BY_LENGTH`] for one run.
+fn length_bucket_curve(run: &RunResult) -> Vec<(f64, f64)> {
     run.length_buckets
         .iter()
         .map(|bucket| {
@@ -61,8 +86,8 @@ pub(super) fn length_bucket_curve(run: &RunResult) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// ‖∂L/∂h_t‖ by distance from the last token.
-pub(super) fn grad_flow_curve(run: &RunResult) -> Vec<(f64, f64)> {
+/// The points of [`GRAD_FLOW_BY_DISTANCE`] for one run.
+fn grad_flow_curve(run: &RunResult) -> Vec<(f64, f64)> {
     run.grad_flow
         .iter()
         .enumerate()
