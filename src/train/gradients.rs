@@ -1,17 +1,12 @@
-//! One walk over a model's trainable tensors and their gradients, shared by Adam, gradient
-//! clipping and the tests that read or perturb parameters.
-//!
-//! dfdx 0.13 reaches a model's tensors only through a `TensorVisitor`; the one visitor here
-//! (model read-only, or updated in place) takes a closure, so callers need none of their own.
-//! Tensors are numbered in the model's visiting order, which its structure fixes.
+//! The walk over a model's trainable tensors and their gradients, shared by Adam, gradient
+//! clipping and the tests that read or perturb parameters. Tensors are numbered in the
+//! model's visiting order, which its structure fixes; frozen tensors are skipped.
 
-use dfdx::nn::tensor_collection::{
-    RecursiveWalker, TensorCollection, TensorOptions, TensorViewer, TensorVisitor, ViewTensorMut,
-    ViewTensorRef,
-};
+use dfdx::nn::tensor_collection::TensorCollection;
 use dfdx::prelude::*;
-use std::marker::PhantomData;
 use std::ops::DerefMut;
+
+use super::tensor_walk::{LentTensor, walk, walk_mut};
 
 /// One trainable tensor's gradient, as the walk hands it to the closure.
 pub struct TensorGradient<'a, E> {
@@ -34,17 +29,12 @@ where
     Cpu: Device<E>,
     <Cpu as Storage<E>>::Vec: DerefMut<Target = Vec<E>>,
 {
-    let mut no_values = Vec::new();
-    let walk =
-        &mut Walk::<_, ViewTensorRef, _>::new(grads, &mut no_values, |gradient, _| visit(gradient));
-    M::iter_tensors(&mut RecursiveWalker { m: model, f: walk })?;
-    Ok(())
+    walk(model, &mut trainable(grads, |gradient, _| visit(gradient)))
 }
 
 /// Calls `update` with the gradient and the values of every trainable tensor of `model`; the
 /// values the closure leaves are written back. `scratch` holds one tensor's values at a time
-/// (dfdx lends no mutable view of a tensor's data); reusing it avoids faulting in fresh pages
-/// on every step.
+/// (see [`walk_mut`]).
 pub fn update_each<E: Dtype, M: TensorCollection<E, Cpu>>(
     model: &mut M,
     grads: &mut Gradients<E, Cpu>,
@@ -55,115 +45,34 @@ where
     Cpu: Device<E>,
     <Cpu as Storage<E>>::Vec: DerefMut<Target = Vec<E>>,
 {
-    let walk = &mut Walk::<_, ViewTensorMut, _>::new(grads, scratch, update);
-    M::iter_tensors(&mut RecursiveWalker { m: model, f: walk })?;
-    Ok(())
+    walk_mut(model, scratch, &mut trainable(grads, update))
 }
 
-/// What a walk does with one tensor's values, given how it reaches the tensor.
-type WithValues<'w, S, E> = dyn FnMut(&Tensor<S, E, Cpu>, &mut [E]) -> Result<(), CpuError> + 'w;
-
-/// How a walk reaches the tensors: read-only (no values lent), or with the values copied
-/// out and written back.
-trait Access<E: Dtype>: TensorViewer
-where
-    Cpu: Device<E>,
-{
-    /// Calls `with` on the tensor and its values (in `scratch`, where this access lends them).
-    fn lend<S: Shape>(
-        tensor: Self::View<'_, Tensor<S, E, Cpu>>,
-        scratch: &mut Vec<E>,
-        with: &mut WithValues<'_, S, E>,
-    ) -> Result<(), CpuError>;
-}
-
-impl<E: Dtype> Access<E> for ViewTensorRef
-where
-    Cpu: Device<E>,
-{
-    fn lend<S: Shape>(
-        tensor: &Tensor<S, E, Cpu>,
-        _: &mut Vec<E>,
-        with: &mut WithValues<'_, S, E>,
-    ) -> Result<(), CpuError> {
-        with(tensor, &mut [])
-    }
-}
-
-impl<E: Dtype> Access<E> for ViewTensorMut
-where
-    Cpu: Device<E>,
-{
-    fn lend<S: Shape>(
-        tensor: &mut Tensor<S, E, Cpu>,
-        scratch: &mut Vec<E>,
-        with: &mut WithValues<'_, S, E>,
-    ) -> Result<(), CpuError> {
-        // A memcpy out and back (`as_vec` would walk an index iterator element by element).
-        scratch.resize(tensor.shape().num_elements(), E::default());
-        tensor.copy_into(scratch);
-        with(tensor, scratch)?;
-        tensor.copy_from(scratch);
-        Ok(())
-    }
-}
-
-/// The visitor behind both walks: skips frozen tensors and numbers the others.
-struct Walk<'g, E: Dtype, V, F> {
+/// A visit that numbers the trainable tensors and hands each one's gradient and values to
+/// `update`.
+fn trainable<'g, E: Dtype>(
     grads: &'g mut Gradients<E, Cpu>,
-    scratch: &'g mut Vec<E>,
-    index: usize,
-    update: F,
-    access: PhantomData<V>,
-}
-
-impl<'g, E: Dtype, V, F: FnMut(TensorGradient<'_, E>, &mut [E])> Walk<'g, E, V, F> {
-    fn new(grads: &'g mut Gradients<E, Cpu>, scratch: &'g mut Vec<E>, update: F) -> Self {
-        Self {
-            grads,
-            scratch,
-            index: 0,
-            update,
-            access: PhantomData,
-        }
-    }
-}
-
-impl<E: Dtype, V: Access<E>, F: FnMut(TensorGradient<'_, E>, &mut [E])> TensorVisitor<E, Cpu>
-    for Walk<'_, E, V, F>
+    mut update: impl FnMut(TensorGradient<'_, E>, &mut [E]) + 'g,
+) -> impl FnMut(LentTensor<'_, E>) -> Result<(), CpuError> + 'g
 where
     Cpu: Device<E>,
-    <Cpu as Storage<E>>::Vec: DerefMut<Target = Vec<E>>,
 {
-    type Viewer = V;
-    type Err = CpuError;
-    type E2 = E;
-    type D2 = Cpu;
-
-    fn visit<S: Shape>(
-        &mut self,
-        opts: TensorOptions<S, E, Cpu>,
-        tensor: V::View<'_, Tensor<S, E, Cpu>>,
-    ) -> Result<Option<Tensor<S, E, Cpu>>, CpuError> {
-        if !opts.do_gradient_update {
-            return Ok(None);
+    let mut index = 0;
+    move |tensor| {
+        if !tensor.trainable {
+            return Ok(());
         }
-        let (grads, index, update) = (&mut *self.grads, self.index, &mut self.update);
-        V::lend(tensor, self.scratch, &mut |tensor, values| {
-            let shape = tensor.shape().concrete();
-            let gradient = grads.get_or_alloc_mut(tensor)?.as_mut_slice();
-            let shape = shape.as_ref();
-            update(
-                TensorGradient {
-                    index,
-                    shape,
-                    gradient,
-                },
-                values,
-            );
-            Ok(())
-        })?;
-        self.index += 1;
-        Ok(None)
+        let gradient = tensor.gradient(grads)?;
+        let shape = tensor.shape;
+        update(
+            TensorGradient {
+                index,
+                shape,
+                gradient,
+            },
+            tensor.values,
+        );
+        index += 1;
+        Ok(())
     }
 }

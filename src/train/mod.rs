@@ -12,6 +12,7 @@ pub mod config;
 pub mod divergence;
 pub mod gradients;
 pub mod metrics;
+pub mod tensor_walk;
 pub mod trainer;
 pub mod weights;
 

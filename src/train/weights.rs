@@ -10,13 +10,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use dfdx::nn::tensor_collection::{
-    RecursiveWalker, ScalarOptions, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut,
-    ViewTensorName,
-};
+use dfdx::nn::tensor_collection::TensorCollection;
 use dfdx::prelude::*;
-use num_traits::NumCast;
 use serde::Deserialize;
+
+use super::tensor_walk::{LentTensor, Visit, walk_mut};
 
 /// A weights file that cannot be written, read or used for this model.
 #[derive(Debug, thiserror::Error)]
@@ -105,10 +103,7 @@ pub fn load_weights_from_bytes<M: TensorCollection<f32, Cpu>>(
         path,
         seen: BTreeSet::new(),
     };
-    M::iter_tensors(&mut RecursiveWalker {
-        m: (model, String::new()),
-        f: &mut loader,
-    })?;
+    walk_mut(model, &mut Vec::new(), &mut loader)?;
     let seen = loader.seen;
     if let Some(extra) = entries.names().find(|name| !seen.contains(*name)) {
         return Err(WeightsError::Unexpected {
@@ -204,7 +199,7 @@ fn dtype_size(dtype: &str) -> Option<usize> {
     })
 }
 
-/// The visitor that checks each of the model's entries against the file and copies it in.
+/// The visit that checks each of the model's entries against the file and copies it in.
 struct Loader<'e, 'a> {
     entries: &'e Entries<'a>,
     path: &'e Path,
@@ -245,52 +240,38 @@ impl<'a> Loader<'_, 'a> {
     }
 }
 
-impl TensorVisitor<f32, Cpu> for Loader<'_, '_> {
-    type Viewer = (ViewTensorMut, ViewTensorName);
+impl Visit<f32> for Loader<'_, '_> {
     type Err = WeightsError;
-    type E2 = f32;
-    type D2 = Cpu;
 
-    fn visit<S: Shape>(
-        &mut self,
-        _: TensorOptions<S, f32, Cpu>,
-        (tensor, name): (&mut Tensor<S, f32, Cpu>, String),
-    ) -> Result<Option<Tensor<S, f32, Cpu>>, WeightsError> {
-        let shape = tensor.shape().concrete();
-        let data = self.entry(&name, "F32", shape.as_ref())?;
-        let values: Vec<f32> = data
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-            .collect();
-        if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+    fn tensor(&mut self, tensor: LentTensor<'_, f32>) -> Result<(), WeightsError> {
+        let data = self.entry(tensor.name, "F32", tensor.shape)?;
+        for (value, bytes) in tensor.values.iter_mut().zip(data.chunks_exact(4)) {
+            *value = f32::from_le_bytes(bytes.try_into().expect("4 bytes"));
+        }
+        let mut values = tensor.values.iter().enumerate();
+        if let Some((index, &value)) = values.find(|(_, v)| !v.is_finite()) {
             return Err(WeightsError::NonFinite {
                 path: self.path.to_path_buf(),
-                tensor: name,
+                tensor: tensor.name.to_string(),
                 index,
                 value,
             });
         }
-        tensor.copy_from(&values);
-        Ok(None)
+        Ok(())
     }
 
-    fn visit_scalar<N: NumCast>(
-        &mut self,
-        _: ScalarOptions<N>,
-        (setting, name): (&mut N, String),
-    ) -> Result<Option<N>, WeightsError> {
-        let data = self.entry(&name, "F64", &[])?;
+    /// The model's own setting is kept: the file may only confirm it.
+    fn setting(&mut self, name: &str, expected: f64) -> Result<(), WeightsError> {
+        let data = self.entry(name, "F64", &[])?;
         let found = f64::from_le_bytes(data.try_into().expect("8 bytes"));
-        let expected = setting.to_f64().unwrap_or(f64::NAN);
-        // The model's own setting is kept: the file may only confirm it.
         if found.to_bits() != expected.to_bits() && found != expected {
             return Err(WeightsError::Setting {
                 path: self.path.to_path_buf(),
-                tensor: name,
+                tensor: name.to_string(),
                 found,
                 expected,
             });
         }
-        Ok(None)
+        Ok(())
     }
 }

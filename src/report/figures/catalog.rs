@@ -161,7 +161,7 @@ impl<'a> Selection<'a> {
             y_desc: curve.y_desc,
             log_y: curve.log_y,
         };
-        (!series.is_empty()).then(|| Planned {
+        (!series.is_empty()).then_some(Planned {
             name: figure.name,
             caption: figure.caption,
             chart: Chart::Lines(Lines { frame, series }),
